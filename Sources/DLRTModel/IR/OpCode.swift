@@ -1,0 +1,79 @@
+/// Operators of the dlrt graph. Semantics follow the ONNX operator of the same name (opset 11–21
+/// behaviour, see docs/OPS.md) plus dlrt's fused-activation attributes on Conv and Gemm.
+/// The raw values are written into `.dlrt` files and are FROZEN: never renumber; a retired
+/// code stays reserved. New operators take the next free number.
+public enum OpCode: UInt16, Sendable, CaseIterable, CustomStringConvertible {
+    case gemm = 1
+    case matMul = 2
+    case conv = 3
+    case maxPool = 4
+    case averagePool = 5
+    case globalAveragePool = 6
+    case batchNormalization = 7
+    case relu = 8
+    case leakyRelu = 9
+    case elu = 10
+    case sigmoid = 11
+    case tanh = 12
+    case clip = 13
+    case softmax = 14
+    case add = 15
+    case sub = 16
+    case mul = 17
+    case div = 18
+    case flatten = 19
+    case reshape = 20
+    case concat = 21
+    case transpose = 22
+    case identity = 23
+    case globalMaxPool = 24
+
+    /// The ONNX spelling, used in messages and by the converter.
+    public var name: String {
+        switch self {
+        case .gemm: return "Gemm"
+        case .matMul: return "MatMul"
+        case .conv: return "Conv"
+        case .maxPool: return "MaxPool"
+        case .averagePool: return "AveragePool"
+        case .globalAveragePool: return "GlobalAveragePool"
+        case .batchNormalization: return "BatchNormalization"
+        case .relu: return "Relu"
+        case .leakyRelu: return "LeakyRelu"
+        case .elu: return "Elu"
+        case .sigmoid: return "Sigmoid"
+        case .tanh: return "Tanh"
+        case .clip: return "Clip"
+        case .softmax: return "Softmax"
+        case .add: return "Add"
+        case .sub: return "Sub"
+        case .mul: return "Mul"
+        case .div: return "Div"
+        case .flatten: return "Flatten"
+        case .reshape: return "Reshape"
+        case .concat: return "Concat"
+        case .transpose: return "Transpose"
+        case .identity: return "Identity"
+        case .globalMaxPool: return "GlobalMaxPool"
+        }
+    }
+
+    public var description: String { name }
+
+    /// Looks an op up by its ONNX spelling.
+    public init?(name: String) {
+        guard let op = OpCode.allCases.first(where: { $0.name == name }) else { return nil }
+        self = op
+    }
+}
+
+/// Activation fused into the epilogue of Conv / Gemm / MatMul (attribute `activation`).
+/// FROZEN numbering, like `OpCode`.
+public enum FusedActivation: Int64, Sendable, CaseIterable {
+    case none = 0
+    case relu = 1
+    case leakyRelu = 2   // uses attribute `activation_alpha`
+    case clip = 3        // uses `activation_min`, `activation_max` (Relu6 = clip 0…6)
+    case sigmoid = 4
+    case tanh = 5
+}

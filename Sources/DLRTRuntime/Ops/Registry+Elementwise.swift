@@ -1,0 +1,3 @@
+import DLRTModel
+/// Activations, binary arithmetic, BatchNormalization, Softmax.
+let elementwiseOperators: [any Operator.Type] = []

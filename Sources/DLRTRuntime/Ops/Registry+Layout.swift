@@ -1,0 +1,3 @@
+import DLRTModel
+/// Reshape, Flatten, Concat, Transpose, Identity.
+let layoutOperators: [any Operator.Type] = []

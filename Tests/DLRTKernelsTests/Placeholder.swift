@@ -1,0 +1,2 @@
+import XCTest
+final class PlaceholderDLRTKernelsTests: XCTestCase { func testNothing() {} }

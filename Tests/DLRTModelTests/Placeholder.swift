@@ -1,0 +1,2 @@
+import XCTest
+final class PlaceholderDLRTModelTests: XCTestCase { func testNothing() {} }

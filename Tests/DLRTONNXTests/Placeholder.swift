@@ -1,0 +1,2 @@
+import XCTest
+final class PlaceholderDLRTONNXTests: XCTestCase { func testNothing() {} }

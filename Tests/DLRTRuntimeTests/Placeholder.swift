@@ -1,0 +1,2 @@
+import XCTest
+final class PlaceholderDLRTRuntimeTests: XCTestCase { func testNothing() {} }
