@@ -38,7 +38,7 @@ let package = Package(
                        providers: [.apt(["libprotobuf-c-dev"])]),
         .target(name: "COnnx", dependencies: ["CProtobufC"], path: "Sources/COnnx"),
         .target(name: "DLRTONNX", dependencies: ["DLRTModel", "COnnx"], path: "Sources/DLRTONNX"),
-        .executableTarget(name: "DLRTTool", dependencies: ["DLRTONNX", "DLRTRuntime", "DLRTModel"],
+        .executableTarget(name: "DLRTTool", dependencies: ["DLRTONNX", "DLRTRuntime", "DLRTModel", "CZlib"],
                           path: "tools/dlrt", swiftSettings: kernelFlags),
         .testTarget(name: "DLRTModelTests", dependencies: ["DLRTModel"], path: "Tests/DLRTModelTests"),
         .testTarget(name: "DLRTKernelsTests", dependencies: ["DLRTKernels", "DLRTModel"],

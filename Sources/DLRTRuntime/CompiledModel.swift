@@ -1,0 +1,32 @@
+import DLRTModel
+
+/// A loaded model ready to run: the validated graph, one operator per node (with pre-packed
+/// weights), and — when every input shape is fixed — the plan, built once at load.
+/// Immutable after init, so any number of threads may share it.
+public final class CompiledModel: @unchecked Sendable {
+    public let graph: Graph
+    let operators: [any Operator]
+    /// The plan for fixed input shapes, built at load and shared by every context; nil when an
+    /// input has a symbolic dimension (contexts then plan for the shapes they are given).
+    public private(set) var fixedPlan: Plan?
+
+    public init(graph: Graph) throws {
+        // VALIDATE-HOOK try GraphValidator.validate(graph)
+        self.graph = graph
+        self.operators = try graph.nodes.map { try OperatorRegistry.make(node: $0, graph: graph) }
+        self.fixedPlan = nil
+        let shapes = graph.inputs.map { graph.tensors[Int($0)].fixedShape }
+        if shapes.allSatisfy({ $0 != nil }) {
+            // Build it now so a bad model fails at load and contexts share the plan.
+            fixedPlan = try Plan(model: self, inputShapes: shapes.compactMap { $0 })
+        }
+    }
+
+    public convenience init(path: String) throws {
+        // LOAD-HOOK try self.init(graph: ModelReader.load(path: path))
+        throw ModelError(.io, "\(path): loading is not available yet")
+    }
+
+    public var inputs: [Tensor] { graph.inputs.map { graph.tensors[Int($0)] } }
+    public var outputs: [Tensor] { graph.outputs.map { graph.tensors[Int($0)] } }
+}

@@ -1,2 +1,0 @@
-import XCTest
-final class PlaceholderDLRTModelTests: XCTestCase { func testNothing() {} }
