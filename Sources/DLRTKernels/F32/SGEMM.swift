@@ -1,0 +1,110 @@
+/// Packed-panel SGEMM: C[m × n] (row stride ldc) = epilogue(packedA · packedB).
+/// Loop order (BLIS): K blocks → row blocks of A → B panels → A panels → 6×16 micro-kernel.
+/// Each C element is always produced by the same sequence of operations, whatever subset of
+/// panels a call covers, so splitting the panels among threads gives bit-identical results.
+
+let sgemmKC = 256
+let sgemmMCPanels = 16
+
+/// Computes the tiles of C covered by A panels `aPanels` × B panels `bPanels`.
+public func sgemmCompute(m: Int, n: Int, k: Int, packedA: UnsafePointer<Float>, packedB: UnsafePointer<Float>,
+                         c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: DenseEpilogue,
+                         aPanels: Range<Int>, bPanels: Range<Int>) {
+    if aPanels.isEmpty || bPanels.isEmpty { return }
+    let mr = sgemmMR, nr = sgemmNR
+    var pc = 0
+    repeat {
+        let kc = min(sgemmKC, k - pc)
+        let accumulate = pc > 0
+        let final = pc + kc >= k
+        var ic = aPanels.lowerBound
+        while ic < aPanels.upperBound {
+            let icEnd = min(ic + sgemmMCPanels, aPanels.upperBound)
+            for q in bPanels {
+                let j0 = q * nr
+                let cols = min(nr, n - j0)
+                let bp = packedB + q * nr * k + pc * nr
+                for p in ic ..< icEnd {
+                    let i0 = p * mr
+                    let e = final ? epilogue.offset(row: i0, col: j0) : epilogue
+                    sgemmKernel6x16(kc, packedA + p * mr * k + pc * mr, bp, c + i0 * ldc + j0, ldc,
+                                    min(mr, m - i0), cols, accumulate, final, e)
+                }
+            }
+            ic = icEnd
+        }
+        pc += kc
+    } while pc < k
+}
+
+/// How to split one GEMM among workers: by B panels (columns) when there are enough of them,
+/// else by A panels (rows). `count` tasks; `panels(r)` gives the A and B panel ranges of tasks r.
+public struct SGEMMSplit: Sendable {
+    public let aPanelCount: Int
+    public let bPanelCount: Int
+    public let byColumns: Bool
+
+    public init(m: Int, n: Int) {
+        aPanelCount = sgemmPanelsA(m)
+        bPanelCount = sgemmPanelsB(n)
+        byColumns = bPanelCount >= 8 || bPanelCount * 3 >= aPanelCount
+    }
+
+    public var count: Int { byColumns ? bPanelCount : aPanelCount }
+
+    @inline(__always)
+    public func panels(_ r: Range<Int>) -> (a: Range<Int>, b: Range<Int>) {
+        byColumns ? (0 ..< aPanelCount, r) : (r, 0 ..< bPanelCount)
+    }
+}
+
+/// Floats of scratch `sgemm` needs to pack unpacked operands.
+public func sgemmScratchCount(m: Int, n: Int, k: Int, packA: Bool, packB: Bool) -> Int {
+    (packA ? sgemmPackedACount(m: m, k: k) + 16 : 0) + (packB ? sgemmPackedBCount(k: k, n: n) : 0)
+}
+
+/// A GEMM operand: already packed, or a strided matrix (to pack into scratch).
+public enum SGEMMOperand {
+    case packed(UnsafePointer<Float>)
+    case matrix(UnsafePointer<Float>, ld: Int, transposed: Bool)
+}
+
+/// Runs `body` over disjoint ranges covering 0..<count (possibly in parallel). The runtime passes
+/// its workers; `denseSerial` runs inline.
+public typealias DenseParallel = (_ count: Int, _ body: (Range<Int>) -> Void) -> Void
+
+public func denseSerial(_ count: Int, _ body: (Range<Int>) -> Void) {
+    if count > 0 { body(0 ..< count) }
+}
+
+/// C = epilogue(op(A) · op(B)): packs unpacked operands into `scratch` (`sgemmScratchCount`
+/// floats), then computes, both phases split with `parallel`.
+public func sgemm(m: Int, n: Int, k: Int, a: SGEMMOperand, b: SGEMMOperand,
+                  c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: DenseEpilogue,
+                  scratch: UnsafeMutablePointer<Float>?, parallel: DenseParallel = denseSerial) {
+    if m <= 0 || n <= 0 { return }
+    var next = scratch
+    let pa: UnsafePointer<Float>
+    switch a {
+    case .packed(let p): pa = p
+    case .matrix(let p, let ld, let t):
+        let dst = next!
+        parallel(sgemmPanelsA(m)) { r in sgemmPackA(m: m, k: k, a: p, lda: ld, transA: t, into: dst, panels: r) }
+        pa = UnsafePointer(dst)
+        next = dst + sgemmPackedACount(m: m, k: k) + 16
+    }
+    let pb: UnsafePointer<Float>
+    switch b {
+    case .packed(let p): pb = p
+    case .matrix(let p, let ld, let t):
+        let dst = next!
+        parallel(sgemmPanelsB(n)) { r in sgemmPackB(k: k, n: n, b: p, ldb: ld, transB: t, into: dst, panels: r) }
+        pb = UnsafePointer(dst)
+    }
+    let split = SGEMMSplit(m: m, n: n)
+    parallel(split.count) { r in
+        let (ar, br) = split.panels(r)
+        sgemmCompute(m: m, n: n, k: k, packedA: pa, packedB: pb, c: c, ldc: ldc, epilogue: epilogue,
+                     aPanels: ar, bPanels: br)
+    }
+}

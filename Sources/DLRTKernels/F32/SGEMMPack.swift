@@ -1,0 +1,109 @@
+/// Packed operand layouts of the SGEMM (BLIS style, full-K panels so a K block is an offset):
+/// - packed A: panels of `sgemmMR` rows; panel p holds K × MR floats, element (i, k) at
+///   `p * MR * K + k * MR + (i - p * MR)`; rows past M are zero.
+/// - packed B: panels of `sgemmNR` columns; panel q holds K × NR floats, element (k, j) at
+///   `q * NR * K + k * NR + (j - q * NR)`; columns past N are zero.
+public let sgemmMR = 6
+public let sgemmNR = 16
+
+/// Floats of a packed A of `m` × `k`.
+public func sgemmPackedACount(m: Int, k: Int) -> Int { roundUp(m, sgemmMR) * k }
+/// Floats of a packed B of `k` × `n`.
+public func sgemmPackedBCount(k: Int, n: Int) -> Int { roundUp(n, sgemmNR) * k }
+/// Number of A / B panels.
+public func sgemmPanelsA(_ m: Int) -> Int { (m + sgemmMR - 1) / sgemmMR }
+public func sgemmPanelsB(_ n: Int) -> Int { (n + sgemmNR - 1) / sgemmNR }
+
+/// Packs panels `panels` of op(A) (m × k; op(A)[i, k] = transA ? a[k * lda + i] : a[i * lda + k]).
+public func sgemmPackA(m: Int, k: Int, a: UnsafePointer<Float>, lda: Int, transA: Bool,
+                       into dst: UnsafeMutablePointer<Float>, panels: Range<Int>) {
+    let mr = sgemmMR
+    for p in panels {
+        let out = dst + p * mr * k
+        let i0 = p * mr
+        let rows = min(mr, m - i0)
+        if transA {
+            for kk in 0 ..< k {
+                let src = a + kk * lda + i0
+                let o = out + kk * mr
+                var r = 0
+                while r < rows { o[r] = src[r]; r += 1 }
+                while r < mr { o[r] = 0; r += 1 }
+            }
+        } else {
+            for r in 0 ..< mr {
+                if r < rows {
+                    let src = a + (i0 + r) * lda
+                    for kk in 0 ..< k { out[kk * mr + r] = src[kk] }
+                } else {
+                    for kk in 0 ..< k { out[kk * mr + r] = 0 }
+                }
+            }
+        }
+    }
+}
+
+/// Packs panels `panels` of op(B) (k × n; op(B)[k, j] = transB ? b[j * ldb + k] : b[k * ldb + j]).
+public func sgemmPackB(k: Int, n: Int, b: UnsafePointer<Float>, ldb: Int, transB: Bool,
+                       into dst: UnsafeMutablePointer<Float>, panels: Range<Int>) {
+    let nr = sgemmNR
+    for q in panels {
+        let out = dst + q * nr * k
+        let j0 = q * nr
+        let cols = min(nr, n - j0)
+        if transB {
+            for j in 0 ..< nr {
+                if j < cols {
+                    let src = b + (j0 + j) * ldb
+                    for kk in 0 ..< k { out[kk * nr + j] = src[kk] }
+                } else {
+                    for kk in 0 ..< k { out[kk * nr + j] = 0 }
+                }
+            }
+        } else if cols == nr {
+            for kk in 0 ..< k {
+                let src = b + kk * ldb + j0
+                let o = out + kk * nr
+                store8(load8(src), o)
+                store8(load8(src + 8), o + 8)
+            }
+        } else {
+            for kk in 0 ..< k {
+                let src = b + kk * ldb + j0
+                let o = out + kk * nr
+                var j = 0
+                while j < cols { o[j] = src[j]; j += 1 }
+                while j < nr { o[j] = 0; j += 1 }
+            }
+        }
+    }
+}
+
+/// An owned, 64-byte aligned float buffer (pre-packed weights). Immutable once filled.
+public final class DenseBuffer: @unchecked Sendable {
+    public let pointer: UnsafeMutablePointer<Float>
+    public let count: Int
+
+    public init(count: Int) {
+        self.count = count
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: Swift.max(count, 1) * 4, alignment: 64)
+        pointer = raw.bindMemory(to: Float.self, capacity: Swift.max(count, 1))
+        pointer.initialize(repeating: 0, count: Swift.max(count, 1))
+    }
+
+    deinit { UnsafeMutableRawPointer(pointer).deallocate() }
+
+    /// op(A) packed as the left operand.
+    public static func packedA(m: Int, k: Int, a: UnsafePointer<Float>, lda: Int, transA: Bool) -> DenseBuffer {
+        let buf = DenseBuffer(count: sgemmPackedACount(m: m, k: k))
+        sgemmPackA(m: m, k: k, a: a, lda: lda, transA: transA, into: buf.pointer, panels: 0 ..< sgemmPanelsA(m))
+        return buf
+    }
+
+    /// op(B) packed as the right operand.
+    public static func packedB(k: Int, n: Int, b: UnsafePointer<Float>, ldb: Int, transB: Bool) -> DenseBuffer {
+        let buf = DenseBuffer(count: sgemmPackedBCount(k: k, n: n))
+        sgemmPackB(k: k, n: n, b: b, ldb: ldb, transB: transB, into: buf.pointer, panels: 0 ..< sgemmPanelsB(n))
+        return buf
+    }
+}

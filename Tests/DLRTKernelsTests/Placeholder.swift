@@ -1,2 +1,0 @@
-import XCTest
-final class PlaceholderDLRTKernelsTests: XCTestCase { func testNothing() {} }
