@@ -1,0 +1,363 @@
+"""The Python binding: introspection, metadata, error reporting, lifetime, from_bytes."""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import textwrap
+import threading
+
+import numpy as np
+import onnx
+import pytest
+from onnx import helper
+
+import models
+from conftest import REPO, compare, ort_run
+
+
+@pytest.fixture(scope="module")
+def mlp(convert):
+    case = models.mlp_gemm(17)  # input x [batch, 24] -> y [batch, 6], metadata labels=a..f
+    return case, convert(case.model, case.name)
+
+
+@pytest.fixture(scope="module")
+def two_io(convert):
+    case = models.layout_ops()  # inputs a, b; outputs flat, cat
+    return case, convert(case.model, case.name)
+
+
+# ---- versions ------------------------------------------------------------------------------------
+
+def test_versions(dlrt_mod):
+    assert re.fullmatch(r"\d+\.\d+\.\d+", dlrt_mod.version()), dlrt_mod.version()
+    major, minor = dlrt_mod.format_version()
+    assert major >= 1 and minor >= 0
+
+
+def test_ffi_table_covers_header():
+    """_ffi declares exactly the functions of include/dlrt.h."""
+    from dlrt import _ffi
+    header = (REPO / "include" / "dlrt.h").read_text()
+    declared = set(re.findall(r"\b(dlrt_[a-z0-9_]+)\s*\(", header))
+    declared -= {"dlrt_status", "dlrt_dtype"}
+    assert declared == set(_ffi._FUNCTIONS), (sorted(declared - set(_ffi._FUNCTIONS)),
+                                              sorted(set(_ffi._FUNCTIONS) - declared))
+
+
+# ---- introspection -------------------------------------------------------------------------------
+
+def test_inputs_outputs(mlp, dlrt_mod):
+    _, path = mlp
+    with dlrt_mod.Model(path) as m:
+        assert [(t.name, t.dtype, t.shape) for t in m.inputs] == [("x", np.dtype(np.float32), ("batch", 24))]
+        assert [(t.name, t.dtype, t.shape) for t in m.outputs] == [("y", np.dtype(np.float32), ("batch", 6))]
+        assert isinstance(m.inputs[0], dlrt_mod.TensorInfo)
+        assert "x" in repr(m)
+
+
+def test_two_inputs_two_outputs(two_io, dlrt_mod):
+    case, path = two_io
+    with dlrt_mod.Model(path) as m:
+        assert [t.name for t in m.inputs] == ["a", "b"]
+        assert [t.name for t in m.outputs] == ["flat", "cat"]
+        assert m.inputs[1].shape == ("batch", 3, 2, 5)
+        # feeds in any order, subset of outputs
+        feeds = case.feeds[1]
+        out = m.run({"b": feeds["b"], "a": feeds["a"]}, output_names=["cat"])
+        assert list(out) == ["cat"]
+        np.testing.assert_allclose(out["cat"], ort_run(case.model, feeds)["cat"], rtol=1e-6)
+
+
+def test_fixed_shape_dims(convert, dlrt_mod):
+    case = next(c for c in models.conv_variants() if c.name == "conv_stride2_pad1")
+    with dlrt_mod.Model(convert(case.model, case.name)) as m:
+        assert m.inputs[0].shape == (1, 4, 9, 9)
+        assert m.outputs[0].shape == (1, 6, 5, 5)
+        assert m.arena_bytes >= 0
+
+
+def test_int64_dtypes(convert, dlrt_mod):
+    case = models.layout_int64()
+    with dlrt_mod.Model(convert(case.model, case.name)) as m:
+        assert m.inputs[0].dtype == np.int64 and m.outputs[0].dtype == np.int64
+        out = m.run(case.feeds[0])["out"]
+        assert out.dtype == np.int64
+        np.testing.assert_array_equal(out, ort_run(case.model, case.feeds[0])["out"])
+
+
+def test_metadata(mlp, dlrt_mod):
+    _, path = mlp
+    with dlrt_mod.Model(path) as m:
+        md = m.metadata
+        assert md.get("labels") == "a,b,c,d,e,f", md
+        assert all(isinstance(k, str) and isinstance(v, str) for k, v in md.items())
+        md["labels"] = "changed"  # a copy
+        assert m.metadata["labels"] == "a,b,c,d,e,f"
+
+
+# ---- load errors ---------------------------------------------------------------------------------
+
+def test_missing_file(dlrt_mod, tmp_path):
+    p = tmp_path / "does_not_exist.dlrt"
+    with pytest.raises(dlrt_mod.Error) as ei:
+        dlrt_mod.Model(p)
+    e = ei.value
+    assert e.status == "DLRT_ERROR_IO", e
+    assert e.code == 2
+    assert "does_not_exist.dlrt" in e.message, e.message
+
+
+def test_not_a_model(dlrt_mod, tmp_path):
+    p = tmp_path / "garbage.dlrt"
+    p.write_bytes(b"this is not a dlrt file at all" * 10)
+    with pytest.raises(dlrt_mod.Error) as ei:
+        dlrt_mod.Model(p)
+    assert ei.value.status == "DLRT_ERROR_INVALID_MODEL", ei.value
+
+
+def test_onnx_file_is_rejected(dlrt_mod, tmp_path):
+    p = tmp_path / "model.onnx"
+    onnx.save(models.mlp_gemm(17).model, str(p))
+    with pytest.raises(dlrt_mod.Error) as ei:
+        dlrt_mod.Model(p)
+    assert ei.value.status == "DLRT_ERROR_INVALID_MODEL", ei.value
+
+
+@pytest.mark.parametrize("keep", [0, 1, 8, 16, 63, 64, 100, "half", "minus1"])
+def test_truncated_file(mlp, dlrt_mod, tmp_path, keep):
+    _, path = mlp
+    data = path.read_bytes()
+    n = {"half": len(data) // 2, "minus1": len(data) - 1}.get(keep, keep)
+    assert n < len(data)
+    p = tmp_path / "truncated.dlrt"
+    p.write_bytes(data[:n])
+    with pytest.raises(dlrt_mod.Error) as ei:
+        dlrt_mod.Model(p)
+    assert ei.value.status in ("DLRT_ERROR_INVALID_MODEL", "DLRT_ERROR_IO"), ei.value
+    assert ei.value.message, "empty error message"
+    with pytest.raises(dlrt_mod.Error):
+        dlrt_mod.Model.from_bytes(data[:n])
+
+
+def _weight_offset(data: bytes, model: onnx.ModelProto) -> int:
+    """Offset of a weight tensor's raw bytes in the .dlrt file (the largest initializer), or -1."""
+    inits = sorted(model.graph.initializer, key=lambda t: -len(onnx.numpy_helper.to_array(t).tobytes()))
+    for t in inits:
+        raw = onnx.numpy_helper.to_array(t).astype(np.float32).tobytes()
+        for probe in (raw, raw[:64]):
+            i = data.find(probe)
+            if i >= 0:
+                return i + len(probe) // 2
+    return -1
+
+
+def test_flipped_byte_in_weights_fails_crc(mlp, dlrt_mod, tmp_path):
+    case, path = mlp
+    data = bytearray(path.read_bytes())
+    off = _weight_offset(bytes(data), case.model)
+    if off < 0:
+        off = len(data) // 2  # weights not stored verbatim (repacked): flip the middle
+    data[off] ^= 0x10
+    p = tmp_path / "flipped.dlrt"
+    p.write_bytes(bytes(data))
+    with pytest.raises(dlrt_mod.Error) as ei:
+        dlrt_mod.Model(p)
+    e = ei.value
+    assert e.status == "DLRT_ERROR_INVALID_MODEL", e
+    msg = e.message.lower()
+    assert "crc" in msg or "checksum" in msg, f"message does not mention the checksum: {e.message!r}"
+    assert "section" in msg or "weights" in msg or "constants" in msg, \
+        f"message does not name the section: {e.message!r}"
+
+
+def test_every_flipped_byte_is_handled(mlp):
+    """Flip each byte of a small model in turn (in a child process, so a crash is reported rather
+    than killing pytest): every load must fail with dlrt.Error or, if it loads, run cleanly."""
+    _, path = mlp
+    script = textwrap.dedent(f"""
+        import sys, numpy as np
+        sys.path.insert(0, {str(REPO / 'bindings' / 'python')!r})
+        import dlrt
+        data = open({str(path)!r}, 'rb').read()
+        x = np.ones((2, 24), np.float32)
+        loaded = []
+        for i in range(len(data)):
+            b = bytearray(data); b[i] ^= 0xFF
+            try:
+                m = dlrt.Model.from_bytes(bytes(b))
+            except dlrt.Error:
+                continue
+            loaded.append(i)
+            try:
+                m.run({{'x': x}})
+            except dlrt.Error:
+                pass
+            m.close()
+        print('LOADED', len(data), loaded)
+    """)
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, f"child crashed (rc {r.returncode}) at some flipped byte:\n{r.stderr[-3000:]}"
+    assert "LOADED" in r.stdout
+    # Bytes that load after flipping are unchecked padding or the like; report them for review.
+    print(r.stdout.strip()[:2000])
+
+
+def test_from_bytes(mlp, dlrt_mod):
+    case, path = mlp
+    data = path.read_bytes()
+    x = case.feeds[1]
+    with dlrt_mod.Model(path) as a:
+        want = a.run(x)["y"]
+    for buf in (data, bytearray(data), memoryview(data)):
+        with dlrt_mod.Model.from_bytes(buf) as b:
+            assert b.metadata.get("labels") == "a,b,c,d,e,f"
+            np.testing.assert_array_equal(b.run(x)["y"], want)
+    with pytest.raises(dlrt_mod.Error):
+        dlrt_mod.Model.from_bytes(b"")
+
+
+# ---- run errors ----------------------------------------------------------------------------------
+
+def test_wrong_input_name(mlp, dlrt_mod):
+    _, path = mlp
+    with dlrt_mod.Model(path) as m:
+        with pytest.raises(dlrt_mod.Error) as ei:
+            m.run({"X": np.zeros((1, 24), np.float32)})
+        msg = str(ei.value)
+        assert "'X'" in msg and "'x'" in msg, msg  # names the bad one and the expected ones
+
+
+def test_missing_input(two_io, dlrt_mod):
+    case, path = two_io
+    with dlrt_mod.Model(path) as m:
+        with pytest.raises(dlrt_mod.Error) as ei:
+            m.run({"a": case.feeds[0]["a"]})
+        assert "missing" in str(ei.value) and "'b'" in str(ei.value), ei.value
+        with pytest.raises(dlrt_mod.Error):
+            m.run({})
+
+
+def test_wrong_dtype(mlp, dlrt_mod):
+    _, path = mlp
+    with dlrt_mod.Model(path) as m:
+        for bad in (np.zeros((1, 24), np.float64), np.zeros((1, 24), np.int32), [[0.0] * 24]):
+            with pytest.raises(dlrt_mod.Error) as ei:
+                m.run({"x": bad})
+            msg = str(ei.value)
+            assert "float32" in msg and str(np.asarray(bad).dtype) in msg and "'x'" in msg, msg
+
+
+@pytest.mark.parametrize("shape", [(1, 25), (24,), (1, 1, 24), (2, 12)])
+def test_wrong_shape(mlp, dlrt_mod, shape):
+    _, path = mlp
+    with dlrt_mod.Model(path) as m:
+        with pytest.raises(dlrt_mod.Error) as ei:
+            m.run({"x": np.zeros(shape, np.float32)})
+        e = ei.value
+        assert e.status in ("DLRT_ERROR_SHAPE", "DLRT_ERROR_INVALID_ARGUMENT"), e
+        assert e.message and ("x" in e.message or "24" in e.message), e.message
+        # the model is still usable afterwards
+        assert m.run({"x": np.zeros((3, 24), np.float32)})["y"].shape == (3, 6)
+
+
+def test_fixed_dim_mismatch(convert, dlrt_mod):
+    case = next(c for c in models.conv_variants() if c.name == "conv_stride2_pad1")  # x [1,4,9,9]
+    with dlrt_mod.Model(convert(case.model, case.name)) as m:
+        with pytest.raises(dlrt_mod.Error) as ei:
+            m.run({"x": np.zeros((2, 4, 9, 9), np.float32)})
+        assert ei.value.status in ("DLRT_ERROR_SHAPE", "DLRT_ERROR_INVALID_ARGUMENT"), ei.value
+
+
+def test_run_after_close(mlp, dlrt_mod):
+    _, path = mlp
+    m = dlrt_mod.Model(path)
+    m.close()
+    m.close()  # idempotent
+    assert m.closed
+    with pytest.raises(dlrt_mod.Error) as ei:
+        m.run({"x": np.zeros((1, 24), np.float32)})
+    assert ei.value.status == "DLRT_ERROR_STATE"
+    with dlrt_mod.Model(path) as m2:
+        pass
+    with pytest.raises(dlrt_mod.Error):
+        m2.run({"x": np.zeros((1, 24), np.float32)})
+    del m, m2  # __del__ after close is harmless
+
+
+def test_bad_threads(mlp, dlrt_mod):
+    _, path = mlp
+    with pytest.raises(dlrt_mod.Error):
+        dlrt_mod.Model(path, threads=0)
+
+
+# ---- data handling -------------------------------------------------------------------------------
+
+def test_outputs_are_owned_copies(mlp, dlrt_mod):
+    case, path = mlp
+    with dlrt_mod.Model(path) as m:
+        x1, x2 = case.feeds[1]["x"], case.feeds[1]["x"] * 2
+        y1 = m.run({"x": x1})["y"]
+        keep = y1.copy()
+        assert y1.flags.owndata and y1.flags.writeable
+        m.run({"x": x2})
+        np.testing.assert_array_equal(y1, keep)  # not overwritten by the next run
+        y1[:] = 0
+        np.testing.assert_array_equal(m.run({"x": x1})["y"], keep)
+
+
+def test_non_contiguous_input(mlp, dlrt_mod):
+    case, path = mlp
+    with dlrt_mod.Model(path) as m:
+        big = models.rnd(77, 24, 10)
+        x = big.T  # [10, 24], Fortran order
+        assert not x.flags.c_contiguous
+        got = m.run({"x": x})["y"]
+        want = m.run({"x": np.ascontiguousarray(x)})["y"]
+        np.testing.assert_array_equal(got, want)
+        x2 = models.rnd(78, 10, 48)[:, ::2]
+        np.testing.assert_array_equal(m.run({"x": x2})["y"], m.run({"x": x2.copy()})["y"])
+        compare("mlp non-contiguous", m.run({"x": x}), ort_run(case.model, {"x": np.ascontiguousarray(x)}),
+                1e-4, 1e-5)
+
+
+def test_temporary_inputs(mlp, dlrt_mod):
+    """Inputs created inline (no other reference) stay alive while bound."""
+    case, path = mlp
+    with dlrt_mod.Model(path) as m:
+        a = m.run({"x": np.full((4, 24), 0.5, np.float32)})["y"]
+        import gc
+        gc.collect()
+        junk = [np.random.default_rng(0).standard_normal((4, 24)).astype(np.float32) for _ in range(50)]
+        b = m.run({"x": np.full((4, 24), 0.5, np.float32)})["y"]
+        np.testing.assert_array_equal(a, b)
+        del junk
+
+
+def test_one_model_per_thread(mlp, dlrt_mod):
+    case, path = mlp
+    feeds = [{"x": models.rnd(900 + i, 3, 24)} for i in range(4)]
+    want = [ort_run(case.model, f)["y"] for f in feeds]
+    errors = []
+
+    def worker(i):
+        try:
+            with dlrt_mod.Model(path) as m:
+                for _ in range(200):
+                    np.testing.assert_allclose(m.run(feeds[i])["y"], want[i], rtol=1e-4, atol=1e-5)
+        except Exception as e:  # noqa: BLE001
+            errors.append(e)
+
+    ts = [threading.Thread(target=worker, args=(i,)) for i in range(4)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert not errors, errors
+
+
+def test_error_type(dlrt_mod):
+    e = dlrt_mod.Error("boom", "DLRT_ERROR_SHAPE")
+    assert isinstance(e, Exception) and e.status == "DLRT_ERROR_SHAPE" and e.code == 5 and e.message == "boom"
+    assert "boom" in str(e)

@@ -1,0 +1,327 @@
+"""dlrt — Python binding of libdlrt.so, an embeddable deep-learning inference runtime.
+
+    import numpy as np, dlrt
+    with dlrt.Model("model.dlrt", threads=1) as m:
+        print(m.inputs, m.outputs, m.metadata)
+        out = m.run({"input": np.zeros((1, 1, 8, 8), np.float32)})
+
+Threading: a ``Model`` owns one loaded model and ONE execution context. It is not thread safe:
+create one ``Model`` per thread (concurrent calls to ``run`` on the same object raise
+``dlrt.Error``). Different ``Model`` objects run concurrently; the GIL is released while the
+runtime computes.
+
+Memory: ``run`` returns fresh numpy arrays owned by the caller (copied out of runtime memory).
+The input arrays are kept referenced by the Model while they are bound to the runtime.
+"""
+from __future__ import annotations
+
+import ctypes
+import threading
+from ctypes import POINTER, byref, c_char_p, c_int64, c_size_t, c_void_p
+from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from . import _ffi
+
+__all__ = ["Model", "TensorInfo", "Error", "version", "format_version", "library_path"]
+
+
+class Error(Exception):
+    """A failure reported by the runtime (or detected by the binding before calling it).
+
+    ``message`` is the runtime's text, ``status`` the status name (e.g. ``"DLRT_ERROR_IO"``) and
+    ``code`` the numeric dlrt_status.
+    """
+
+    def __init__(self, message: str, status: str = "DLRT_ERROR_INVALID_ARGUMENT", code: Optional[int] = None):
+        super().__init__(f"{status}: {message}" if status else message)
+        self.message = message
+        self.status = status
+        if code is None:
+            code = next((k for k, v in _ffi.STATUS_NAMES.items() if v == status), -1)
+        self.code = code
+
+
+class TensorInfo(NamedTuple):
+    """A graph input or output. ``shape`` holds ints for fixed dimensions and the dimension's name
+    (a str, e.g. ``"batch"``) for symbolic ones (None if the symbolic dim has no name)."""
+    name: str
+    dtype: np.dtype
+    shape: Tuple[Union[int, str, None], ...]
+
+
+def _check(lib, status: int, what: str = "") -> None:
+    if status != _ffi.DLRT_OK:
+        msg = _ffi.decode(lib.dlrt_last_error())
+        name = _ffi.decode(lib.dlrt_status_name(status)) or _ffi.STATUS_NAMES.get(status, f"status {status}")
+        if not msg:
+            msg = what or "(no message)"
+        raise Error(msg, name, status)
+
+
+def version() -> str:
+    """The library version, "MAJOR.MINOR.PATCH"."""
+    return _ffi.decode(_ffi.lib().dlrt_version())
+
+
+def format_version() -> Tuple[int, int]:
+    """The newest .dlrt format version the library reads and writes, as (major, minor)."""
+    v = int(_ffi.lib().dlrt_format_version())
+    return (v >> 16, v & 0xFFFF)
+
+
+def library_path() -> str:
+    """Path of the libdlrt.so the binding loads."""
+    return str(_ffi.find_library())
+
+
+def _info(lib, model, index: int, fn) -> Tuple[TensorInfo, int]:
+    ci = _ffi.TensorInfoC()
+    _check(lib, fn(model, index, byref(ci)))
+    dims: List[Union[int, str, None]] = []
+    for i in range(ci.rank):
+        d = int(ci.shape[i])
+        if d < 0:
+            n = ci.dim_names[i] if ci.dim_names else None
+            dims.append(_ffi.decode(n) if n is not None else None)
+        else:
+            dims.append(d)
+    code = int(ci.dtype)
+    dt = _ffi.DTYPE_TO_NUMPY.get(code)
+    if dt is None:
+        raise Error(f"tensor {_ffi.decode(ci.name)!r} has an unknown dtype tag {code}", "DLRT_ERROR_UNSUPPORTED")
+    return TensorInfo(_ffi.decode(ci.name), dt, tuple(dims)), code
+
+
+def _fmt_shape(shape) -> str:
+    return "[" + ", ".join(str(d) if d is not None else "?" for d in shape) + "]"
+
+
+class Model:
+    """A loaded .dlrt model with one execution context. Not thread safe: one Model per thread."""
+
+    _lib = None
+    _model = None
+    _ctx = None
+
+    def __init__(self, path: Union[str, "os.PathLike[str]"], threads: int = 1):
+        lib = _ffi.lib()
+        self._lib = lib
+        handle = c_void_p()
+        _check(lib, lib.dlrt_model_load_file(str(path).encode("utf-8"), byref(handle)))
+        self._setup(handle, threads)
+
+    @classmethod
+    def from_bytes(cls, data: Union[bytes, bytearray, memoryview], threads: int = 1) -> "Model":
+        """Loads a model from the bytes of a .dlrt file (the bytes are copied by the runtime)."""
+        self = cls.__new__(cls)
+        lib = _ffi.lib()
+        self._lib = lib
+        buf = np.frombuffer(data, dtype=np.uint8)
+        handle = c_void_p()
+        _check(lib, lib.dlrt_model_load_buffer(c_void_p(buf.ctypes.data if buf.size else None), buf.size,
+                                               _ffi.DLRT_LOAD_COPY, byref(handle)))
+        self._setup(handle, threads)
+        return self
+
+    def _setup(self, handle: c_void_p, threads: int) -> None:
+        lib = self._lib
+        self._model = handle
+        self._lock = threading.Lock()
+        self._bound: Dict[int, tuple] = {}
+        self._shape_cache: Dict[tuple, Any] = {}
+        self._out_data = c_void_p()
+        self._out_nbytes = c_size_t()
+        self._out_shape = POINTER(c_int64)()
+        self._out_rank = c_size_t()
+        self._out_refs = (byref(self._out_data), byref(self._out_nbytes), byref(self._out_shape),
+                          byref(self._out_rank))
+        try:
+            threads = int(threads)
+            if threads < 1:
+                raise Error(f"threads must be >= 1, got {threads}")
+            opts = _ffi.ContextOptionsC()
+            lib.dlrt_context_options_init(byref(opts))
+            opts.num_threads = threads
+            ctx = c_void_p()
+            _check(lib, lib.dlrt_context_create(handle, byref(opts), byref(ctx)))
+            self._ctx = ctx
+            ins = [_info(lib, handle, i, lib.dlrt_model_input_info) for i in range(lib.dlrt_model_input_count(handle))]
+            outs = [_info(lib, handle, i, lib.dlrt_model_output_info) for i in range(lib.dlrt_model_output_count(handle))]
+            self._inputs = [t for t, _ in ins]
+            self._input_codes = [c for _, c in ins]
+            self._outputs = [t for t, _ in outs]
+            self._input_index = {t.name: i for i, t in enumerate(self._inputs)}
+            self._output_index = {t.name: i for i, t in enumerate(self._outputs)}
+            meta: Dict[str, str] = {}
+            k, v = c_char_p(), c_char_p()
+            for i in range(lib.dlrt_model_metadata_count(handle)):
+                _check(lib, lib.dlrt_model_metadata_at(handle, i, byref(k), byref(v)))
+                meta[_ffi.decode(k.value)] = _ffi.decode(v.value)
+            self._metadata = meta
+        except BaseException:
+            self.close()
+            raise
+
+    # ---- introspection --------------------------------------------------------------------------
+
+    @property
+    def inputs(self) -> List[TensorInfo]:
+        return list(self._inputs)
+
+    @property
+    def outputs(self) -> List[TensorInfo]:
+        return list(self._outputs)
+
+    @property
+    def metadata(self) -> Dict[str, str]:
+        return dict(self._metadata)
+
+    @property
+    def arena_bytes(self) -> int:
+        """Bytes of the activation arena for the current plan (0 before planning)."""
+        self._require_open()
+        return int(self._lib.dlrt_context_arena_bytes(self._ctx))
+
+    @property
+    def closed(self) -> bool:
+        return self._model is None
+
+    def __repr__(self) -> str:
+        if self.closed:
+            return "<dlrt.Model (closed)>"
+        ins = ", ".join(f"{t.name}: {t.dtype}{_fmt_shape(t.shape)}" for t in self._inputs)
+        outs = ", ".join(f"{t.name}: {t.dtype}{_fmt_shape(t.shape)}" for t in self._outputs)
+        return f"<dlrt.Model ({ins}) -> ({outs})>"
+
+    # ---- running --------------------------------------------------------------------------------
+
+    def _require_open(self) -> None:
+        if self._model is None or self._ctx is None:
+            raise Error("the model is closed", "DLRT_ERROR_STATE")
+
+    def run(self, feeds: Mapping[str, Any], output_names: Optional[Sequence[str]] = None) -> Dict[str, np.ndarray]:
+        """Runs the model. ``feeds`` maps every input name to a numpy array of the input's dtype
+        (non-contiguous arrays are copied to contiguous ones; other dtypes raise Error).
+        Returns {output name: fresh ndarray} for all outputs (or for ``output_names``)."""
+        self._require_open()
+        if not self._lock.acquire(blocking=False):
+            raise Error("Model.run called from two threads at once; a Model is not thread safe, "
+                        "create one Model per thread", "DLRT_ERROR_STATE")
+        try:
+            return self._run_locked(feeds, output_names)
+        finally:
+            self._lock.release()
+
+    def _run_locked(self, feeds, output_names):
+        lib, ctx = self._lib, self._ctx
+        index = self._input_index
+        if type(feeds) is not dict and not isinstance(feeds, Mapping):
+            raise Error(f"run() takes a dict {{input name: ndarray}}; got {type(feeds).__name__}. "
+                        f"The model's inputs are {list(index)}")
+        if len(feeds) != len(index) or not all(n in index for n in feeds):
+            unknown = [n for n in feeds if n not in index]
+            missing = [n for n in index if n not in feeds]
+            parts = []
+            if unknown:
+                parts.append(f"unknown input name(s) {unknown}")
+            if missing:
+                parts.append(f"missing input(s) {missing}")
+            raise Error("; ".join(parts) + f". The model's inputs are {list(index)}")
+        if output_names is None:
+            out_idx = range(len(self._outputs))
+        else:
+            bad = [n for n in output_names if n not in self._output_index]
+            if bad:
+                raise Error(f"unknown output name(s) {bad}. The model's outputs are "
+                            f"{[t.name for t in self._outputs]}")
+            out_idx = [self._output_index[n] for n in output_names]
+
+        # Bind inputs. Arrays stay referenced in self._bound for as long as the runtime holds
+        # the binding (until rebound or the Model is closed). Re-passing the very array that is
+        # already bound (same object, same shape) skips the rebind: the runtime reads the buffer
+        # at run time, so a control loop can write into one array and call run repeatedly.
+        bound = self._bound
+        for name, value in feeds.items():
+            i = index[name]
+            arr = value if type(value) is np.ndarray else np.asarray(value)
+            prev = bound.get(i)
+            if prev is not None and prev[0] is arr and prev[1] == arr.shape:
+                continue
+            info = self._inputs[i]
+            if arr.dtype != info.dtype:
+                raise Error(f"input {name!r}: expected dtype {info.dtype}, found {arr.dtype}"
+                            f" (expected shape {_fmt_shape(info.shape)}, found {list(arr.shape)})")
+            src = arr
+            if not arr.flags.c_contiguous:
+                arr = np.ascontiguousarray(arr)
+            shape = arr.shape
+            c_shape = self._shape_cache.get(shape)
+            if c_shape is None:
+                if len(self._shape_cache) > 64:
+                    self._shape_cache.clear()
+                c_shape = self._shape_cache[shape] = (c_int64 * len(shape))(*shape)
+            bound.pop(i, None)
+            st = lib.dlrt_context_set_input(ctx, i, self._input_codes[i], c_shape, len(shape),
+                                            arr.ctypes.data if arr.size else None, arr.nbytes)
+            if st != _ffi.DLRT_OK:
+                _check(lib, st)
+            # Keep the bound buffer alive. Only an array bound in place may skip the next rebind
+            # (a contiguous copy of a strided array would go stale if the caller mutated it).
+            bound[i] = (arr if src is arr else None, shape, arr)
+
+        _check(lib, lib.dlrt_context_run(ctx))
+
+        result: Dict[str, np.ndarray] = {}
+        data, nbytes, shp, rank_out = self._out_data, self._out_nbytes, self._out_shape, self._out_rank
+        refs = self._out_refs
+        for j in out_idx:
+            info = self._outputs[j]
+            _check(lib, lib.dlrt_context_get_output(ctx, j, *refs))
+            shape = tuple(shp[0:rank_out.value])
+            count = 1
+            for d in shape:
+                count *= d
+            need = count * info.dtype.itemsize
+            if need > nbytes.value:
+                raise Error(f"output {info.name!r}: runtime reported {nbytes.value} bytes for shape "
+                            f"{list(shape)} of {info.dtype} ({need} needed)", "DLRT_ERROR_INTERNAL")
+            if need:
+                raw = (ctypes.c_char * need).from_address(data.value)
+                out = np.frombuffer(raw, dtype=info.dtype).reshape(shape).copy()
+            else:
+                out = np.empty(shape, dtype=info.dtype)
+            result[info.name] = out
+        return result
+
+    __call__ = run
+
+    # ---- lifetime -------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Frees the context and the model. Safe to call more than once."""
+        lib = self._lib
+        ctx, model = self._ctx, self._model
+        self._ctx = None
+        self._model = None
+        if lib is not None:
+            if ctx is not None:
+                lib.dlrt_context_destroy(ctx)
+            if model is not None:
+                lib.dlrt_model_destroy(model)
+        bound = getattr(self, "_bound", None)
+        if bound:
+            bound.clear()
+
+    def __enter__(self) -> "Model":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:
+            pass
