@@ -6,7 +6,7 @@ import Glibc
 /// ModelReader.swift). File order: header, section table, weights, tensor table, node list,
 /// graph inputs/outputs, metadata; every section starts at a 64-byte aligned offset and every
 /// constant's data at a 64-byte aligned file offset. Output is deterministic (attributes are
-/// written sorted by key).
+/// written sorted by the UTF-8 bytes of their keys).
 public enum ModelWriter {
     /// Serializes; throws ModelError if the graph is invalid (it runs GraphValidator first).
     public static func serialize(_ graph: Graph) throws -> [UInt8] {
@@ -150,8 +150,8 @@ public enum ModelWriter {
             try r.count(node.outputs.count, "node \(i) outputs")
             for id in node.outputs { r.i32(id) }
             try r.count(node.attributes.count, "node \(i) attributes")
-            for key in node.attributes.keys.sorted() {
-                guard let value = node.attributes[key] else { continue }
+            let sorted = node.attributes.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+            for (key, value) in sorted {
                 try r.string(key, "node \(i) attribute name")
                 r.u8(value.typeTag)
                 switch value {
