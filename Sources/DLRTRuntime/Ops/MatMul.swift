@@ -1,0 +1,153 @@
+import DLRTKernels
+import DLRTModel
+
+/// MatMul with numpy semantics (rank-1 promotion, broadcast batch dims) and a fused activation.
+/// A constant B is packed once per batch matrix here.
+final class MatMulOperator: Operator {
+    static let opCode = OpCode.matMul
+
+    let node: Node
+    let activation: DenseActivation
+    let packedB: [DenseBuffer]
+    let constantBShape: [Int]?
+
+    init(node: Node, graph: Graph) throws {
+        let a = DenseAttributes(node)
+        try a.checkArity(inputs: 2)
+        self.node = node
+        activation = try DenseActivation(node: node)
+        if let b = a.constantInput(1, graph: graph), b.dtype == .float32, !b.shape.isEmpty,
+           let count = checkedElementCount(b.shape), count * 4 <= b.data.byteCount, let base = b.data.bytes.baseAddress {
+            let bm = b.shape.count == 1 ? [b.shape[0], 1] : b.shape
+            let k = bm[bm.count - 2], n = bm[bm.count - 1]
+            let matrices = bm.dropLast(2).reduce(1, *)
+            let p = base.assumingMemoryBound(to: Float.self)
+            packedB = (0 ..< matrices).map { DenseBuffer.packedB(k: k, n: n, b: p + $0 * k * n, ldb: n, transB: false) }
+            constantBShape = b.shape
+        } else {
+            packedB = []
+            constantBShape = nil
+        }
+    }
+
+    struct Layout {
+        var m = 0, n = 0, k = 0
+        var output: [Int] = []
+        /// Per output matrix: A's matrix index and B's matrix index.
+        var aIndex: [Int] = []
+        var bIndex: [Int] = []
+        var aMatrices = 1, bMatrices = 1
+    }
+
+    func layout(_ inputs: [PlanInput]) throws -> Layout {
+        let at = DenseAttributes(node)
+        let a = try denseFloatInput(inputs, 0, "A", at)
+        let b = try denseFloatInput(inputs, 1, "B", at)
+        guard !a.isEmpty && !b.isEmpty else {
+            throw at.error("A \(describe(a)) and B \(describe(b)) must have rank ≥ 1", kind: .shape)
+        }
+        if let cb = constantBShape, cb != b {
+            throw at.error("B has shape \(describe(b)) but its constant is \(describe(cb))", kind: .shape)
+        }
+        let am = a.count == 1 ? [1, a[0]] : a
+        let bm = b.count == 1 ? [b[0], 1] : b
+        var l = Layout()
+        l.m = am[am.count - 2]; l.k = am[am.count - 1]; l.n = bm[bm.count - 1]
+        guard bm[bm.count - 2] == l.k else {
+            throw at.error("A \(describe(a)) and B \(describe(b)): inner dimensions \(l.k) and \(bm[bm.count - 2]) differ",
+                           kind: .shape)
+        }
+        let ab = Array(am.dropLast(2)), bb = Array(bm.dropLast(2))
+        let r = max(ab.count, bb.count)
+        let ap = [Int](repeating: 1, count: r - ab.count) + ab
+        let bp = [Int](repeating: 1, count: r - bb.count) + bb
+        var batch = [Int]()
+        for i in 0 ..< r {
+            guard ap[i] == bp[i] || ap[i] == 1 || bp[i] == 1 else {
+                throw at.error("A \(describe(a)) and B \(describe(b)): batch dimensions cannot be broadcast", kind: .shape)
+            }
+            batch.append(ap[i] == 1 ? bp[i] : ap[i])
+        }
+        var out = batch
+        if a.count > 1 { out.append(l.m) }
+        if b.count > 1 { out.append(l.n) }
+        guard let total = checkedElementCount(batch + [l.m, l.n]) else {
+            throw at.error("output of A \(describe(a)) × B \(describe(b)) is too large", kind: .shape)
+        }
+        _ = total
+        l.output = out
+        l.aMatrices = ab.reduce(1, *)
+        l.bMatrices = bb.reduce(1, *)
+        // Matrix indices by broadcasting, row-major over `batch`.
+        let count = batch.reduce(1, *)
+        l.aIndex.reserveCapacity(count)
+        l.bIndex.reserveCapacity(count)
+        for t in 0 ..< count {
+            var rem = t, ai = 0, bi = 0, astride = 1, bstride = 1
+            for d in stride(from: r - 1, through: 0, by: -1) {
+                let i = rem % batch[d]
+                rem /= batch[d]
+                ai += (ap[d] == 1 ? 0 : i) * astride
+                bi += (bp[d] == 1 ? 0 : i) * bstride
+                astride *= ap[d]
+                bstride *= bp[d]
+            }
+            l.aIndex.append(ai)
+            l.bIndex.append(bi)
+        }
+        return l
+    }
+
+    func outputTypes(_ inputs: [PlanInput]) throws -> [TensorType] {
+        [TensorType(.float32, try layout(inputs).output)]
+    }
+
+    func makeKernel(inputs: [PlanInput], outputs: [TensorType]) throws -> Kernel {
+        MatMulKernel(try layout(inputs), packedB: packedB, activation: activation)
+    }
+}
+
+final class MatMulKernel: Kernel {
+    let l: MatMulOperator.Layout
+    let packedB: [DenseBuffer]
+    let epilogue: DenseEpilogue
+    /// One B matrix and A's batch contiguous: a single GEMM with m × (A's matrices).
+    let collapsed: Bool
+    let serial: Bool
+
+    init(_ l: MatMulOperator.Layout, packedB: [DenseBuffer], activation: DenseActivation) {
+        self.l = l
+        self.packedB = packedB
+        epilogue = DenseEpilogue(activation: activation)
+        collapsed = l.bMatrices == 1 && l.aIndex.count == l.aMatrices
+        serial = l.aIndex.count * l.m * l.n * l.k < 1 << 16
+    }
+
+    var scratchByteCount: Int {
+        let m = collapsed ? l.m * l.aMatrices : l.m
+        return 4 * sgemmScratchCount(m: m, n: l.n, k: l.k, packA: true, packB: packedB.isEmpty)
+    }
+
+    func run(_ io: KernelIO) {
+        let a = io.input(0, as: Float.self)
+        let b = io.input(1, as: Float.self)
+        let y = io.output(0, as: Float.self)
+        let scratch = io.scratch?.assumingMemoryBound(to: Float.self)
+        let (m, n, k) = (l.m, l.n, l.k)
+        denseWithParallel(io, serial: serial) { parallel in
+            if collapsed {
+                let bOp: SGEMMOperand = packedB.isEmpty ? .matrix(b, ld: n, transposed: false) : .packed(packedB[0].pointer)
+                sgemm(m: m * l.aMatrices, n: n, k: k, a: .matrix(a, ld: k, transposed: false), b: bOp, c: y, ldc: n,
+                      epilogue: epilogue, scratch: scratch, parallel: parallel)
+                return
+            }
+            for t in 0 ..< l.aIndex.count {
+                let bi = l.bIndex[t]
+                let bOp: SGEMMOperand = packedB.isEmpty ? .matrix(b + bi * k * n, ld: n, transposed: false)
+                    : .packed(packedB[bi].pointer)
+                sgemm(m: m, n: n, k: k, a: .matrix(a + l.aIndex[t] * m * k, ld: k, transposed: false), b: bOp,
+                      c: y + t * m * n, ldc: n, epilogue: epilogue, scratch: scratch, parallel: parallel)
+            }
+        }
+    }
+}
