@@ -362,3 +362,61 @@ def test_error_type(dlrt_mod):
     e = dlrt_mod.Error("boom", "DLRT_ERROR_SHAPE")
     assert isinstance(e, Exception) and e.status == "DLRT_ERROR_SHAPE" and e.code == 5 and e.message == "boom"
     assert "boom" in str(e)
+
+
+# ---- files written by an independent writer (Tests/python/dlrt_writer.py, from docs/FORMAT.md) ----
+
+def _add_relu_file():
+    import dlrt_writer
+    f = dlrt_writer.Writer()
+    f.inputs.append(f.tensor("x", np.float32, ("batch", 4)))
+    bias = np.array([-2, -1, 0, 1], np.float32)
+    f.const("bias", bias)
+    f.tensor("h", np.float32, ("batch", 4))
+    f.tensor("y", np.float32, ("batch", 4))
+    f.node("Add", ["x", "bias"], ["h"], name="add")
+    f.node("Relu", ["h"], ["y"], name="relu")
+    f.outputs.append(f.ids["y"])
+    f.metadata += [("producer", "dlrt_writer.py"), ("labels", "p,q,r,s")]
+    return f.tobytes(), bias
+
+
+def test_handwritten_file(dlrt_mod, tmp_path):
+    """The binding against a file written from docs/FORMAT.md, without the converter."""
+    data, bias = _add_relu_file()
+    p = tmp_path / "add_relu.dlrt"
+    p.write_bytes(data)
+    x = models.rnd(31, 5, 4)
+    for m in (dlrt_mod.Model(p), dlrt_mod.Model.from_bytes(data)):
+        with m:
+            assert m.inputs == [dlrt_mod.TensorInfo("x", np.dtype(np.float32), ("batch", 4))]
+            assert m.metadata == {"producer": "dlrt_writer.py", "labels": "p,q,r,s"}
+            np.testing.assert_array_equal(m.run({"x": x})["y"], np.maximum(x + bias, 0))
+            np.testing.assert_array_equal(m.run({"x": x[:1]})["y"], np.maximum(x[:1] + bias, 0))
+
+
+def test_handwritten_every_flipped_byte_rejected(dlrt_mod):
+    data, _ = _add_relu_file()
+    loaded = []
+    for i in range(len(data)):
+        b = bytearray(data)
+        b[i] ^= 0x01
+        try:
+            dlrt_mod.Model.from_bytes(bytes(b)).close()
+            loaded.append(i)
+        except dlrt_mod.Error as e:
+            assert e.status in ("DLRT_ERROR_INVALID_MODEL", "DLRT_ERROR_UNSUPPORTED"), (i, e)
+    assert not loaded, f"single-bit flips at these offsets still load: {loaded}"
+
+
+def test_control_loop_rebinding(dlrt_mod):
+    """Writing into the same array between runs is seen by the next run (binding persists)."""
+    data, bias = _add_relu_file()
+    with dlrt_mod.Model.from_bytes(data) as m:
+        x = np.zeros((2, 4), np.float32)
+        for v in (0.0, 1.0, 5.0):
+            x[:] = v
+            np.testing.assert_array_equal(m.run({"x": x})["y"], np.maximum(x + bias, 0))
+        x.shape = (4, 2)  # same buffer, new shape: must rebind (and fail: dim 1 is 2)
+        with pytest.raises(dlrt_mod.Error):
+            m.run({"x": x})
