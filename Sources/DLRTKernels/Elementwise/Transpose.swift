@@ -1,7 +1,7 @@
 // Transpose of any element size (1, 2, 4 or 8 bytes), planned once per shape and perm.
 // The plan drops size-1 dims and merges input dims that stay neighbours in the output, so
 // e.g. NCHW → NHWC ([0,2,3,1]) becomes a batch of 2-D transposes [C, H·W] → [H·W, C].
-// Batched 2-D transposes use 8×8 tiles; other permutations copy output rows with a strided
+// Batched 2-D transposes use 16×16 tiles; other permutations copy output rows with a strided
 // gather along the last output dim.
 
 public struct TransposePlan: Sendable, Equatable {
@@ -53,7 +53,7 @@ public struct TransposePlan: Sendable, Equatable {
             && (r == 2 || (r == 3 && sourceStrides[0] == dims[1] * dims[2]))
     }
 
-    static let tile = 8
+    static let tile = 16
 
     /// Number of independent work items for `run` (rows of output, or tile rows).
     public var workCount: Int {
