@@ -46,6 +46,6 @@ let package = Package(
         .testTarget(name: "DLRTRuntimeTests", dependencies: ["DLRTRuntime", "DLRTModel", "DLRTKernels"],
                     path: "Tests/DLRTRuntimeTests", swiftSettings: kernelFlags),
         .testTarget(name: "DLRTONNXTests", dependencies: ["DLRTONNX", "DLRTModel", "DLRTRuntime"],
-                    path: "Tests/DLRTONNXTests"),
+                    path: "Tests/DLRTONNXTests", exclude: ["Fixtures", "make_fixtures.py"]),
     ]
 )

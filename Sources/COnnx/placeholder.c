@@ -1,1 +1,0 @@
-#include "onnx_placeholder.h"

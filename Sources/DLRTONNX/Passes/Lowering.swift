@@ -1,0 +1,84 @@
+import DLRTModel
+
+/// Builds the dlrt `Graph` from the simplified working graph; every remaining node must be a
+/// dlrt op with supported attribute values, every tensor a supported dtype with a known shape.
+enum Lowering {
+    static func run(_ wg: inout WGraph) throws -> Graph {
+        // Graph outputs that are constants or graph inputs need a producing node.
+        for (j, o) in wg.outputs.enumerated() where wg.constants[o] != nil || wg.inputs.contains(o) {
+            if wg.inputs.contains(o) {
+                throw ModelError(.unsupported, "graph output '\(o)' is also a graph input; dlrt needs outputs produced by a node")
+            }
+            let src = wg.freshName(o + "_const")
+            wg.constants[src] = wg.constants.removeValue(forKey: o)
+            wg.nodes.append(WNode(name: "\(o)_identity", op: "Identity", domain: "", inputs: [src], outputs: [o], attrs: [:]))
+            wg.warnings.append("graph output '\(o)' (#\(j)) is a constant; emitted as Identity of a constant tensor")
+        }
+        try Folder.run(&wg)
+
+        var g = Graph()
+        var ids: [String: Int32] = [:]
+        func dtype(_ name: String, _ t: EType?) throws -> DType {
+            guard let t else { throw ModelError(.invalidModel, "tensor '\(name)': element type unknown") }
+            guard let d = t.dtype else { throw ModelError(.unsupported, "tensor '\(name)': element type \(t) is not supported by dlrt") }
+            return d
+        }
+        func addConstant(_ name: String, _ c: ConstTensor) throws -> Int32 {
+            let d = try dtype(name, c.type)
+            let blob: Blob
+            switch d {
+            case .float32: blob = Blob.copying(c.f)
+            case .int64: blob = Blob.copying(c.i)
+            case .int32: blob = Blob.copying(c.i.map { Int32(truncatingIfNeeded: $0) })
+            case .int8: blob = Blob.copying(c.i.map { Int8(truncatingIfNeeded: $0) })
+            case .uint8, .bool: blob = Blob.copying(c.i.map { UInt8(truncatingIfNeeded: $0) })
+            default: throw ModelError(.unsupported, "tensor '\(name)': element type \(d) is not supported for constants")
+            }
+            return g.addTensor(Tensor(name: name, dtype: d, shape: c.shape.map { .fixed($0) }, data: TensorData(blob: blob)))
+        }
+        func valueShape(_ name: String) throws -> [Dim] {
+            // Inference already merged the declared (value_info / graph output) shapes in.
+            guard let s = wg.shapeOf(name) else {
+                throw ModelError(.unsupported, "tensor '\(name)': cannot infer its shape")
+            }
+            return s
+        }
+
+        for i in wg.inputs {
+            let d = wg.declared[i]
+            guard let s = d?.shape else {
+                throw ModelError(.invalidModel, "graph input '\(i)': no shape declared (rank unknown)")
+            }
+            ids[i] = g.addTensor(Tensor(name: i, dtype: try dtype(i, d?.type), shape: s))
+            g.inputs.append(ids[i]!)
+        }
+        for n in wg.nodes {
+            guard let def = OpTable.lookup(n), let code = def.code else { throw OpTable.unsupportedOp(n) }
+            let attrs = try def.lower?(n, wg) ?? [:]
+            var inputs: [Int32] = []
+            for i in n.inputs {
+                if i.isEmpty { inputs.append(-1); continue }
+                if let id = ids[i] { inputs.append(id); continue }
+                guard let c = wg.constants[i] else {
+                    throw ModelError(.invalidModel, "\(n.label): input '\(i)' is undefined")
+                }
+                let id = try addConstant(i, c)
+                ids[i] = id
+                inputs.append(id)
+            }
+            var outputs: [Int32] = []
+            for o in n.outputs {
+                guard !o.isEmpty else { throw n.unsupported("optional outputs are not supported") }
+                let id = g.addTensor(Tensor(name: o, dtype: try dtype(o, wg.typeOf(o)), shape: try valueShape(o)))
+                ids[o] = id
+                outputs.append(id)
+            }
+            g.nodes.append(Node(name: n.name, op: code, inputs: inputs, outputs: outputs, attributes: attrs))
+        }
+        for o in wg.outputs {
+            guard let id = ids[o] else { throw ModelError(.invalidModel, "graph output '\(o)' is not produced by any node") }
+            g.outputs.append(id)
+        }
+        return g
+    }
+}

@@ -1,2 +1,0 @@
-import XCTest
-final class PlaceholderDLRTONNXTests: XCTestCase { func testNothing() {} }
