@@ -3,6 +3,9 @@
 import CDLRTSupport
 import DLRTModel
 import DLRTRuntime
+#if canImport(Glibc)
+import Glibc
+#endif
 
 let libraryVersion: StaticString = "0.1.0"
 

@@ -11,7 +11,7 @@ public final class CompiledModel: @unchecked Sendable {
     public private(set) var fixedPlan: Plan?
 
     public init(graph: Graph) throws {
-        // VALIDATE-HOOK try GraphValidator.validate(graph)
+        try GraphValidator.validate(graph)
         self.graph = graph
         self.operators = try graph.nodes.map { try OperatorRegistry.make(node: $0, graph: graph) }
         self.fixedPlan = nil
@@ -23,8 +23,7 @@ public final class CompiledModel: @unchecked Sendable {
     }
 
     public convenience init(path: String) throws {
-        // LOAD-HOOK try self.init(graph: ModelReader.load(path: path))
-        throw ModelError(.io, "\(path): loading is not available yet")
+        try self.init(graph: ModelReader.load(path: path))
     }
 
     public var inputs: [Tensor] { graph.inputs.map { graph.tensors[Int($0)] } }
