@@ -103,6 +103,10 @@ final class ConvTests: XCTestCase {
                            activation: DenseActivation(.clip, min: 0, max: 6)).test()
             }
         }
+        // Rows wide enough for the 32-column register block, with dilation.
+        ConvTester(inChannels: 3, outChannels: 3, group: 3, inH: 5, inW: 77, kernel: [3, 3], pads: [1, 1, 1, 1]).test()
+        ConvTester(inChannels: 2, outChannels: 2, group: 2, inH: 6, inW: 70, kernel: [3, 5], pads: [1, 4, 1, 0],
+                   dilations: [1, 2], activation: DenseActivation(.relu)).test()
         ConvTester(inChannels: 4, outChannels: 4, group: 4, inH: 9, inW: 11, kernel: [3, 3], pads: [0, 2, 1, 0],
                    dilations: [2, 1], bias: false).test()
     }

@@ -37,3 +37,41 @@ final class GemmBenchmark: XCTestCase {
         }
     }
 }
+
+extension GemmBenchmark {
+    /// ResNet-style 3×3 conv, 64→64 channels on 56×56 (im2col + GEMM), and a depthwise 3×3 on 96×112×112.
+    func testConvLayers() throws {
+        guard getenv("DLRT_BENCH") != nil else { throw XCTSkip("set DLRT_BENCH=1") }
+        var s = Conv2DShape()
+        s.inChannels = 64; s.outChannels = 64; s.inH = 56; s.inW = 56; s.outH = 56; s.outW = 56
+        s.kH = 3; s.kW = 3; s.padTop = 1; s.padLeft = 1
+        var d = Conv2DShape()
+        d.inChannels = 96; d.outChannels = 96; d.group = 96; d.inH = 112; d.inW = 112; d.outH = 112; d.outW = 112
+        d.kH = 3; d.kW = 3; d.padTop = 1; d.padLeft = 1
+        for shape in [s, d] {
+            var rng = TestRNG(seed: 5)
+            let x = rng.floats(shape.inChannels * shape.inPlane)
+            let w = rng.floats(shape.outChannels * shape.channelsPerGroup * 9)
+            let packed = w.withUnsafeBufferPointer { conv2dPackWeights(shape, $0.baseAddress!) }
+            var y = [Float](repeating: 0, count: shape.outChannels * shape.outPlane)
+            var scratch = [Float](repeating: 0, count: max(1, shape.scratchCount))
+            var best = Double.infinity
+            x.withUnsafeBufferPointer { px in
+                y.withUnsafeMutableBufferPointer { py in
+                    scratch.withUnsafeMutableBufferPointer { ps in
+                        for _ in 0 ..< 20 {
+                            var t0 = timespec(), t1 = timespec()
+                            clock_gettime(CLOCK_MONOTONIC, &t0)
+                            conv2dForward(shape, x: px.baseAddress!, weights: packed.pointer, bias: nil, activation: .none,
+                                          y: py.baseAddress!, scratch: ps.baseAddress)
+                            clock_gettime(CLOCK_MONOTONIC, &t1)
+                            best = min(best, Double(t1.tv_sec - t0.tv_sec) + Double(t1.tv_nsec - t0.tv_nsec) * 1e-9)
+                        }
+                    }
+                }
+            }
+            let flops = 2.0 * Double(shape.outChannels * shape.outPlane * shape.gemmK)
+            print("Conv \(shape.channelsPerGroup * shape.group)→\(shape.outChannels) group \(shape.group) \(shape.inH)²: \(best * 1e6) µs, \(flops / best / 1e9) GFLOP/s")
+        }
+    }
+}

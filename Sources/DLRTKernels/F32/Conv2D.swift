@@ -114,6 +114,10 @@ public func conv2dPackInput(_ s: Conv2DShape, _ x: UnsafePointer<Float>, into ds
 /// Output indices o in 0..<outCount whose position o·stride + offset lies in lo..<hi.
 @inline(__always)
 func denseValidRange(offset: Int, stride: Int, lo: Int, hi: Int, outCount: Int) -> Range<Int> {
+    if stride == 1 {
+        let a = max(0, lo - offset), b = min(outCount, hi - offset)
+        return a < b ? a ..< b : 0 ..< 0
+    }
     let a = max(0, ceilDiv(lo - offset, stride))
     let b = min(outCount, floorDiv(hi - 1 - offset, stride) + 1)
     return a < b ? a ..< b : 0 ..< 0
@@ -131,9 +135,51 @@ public func conv2dDepthwise(_ s: Conv2DShape, x: UnsafePointer<Float>, weights: 
         let yp = y + p * s.outPlane
         let wc = weights + c * kk
         let b0: Float = bias.map { $0[c] } ?? 0
+        // Stride-1 interior columns (every tap in bounds horizontally) accumulate 8 outputs in registers.
+        let vLo = s.strideW == 1 ? min(s.padLeft, s.outW) : 0
+        let vHiMax = s.strideW == 1 ? max(vLo, min(s.outW, s.inW + s.padLeft - (s.kW - 1) * s.dilationW)) : 0
+        let vHi = vLo + (vHiMax - vLo) / 8 * 8
         for oh in 0 ..< s.outH {
             let yrow = yp + oh * s.outW
             yrow.update(repeating: b0, count: s.outW)
+            var ow = vLo
+            // Four independent accumulators hide the FMA latency.
+            while ow + 32 <= vHi {
+                var a0 = SIMD8<Float>(repeating: b0), a1 = a0, a2 = a0, a3 = a0
+                for kh in 0 ..< s.kH {
+                    let ih = oh * s.strideH - s.padTop + kh * s.dilationH
+                    if ih < 0 || ih >= s.inH { continue }
+                    let xr = xp + ih * s.inW + ow - s.padLeft
+                    let wr = wc + kh * s.kW
+                    for kw in 0 ..< s.kW {
+                        let wv = SIMD8<Float>(repeating: wr[kw])
+                        let xk = xr + kw * s.dilationW
+                        a0.addProduct(wv, load8(xk))
+                        a1.addProduct(wv, load8(xk + 8))
+                        a2.addProduct(wv, load8(xk + 16))
+                        a3.addProduct(wv, load8(xk + 24))
+                    }
+                }
+                store8(a0, yrow + ow)
+                store8(a1, yrow + ow + 8)
+                store8(a2, yrow + ow + 16)
+                store8(a3, yrow + ow + 24)
+                ow += 32
+            }
+            while ow < vHi {
+                var acc = SIMD8<Float>(repeating: b0)
+                for kh in 0 ..< s.kH {
+                    let ih = oh * s.strideH - s.padTop + kh * s.dilationH
+                    if ih < 0 || ih >= s.inH { continue }
+                    let xr = xp + ih * s.inW + ow - s.padLeft
+                    let wr = wc + kh * s.kW
+                    for kw in 0 ..< s.kW {
+                        acc.addProduct(SIMD8<Float>(repeating: wr[kw]), load8(xr + kw * s.dilationW))
+                    }
+                }
+                store8(acc, yrow + ow)
+                ow += 8
+            }
             for kh in 0 ..< s.kH {
                 let ih = oh * s.strideH - s.padTop + kh * s.dilationH
                 if ih < 0 || ih >= s.inH { continue }
@@ -142,19 +188,24 @@ public func conv2dDepthwise(_ s: Conv2DShape, x: UnsafePointer<Float>, weights: 
                     let wv = wc[kh * s.kW + kw]
                     let off = kw * s.dilationW - s.padLeft
                     let r = denseValidRange(offset: off, stride: s.strideW, lo: 0, hi: s.inW, outCount: s.outW)
-                    var ow = r.lowerBound
-                    if s.strideW == 1 {
-                        let wv8 = SIMD8<Float>(repeating: wv)
-                        while ow + 8 <= r.upperBound {
-                            var acc = load8(yrow + ow)
-                            acc.addProduct(wv8, load8(xrow + ow + off))
-                            store8(acc, yrow + ow)
-                            ow += 8
+                    // Columns outside the register-accumulated block [vLo, vHi).
+                    for part in 0 ..< 2 {
+                        var o = part == 0 ? r.lowerBound : max(r.lowerBound, vHi)
+                        let end = part == 0 ? min(r.upperBound, vLo < vHi ? vLo : r.upperBound) : r.upperBound
+                        if part == 1 && vLo >= vHi { break }
+                        if s.strideW == 1 {
+                            let wv8 = SIMD8<Float>(repeating: wv)
+                            while o + 8 <= end {
+                                var acc = load8(yrow + o)
+                                acc.addProduct(wv8, load8(xrow + o + off))
+                                store8(acc, yrow + o)
+                                o += 8
+                            }
                         }
-                    }
-                    while ow < r.upperBound {
-                        yrow[ow] = yrow[ow].addingProduct(wv, xrow[ow * s.strideW + off])
-                        ow += 1
+                        while o < end {
+                            yrow[o] = yrow[o].addingProduct(wv, xrow[o * s.strideW + off])
+                            o += 1
+                        }
                     }
                 }
             }

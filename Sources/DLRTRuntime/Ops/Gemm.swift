@@ -22,6 +22,9 @@ final class GemmOperator: Operator {
         alpha = try a.float("alpha", default: 1)
         beta = try a.float("beta", default: 1)
         activation = try DenseActivation(node: node)
+        if let b = a.constantInput(1, graph: graph), checkedElementCount(b.shape).map({ $0 * b.dtype.byteSize > b.data.byteCount }) ?? true {
+            throw a.error("constant B \(describe(b.shape)) has only \(b.data.byteCount) bytes")
+        }
         if let b = a.constantInput(1, graph: graph), b.dtype == .float32, b.shape.count == 2,
            let count = checkedElementCount(b.shape), count * 4 <= b.data.byteCount, let base = b.data.bytes.baseAddress {
             let k = transB ? b.shape[1] : b.shape[0], n = transB ? b.shape[0] : b.shape[1]

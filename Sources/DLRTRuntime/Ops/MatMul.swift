@@ -16,6 +16,9 @@ final class MatMulOperator: Operator {
         try a.checkArity(inputs: 2)
         self.node = node
         activation = try DenseActivation(node: node)
+        if let b = a.constantInput(1, graph: graph), checkedElementCount(b.shape).map({ $0 * b.dtype.byteSize > b.data.byteCount }) ?? true {
+            throw a.error("constant B \(describe(b.shape)) has only \(b.data.byteCount) bytes")
+        }
         if let b = a.constantInput(1, graph: graph), b.dtype == .float32, !b.shape.isEmpty,
            let count = checkedElementCount(b.shape), count * 4 <= b.data.byteCount, let base = b.data.bytes.baseAddress {
             let bm = b.shape.count == 1 ? [b.shape[0], 1] : b.shape
