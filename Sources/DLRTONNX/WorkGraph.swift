@@ -45,7 +45,9 @@ enum EType: Int32, CustomStringConvertible {
 
     static func named(_ code: Int32) -> String {
         if let t = EType(rawValue: code) { return t.description }
-        return "ONNX element type \(code)"
+        let more: [Int32: String] = [17: "float8e4m3fn", 18: "float8e4m3fnuz", 19: "float8e5m2", 20: "float8e5m2fnuz",
+                                     21: "uint4", 22: "int4", 23: "float4e2m1", 24: "float8e8m0", 25: "uint2", 26: "int2"]
+        return more[code] ?? "ONNX element type \(code)"
     }
 }
 

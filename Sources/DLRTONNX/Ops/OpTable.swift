@@ -36,7 +36,13 @@ enum OpTable {
 
     static func unsupportedOp(_ node: WNode) -> ModelError {
         let dom = node.domain.isEmpty || node.domain == "ai.onnx" ? "" : " in domain '\(node.domain)'"
-        return ModelError(.unsupported, "\(node.label)\(dom): op not supported by dlrt (supported: \(supportedList))")
+        var why = ""
+        if dom.isEmpty, let def = all[node.op], def.code == nil {
+            let open = node.inputs.filter { !$0.isEmpty }
+            why = "; \(node.op) is only accepted when the converter can compute it ahead of time"
+                + (open.isEmpty ? "" : " (its inputs \(open.map { "'\($0)'" }.joined(separator: ", ")) must be constants or shapes known at conversion)")
+        }
+        return ModelError(.unsupported, "\(node.label)\(dom): op not supported by dlrt (supported: \(supportedList))\(why)")
     }
 }
 

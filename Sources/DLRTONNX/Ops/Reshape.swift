@@ -58,9 +58,11 @@ extension OpTable {
             for o in others {
                 if let idx = remaining.firstIndex(of: o) { remaining.remove(at: idx) } else { ok = false }
             }
-            if ok, known > 0, let p = product(remaining[...]) {
-                if let pv = p.fixedValue { if pv % known == 0 { res[at] = .fixed(pv / known) } }
-                else if known == 1 { res[at] = p }
+            let fixedPart = remaining.compactMap(\.fixedValue).reduce(1, *)
+            let symbolic = remaining.filter { $0.fixedValue == nil }
+            if ok, known > 0 {
+                if symbolic.isEmpty, fixedPart % known == 0 { res[at] = .fixed(fixedPart / known) }
+                else if symbolic.count == 1, fixedPart == known { res[at] = symbolic[0] }
             }
         }
         return res.enumerated().map { $1 ?? g.unknownDim(out, $0) }

@@ -4,17 +4,19 @@ import DLRTModel
 /// dlrt op with supported attribute values, every tensor a supported dtype with a known shape.
 enum Lowering {
     static func run(_ wg: inout WGraph) throws -> Graph {
-        // Graph outputs that are constants or graph inputs need a producing node.
-        for (j, o) in wg.outputs.enumerated() where wg.constants[o] != nil || wg.inputs.contains(o) {
+        try Folder.run(&wg)
+        // Graph outputs that are constants need a producing node: Identity of the constant.
+        for o in wg.outputs {
             if wg.inputs.contains(o) {
                 throw ModelError(.unsupported, "graph output '\(o)' is also a graph input; dlrt needs outputs produced by a node")
             }
+            guard let c = wg.constants.removeValue(forKey: o) else { continue }
             let src = wg.freshName(o + "_const")
-            wg.constants[src] = wg.constants.removeValue(forKey: o)
+            wg.constants[src] = c
             wg.nodes.append(WNode(name: "\(o)_identity", op: "Identity", domain: "", inputs: [src], outputs: [o], attrs: [:]))
-            wg.warnings.append("graph output '\(o)' (#\(j)) is a constant; emitted as Identity of a constant tensor")
+            wg.info[o] = ValueInfo(type: c.type, shape: c.shape.map { .fixed($0) })
+            wg.warnings.append("graph output '\(o)' is a constant; emitted as Identity of a constant tensor")
         }
-        try Folder.run(&wg)
 
         var g = Graph()
         var ids: [String: Int32] = [:]
