@@ -47,13 +47,15 @@ def main(argv=None) -> int:
                                 for i in range(0, len(images), args.batch)])
         pred = probs.argmax(axis=1)
         acc = float((pred == labels).mean())
-        print(f"accuracy: {acc:.4f} ({int((pred == labels).sum())}/{len(labels)}), "
-              f"e.g. first image predicted '{class_names[pred[0]]}', label {labels[0]}")
+        print(f"accuracy: {acc:.4f} ({int((pred == labels).sum())}/{len(labels)})")
+        print("first 12 predictions: " + " ".join(class_names[p] for p in pred[:12]) +
+              "\n          labels:      " + " ".join(str(l) for l in labels[:12]))
 
         try:
             import onnxruntime as ort
         except ImportError:
             ort = None
+        sess = None
         if ort is not None and Path(args.onnx).is_file():
             so = ort.SessionOptions()
             so.intra_op_num_threads = args.threads
@@ -77,8 +79,18 @@ def main(argv=None) -> int:
             model.run({in_name: x})
             times[i] = time.perf_counter() - t0
         med, p99 = np.median(times) * 1e6, np.percentile(times, 99) * 1e6
-        print(f"latency (1 image, {args.calls} calls, {args.threads} thread(s)): "
+        print(f"dlrt latency (1 image, {args.calls} calls, {args.threads} thread(s)): "
               f"median {med:.1f} us, p99 {p99:.1f} us")
+        if sess is not None:
+            for i in range(50):
+                sess.run(None, {in_name: one[i % len(one)]})
+            for i in range(args.calls):
+                x = one[i % len(one)]
+                t0 = time.perf_counter()
+                sess.run(None, {in_name: x})
+                times[i] = time.perf_counter() - t0
+            print(f"onnxruntime latency (same calls):              median {np.median(times) * 1e6:.1f} us, "
+                  f"p99 {np.percentile(times, 99) * 1e6:.1f} us")
     return 0
 
 
