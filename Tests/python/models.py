@@ -248,6 +248,10 @@ def pool_variants() -> List[Case]:
         ("avgpool_include_pad", "AveragePool", dict(kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1],
                                                    count_include_pad=1), (1, 3, 7, 7)),
         ("avgpool_ceil", "AveragePool", dict(kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1), (1, 3, 8, 8)),
+        ("avgpool_ceil_pad_include", "AveragePool", dict(kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1],
+                                                        ceil_mode=1, count_include_pad=1), (1, 3, 8, 8)),
+        ("maxpool_ceil_pad", "MaxPool", dict(kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1], ceil_mode=1),
+         (1, 3, 8, 8)),
         ("avgpool_2x2", "AveragePool", dict(kernel_shape=[2, 2], strides=[2, 2]), (4, 3, 8, 8)),
         ("global_avgpool", "GlobalAveragePool", {}, (2, 5, 7, 3)),
         ("global_maxpool", "GlobalMaxPool", {}, (2, 5, 7, 3)),
@@ -466,6 +470,38 @@ def gemm_bn_fold() -> Case:
     return Case("gemm_batchnorm1d_relu", m, [{"x": rnd(1351, 1, 10)}, {"x": rnd(1352, 5, 10)}])
 
 
+def mobilenet_like() -> Case:
+    """Bigger channel counts and spatial sizes, so the fast (packed/threaded) kernels are used."""
+    b = GraphBuilder(1500)
+    h = b.bn(b.conv("input", 3, 32, k=3, stride=2, pad=1, bias=False), 32)                 # 32 -> 16
+    h = b.node("Clip", [h, b.const(np.array(0, np.float32)), b.const(np.array(6, np.float32))])
+    for cin, cout, stride in [(32, 64, 1), (64, 128, 2), (128, 128, 1)]:
+        d = b.bn(b.conv(h, cin, cin, k=3, stride=stride, pad=1, group=cin, bias=False), cin)
+        d = b.node("Clip", [d, b.const(np.array(0, np.float32)), b.const(np.array(6, np.float32))])
+        p = b.bn(b.conv(d, cin, cout, k=1, pad=0, bias=False), cout)
+        h = b.node("Add", [p, h]) if cin == cout and stride == 1 else p
+    h = b.node("GlobalAveragePool", [h])
+    h = b.node("Flatten", [h])
+    b.nodes.append(helper.make_node("Gemm", [h, b.weight((20, 128)), b.const(rnd(1501, 20, scale=0.1))],
+                                    ["logits"], name="/classifier/Gemm", transB=1))
+    m = b.build("mobilenet_like", [vi("input", ["batch", 3, 32, 32])], [vi("logits", ["batch", 20])])
+    return Case("mobilenet_like", m, [{"input": rnd(1502, 1, 3, 32, 32)}, {"input": rnd(1503, 5, 3, 32, 32)}])
+
+
+def extremes() -> Case:
+    """Activations and Softmax on large magnitudes (overflow-safe exp, saturation)."""
+    b = GraphBuilder(1600)
+    outs = []
+    for op, attrs in [("Sigmoid", {}), ("Tanh", {}), ("Elu", {"alpha": 1.0}), ("LeakyRelu", {"alpha": 0.01}),
+                      ("Softmax", {"axis": -1})]:
+        b.nodes.append(helper.make_node(op, ["x"], [op.lower()], name=f"/{op}", **attrs))
+        outs.append(op.lower())
+    m = b.build("extremes", [vi("x", [4, 16])], [vi(o, None) for o in outs])
+    x = rnd(1601, 4, 16, scale=40.0)
+    x[0, :4] = [88.0, -88.0, 100.0, -100.0]
+    return Case("activations_softmax_extremes", m, [{"x": x}])
+
+
 def all_cases() -> List[Case]:
     cases: List[Case] = []
     for opset in (11, 13, 17):
@@ -477,6 +513,7 @@ def all_cases() -> List[Case]:
     cases += [layout_ops(), layout_int64()]
     cases += [activations(11), activations(17)]
     cases += [broadcasting(), int_arith(np.int64), int_arith(np.int32), bn_standalone(), gemm_bn_fold()]
+    cases += [mobilenet_like(), extremes()]
     cases += softmax_variants()
     cases += gemm_variants()
     cases += matmul_variants()

@@ -22,7 +22,7 @@ def test_matches_onnxruntime(case, convert, dlrt_mod):
             compare(f"{case.name} run {i} {shapes}", got, want, case.rtol, case.atol)
 
 
-@pytest.mark.parametrize("name", ["cnn_pytorch_opset17", "conv_big_channels", "gemm_large", "mlp_matmul_opset17"])
+@pytest.mark.parametrize("name", ["cnn_pytorch_opset17", "mobilenet_like", "conv_big_channels", "gemm_large", "mlp_matmul_opset17"])
 def test_two_threads_match(name, convert, dlrt_mod):
     case = next(c for c in CASES if c.name == name)
     path = convert(case.model, case.name)
