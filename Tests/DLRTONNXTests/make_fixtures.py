@@ -21,6 +21,19 @@ def init(name, arr):
     return nh.from_array(np.asarray(arr), name)
 
 
+IO_CASES = {"mlp_flatten", "mlp_flatten_opset11", "conv_bn_relu", "gemm_bn", "depthwise", "residual", "softmax_opset11",
+            "softmax_opset13", "clip_opset13", "identity_dropout"}
+
+
+def write_io(name, sess, feeds, results):
+    """<name>.io.txt: one line per tensor, `in|out <index> <dims,comma,separated> <values…>`."""
+    with open(os.path.join(OUT, name + ".io.txt"), "w") as f:
+        for tag, arrays in (("in", [feeds[i.name] for i in sess.get_inputs()]), ("out", results)):
+            for k, a in enumerate(arrays):
+                dims = ",".join(map(str, a.shape))
+                f.write(f"{tag} {k} {dims} " + " ".join(repr(float(v)) for v in a.astype(np.float32).ravel()) + "\n")
+
+
 def save(name, nodes, inputs, outputs, inits=(), opset=13, check=True, run=True, **model_kw):
     graph = h.make_graph(nodes, name, inputs, outputs, initializer=list(inits))
     model = h.make_model(graph, opset_imports=[h.make_opsetid("", opset)], producer_name="dlrt-fixtures",
@@ -35,7 +48,9 @@ def save(name, nodes, inputs, outputs, inits=(), opset=13, check=True, run=True,
         for i in sess.get_inputs():
             shape = [d if isinstance(d, int) else 2 for d in i.shape]
             feeds[i.name] = rng.standard_normal(shape).astype(np.float32)
-        sess.run(None, feeds)
+        results = sess.run(None, feeds)
+        if name in IO_CASES:
+            write_io(name, sess, feeds, results)
     with open(os.path.join(OUT, name + ".onnx"), "wb") as f:
         f.write(model.SerializeToString())
     return model

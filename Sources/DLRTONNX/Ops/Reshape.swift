@@ -68,6 +68,13 @@ extension OpTable {
         return res.enumerated().map { $1 ?? g.unknownDim(out, $0) }
     }
 
+    /// Flatten's axis lies in [-r, r]; negative counts from the end.
+    static func flattenAxis(_ n: WNode, rank r: Int) throws -> Int {
+        let a = n.int("axis") ?? 1
+        guard a >= -Int64(r), a <= Int64(r) else { throw n.invalid("attribute 'axis' = \(a) is out of range for rank \(r)") }
+        return Int(a < 0 ? a + Int64(r) : a)
+    }
+
     static func axesOf(_ n: WNode, _ g: WGraph) -> [Int64]? {
         if let a = n.ints("axes") { return a }
         if n.input(1).isEmpty { return nil }
@@ -109,12 +116,12 @@ extension OpTable {
         OpDef(name: "Flatten", code: .flatten, infer: { n, g in
             let t = g.typeOf(n.input(0))
             guard let x = g.shapeOf(n.input(0)) else { return [ValueInfo(type: t, shape: nil)] }
-            let a = try normalizeAxis(n.int("axis") ?? 1, rank: x.count + 1, n)
+            let a = try flattenAxis(n, rank: x.count)
             let out = n.output(0)
             return [ValueInfo(type: t, shape: [product(x[..<a]) ?? g.unknownDim(out, 0), product(x[a...]) ?? g.unknownDim(out, 1)])]
         }, fold: { n, c in
             guard let x = c[0] else { return nil }
-            let a = try normalizeAxis(n.int("axis") ?? 1, rank: x.rank + 1, n)
+            let a = try flattenAxis(n, rank: x.rank)
             return [x.reshaped([x.shape[..<a].reduce(1, *), x.shape[a...].reduce(1, *)])]
         }, lower: { n, _ in
             try checkKnownAttrs(n, ["axis"])
