@@ -39,7 +39,8 @@ enum Npy {
         guard let descr = value(of: "descr", in: header)?.trimmingQuotes,
               let dtype = descriptors.first(where: { $0.0 == descr || ($0.0.dropFirst() == descr.dropFirst() && descr.first == "=") })?.1
         else {
-            throw ToolError("\(path): unsupported dtype in header \(header) (supported: \(descriptors.map(\.0).joined(separator: " ")))")
+            let found = value(of: "descr", in: header)?.trimmingQuotes ?? "?"
+            throw ToolError("\(path): unsupported array dtype \(found) (\(numpyName(found))); dlrt takes float32, float16, int8, uint8, int32, int64 or bool — convert with arr.astype(...)")
         }
         if value(of: "fortran_order", in: header) == "True" {
             throw ToolError("\(path): Fortran-order arrays are not supported; save with np.ascontiguousarray")
@@ -103,6 +104,14 @@ enum Npy {
         }
         rest = rest.prefix(while: { $0 != "," && $0 != "}" })
         return String(rest).trimmingCharacters(" ")
+    }
+
+    /// NumPy's name for a type descriptor such as `<f8`.
+    static func numpyName(_ descr: String) -> String {
+        let kinds: [Character: String] = ["f": "float", "i": "int", "u": "uint", "b": "bool", "c": "complex", "U": "str", "O": "object"]
+        guard descr.count >= 3, let kind = kinds[descr[descr.index(after: descr.startIndex)]],
+              let bytes = Int(descr.dropFirst(2)) else { return "unknown" }
+        return kind == "bool" || kind == "str" || kind == "object" ? kind : "\(kind)\(bytes * 8)"
     }
 
     private static func le16(_ v: UInt16) -> [UInt8] { [UInt8(v & 0xff), UInt8(v >> 8)] }

@@ -1,2 +1,0 @@
-import XCTest
-final class PlaceholderDLRTRuntimeTests: XCTestCase { func testNothing() {} }
