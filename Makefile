@@ -38,7 +38,12 @@ test: build header-check test-swift test-c test-python
 	@echo "all test suites passed"
 
 test-swift: setup
-	swift test --disable-swift-testing 2>&1 | tail -n 5; test $${PIPESTATUS[0]} -eq 0
+	@mkdir -p $(OUT)
+	@if swift test --disable-swift-testing > $(OUT)/swift-test.log 2>&1; then \
+	  grep -E "^\s+Executed .* tests" $(OUT)/swift-test.log | tail -n 1; \
+	else \
+	  grep -E "error|failed|Fatal|crash" $(OUT)/swift-test.log | head -n 60; tail -n 20 $(OUT)/swift-test.log; exit 1; \
+	fi
 
 $(OUT)/digits.dlrt: examples/digits/digits_cnn.onnx build
 	mkdir -p $(OUT)
