@@ -43,8 +43,8 @@ extension OpTable {
         }, fold: { n, c in
             // Only the trivial 2-D constant case (rare; keeps weights-only subgraphs foldable).
             guard let a = c[0], let b = c[1], a.type == .float, b.type == .float, a.rank == 2, b.rank == 2,
-                  a.shape[1] == b.shape[0], a.shape[0] * b.shape[1] <= foldElementLimit,
-                  a.count * b.shape[1] <= foldElementLimit else { return nil }
+                  a.shape[1] == b.shape[0], checkedElementCount([a.shape[0], b.shape[1]], limit: foldElementLimit) != nil,
+                  checkedElementCount([a.count, b.shape[1]], limit: foldElementLimit) != nil else { return nil }
             let (m, k, nn) = (a.shape[0], a.shape[1], b.shape[1])
             var y = [Float](repeating: 0, count: m * nn)
             for i in 0 ..< m { for p in 0 ..< k { let av = a.f[i * k + p]; for j in 0 ..< nn { y[i * nn + j] += av * b.f[p * nn + j] } } }

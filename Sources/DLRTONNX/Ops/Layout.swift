@@ -7,7 +7,7 @@ extension OpTable {
         let out = perm.map { shape[$0] }
         var inStrides = [Int](repeating: 1, count: r)
         for k in stride(from: r - 2, through: 0, by: -1) { inStrides[k] = inStrides[k + 1] * shape[k + 1] }
-        let n = out.reduce(1, *)
+        let n = dimProduct(out)
         var idx = [Int](repeating: 0, count: n)
         var coord = [Int](repeating: 0, count: r)
         for f in 0 ..< n {
@@ -38,7 +38,7 @@ extension OpTable {
                 var total: Int? = 0
                 for sh in shapes {
                     guard let sh, sh.count == first.count else { throw n.invalid("inputs have different ranks") }
-                    if let v = sh[a].fixedValue, let t = total { total = t + v } else { total = nil }
+                    if let v = sh[a].fixedValue, let t = total { total = satAdd(t, v) } else { total = nil }
                 }
                 s[a] = total.map { .fixed($0) } ?? g.unknownDim(n.output(0), a)
                 info.shape = s
@@ -59,15 +59,18 @@ extension OpTable {
             var shape = first.shape
             shape[a] = 0
             for p in parts {
-                guard p.rank == first.rank, p.type.isFloat == first.type.isFloat else { throw n.invalid("inputs do not match") }
-                shape[a] += p.shape[a]
+                guard p.rank == first.rank, p.type.isFloat == first.type.isFloat,
+                      (0 ..< p.rank).allSatisfy({ $0 == a || p.shape[$0] == first.shape[$0] }) else {
+                    throw n.invalid("inputs do not match")
+                }
+                shape[a] = satAdd(shape[a], p.shape[a])
             }
-            let outer = first.shape[..<a].reduce(1, *)
+            let outer = dimProduct(first.shape[..<a])
             guard checkedElementCount(shape, limit: foldElementLimit) != nil else { return nil }
             var r = ConstTensor(type: first.type, shape: shape, i: [])
             for o in 0 ..< outer {
                 for p in parts {
-                    let chunk = p.shape[a...].reduce(1, *)
+                    let chunk = dimProduct(p.shape[a...])
                     if first.type.isFloat { r.f += p.f[o * chunk ..< (o + 1) * chunk] } else { r.i += p.i[o * chunk ..< (o + 1) * chunk] }
                 }
             }

@@ -105,14 +105,14 @@ func broadcastShapes(_ a: [Int], _ b: [Int]) -> [Int]? {
 
 /// For each flat index of `out`, the flat index of a broadcast operand of shape `shape`.
 func broadcastIndices(from shape: [Int], to out: [Int]) -> [Int] {
-    let n = out.reduce(1, *)
+    let n = dimProduct(out)
     let r = out.count
     let padded = [Int](repeating: 1, count: r - shape.count) + shape
     var strides = [Int](repeating: 0, count: r)
     var s = 1
     for k in stride(from: r - 1, through: 0, by: -1) {
         strides[k] = padded[k] == 1 ? 0 : s
-        s *= padded[k]
+        s = satMul(s, padded[k])
     }
     var idx = [Int](repeating: 0, count: n)
     var coord = [Int](repeating: 0, count: r)
@@ -131,6 +131,16 @@ func broadcastIndices(from shape: [Int], to out: [Int]) -> [Int] {
     }
     return idx
 }
+
+/// Product of sizes, saturating at Int.max instead of trapping (zero-size tensors may carry
+/// huge other dims); limits checked afterwards then reject the result.
+func dimProduct<S: Sequence>(_ s: S) -> Int where S.Element == Int {
+    var p = 1
+    for v in s { p = satMul(p, v) }
+    return p
+}
+func satMul(_ a: Int, _ b: Int) -> Int { let (r, o) = a.multipliedReportingOverflow(by: b); return o ? .max : r }
+func satAdd(_ a: Int, _ b: Int) -> Int { let (r, o) = a.addingReportingOverflow(b); return o ? .max : r }
 
 func fixedDims(_ s: [Dim]?) -> [Int]? {
     guard let s else { return nil }

@@ -7,7 +7,7 @@ extension OpTable {
         var p = 1
         var sym: Dim? = nil
         for d in dims {
-            if let v = d.fixedValue { p *= v } else if sym == nil { sym = d } else { return nil }
+            if let v = d.fixedValue { p = satMul(p, v) } else if sym == nil { sym = d } else { return nil }
         }
         if let sym { return p == 1 ? sym : nil }
         return .fixed(p)
@@ -52,13 +52,13 @@ extension OpTable {
             var others: [Dim] = []
             for (k, d) in res.enumerated() where k != at && !copied.contains(k) {
                 guard let d else { ok = false; break }
-                if let v = d.fixedValue { known *= v } else { others.append(d) }
+                if let v = d.fixedValue { known = satMul(known, v) } else { others.append(d) }
             }
             // Cancel symbolic dims present on both sides.
             for o in others {
                 if let idx = remaining.firstIndex(of: o) { remaining.remove(at: idx) } else { ok = false }
             }
-            let fixedPart = remaining.compactMap(\.fixedValue).reduce(1, *)
+            let fixedPart = dimProduct(remaining.compactMap(\.fixedValue))
             let symbolic = remaining.filter { $0.fixedValue == nil }
             if ok, known > 0 {
                 if symbolic.isEmpty, fixedPart % known == 0 { res[at] = .fixed(fixedPart / known) }
@@ -122,7 +122,7 @@ extension OpTable {
         }, fold: { n, c in
             guard let x = c[0] else { return nil }
             let a = try flattenAxis(n, rank: x.rank)
-            return [x.reshaped([x.shape[..<a].reduce(1, *), x.shape[a...].reduce(1, *)])]
+            return [x.reshaped([dimProduct(x.shape[..<a]), dimProduct(x.shape[a...])])]
         }, lower: { n, _ in
             try checkKnownAttrs(n, ["axis"])
             return ["axis": .int(n.int("axis") ?? 1)]
@@ -142,6 +142,7 @@ extension OpTable {
             guard let x = c[0] else { return nil }
             let axes = n.ints("axes") ?? c[1]?.ints
             let ax = try Set((axes ?? []).map { try normalizeAxis($0, rank: x.rank, n, "axes") })
+            if let bad = ax.first(where: { x.shape[$0] != 1 }) { throw n.invalid("cannot squeeze axis \(bad) of size \(x.shape[bad])") }
             return [x.reshaped(x.shape.enumerated().filter { axes == nil ? $0.element != 1 : !ax.contains($0.offset) }.map(\.element))]
         }),
         OpDef(name: "Unsqueeze", code: nil, infer: { n, g in

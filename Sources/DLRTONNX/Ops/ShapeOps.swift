@@ -22,7 +22,7 @@ extension OpTable {
         var res: [(start: Int, step: Int, count: Int)?] = (0 ..< r).map { dims[$0].map { (0, 1, $0) } }
         for k in 0 ..< ax.count {
             let a = try normalizeAxis(ax[k], rank: r, n, "axes")
-            let step = steps?[k] ?? 1
+            var step: Int64 = steps?[k] ?? 1
             guard step != 0 else { throw n.invalid("slice step is 0") }
             guard let dd = dims[a] else {
                 // Unknown size: only the whole-axis slice is understood.
@@ -30,10 +30,13 @@ extension OpTable {
                 res[a] = nil; continue
             }
             let d = Int64(dd)
+            step = step > 0 ? min(step, d + 1) : max(step, -(d + 1))   // same slice, no overflow
             func clampIdx(_ v: Int64, lo: Int64, hi: Int64) -> Int64 { min(max(v < 0 ? v + d : v, lo), hi) }
             let s = step > 0 ? clampIdx(starts[k], lo: 0, hi: d) : clampIdx(starts[k], lo: 0, hi: d - 1)
             let e = step > 0 ? clampIdx(ends[k], lo: 0, hi: d) : clampIdx(ends[k], lo: -1, hi: d - 1)
-            let cnt = step > 0 ? max(0, (e - s + step - 1) / step) : max(0, (s - e + (-step) - 1) / (-step))
+            let span: Int64 = step > 0 ? e - s : s - e
+            let mag: Int64 = step > 0 ? step : -step
+            let cnt: Int64 = max(0, (span + mag - 1) / mag)
             guard let st = Int(exactly: step), let ss = Int(exactly: s), let cc = Int(exactly: cnt) else { return nil }
             res[a] = (ss, st, cc)
         }
@@ -75,7 +78,7 @@ extension OpTable {
             guard let x = c[0], let ic = c[1], !ic.type.isFloat else { return nil }
             let a = try normalizeAxis(n.int("axis") ?? 0, rank: x.rank, n)
             let idx = try gatherIndices(n, ic, dim: x.shape[a])
-            let outer = x.shape[..<a].reduce(1, *), inner = x.shape[(a + 1)...].reduce(1, *)
+            let outer = dimProduct(x.shape[..<a]), inner = dimProduct(x.shape[(a + 1)...])
             let shape = Array(x.shape[..<a]) + ic.shape + Array(x.shape[(a + 1)...])
             guard checkedElementCount(shape, limit: foldElementLimit) != nil else { return nil }
             var flat: [Int] = []

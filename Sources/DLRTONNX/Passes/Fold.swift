@@ -80,7 +80,12 @@ enum Folder {
             let consts = node.inputs.map { $0.isEmpty ? nil : g.constants[$0] }
             let allConst = zip(node.inputs, consts).allSatisfy { $0.0.isEmpty || $0.1 != nil }
             if allConst, let fold = def.fold, let outs = try fold(node, consts), outs.count >= node.outputs.filter({ !$0.isEmpty }).count {
-                for (o, c) in zip(node.outputs, outs) where !o.isEmpty { g.constants[o] = c }
+                for (o, c) in zip(node.outputs, outs) where !o.isEmpty {
+                    guard checkedElementCount(c.shape, limit: ProtoReader.maxConstantElements) == c.count else {
+                        throw node.invalid("folding gives \(c.count) elements for shape \(describe(c.shape))")
+                    }
+                    g.constants[o] = c
+                }
                 removed.insert(k)
                 changed = true
                 continue
