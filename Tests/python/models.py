@@ -502,6 +502,76 @@ def extremes() -> Case:
     return Case("activations_softmax_extremes", m, [{"x": x}])
 
 
+def graph_edges() -> List[Case]:
+    """Graph-structure edge cases: pass-through outputs, one tensor as two outputs, an output that
+    is also consumed, unusual names, Constant nodes, older/newer opsets, NaN/inf propagation."""
+    cases = []
+    x = rnd(1700, 2, 3)
+    b = GraphBuilder(1700)
+    b.nodes.append(helper.make_node("Identity", ["x"], ["y"], name="/Identity"))
+    cases.append(Case("edge_identity_only", b.build("id", [vi("x", [2, 3])], [vi("y", [2, 3])]), [{"x": x}]))
+
+    b = GraphBuilder(1701)
+    r = b.node("Relu", ["x"])
+    b.nodes += [helper.make_node("Identity", [r], ["y1"], name="/i1"), helper.make_node("Identity", [r], ["y2"], name="/i2")]
+    cases.append(Case("edge_same_tensor_two_outputs", b.build("two", [vi("x", [2, 3])], [vi("y1", [2, 3]), vi("y2", [2, 3])]),
+                      [{"x": x}]))
+
+    b = GraphBuilder(1702)
+    b.nodes += [helper.make_node("Relu", ["x"], ["r"], name="/r"), helper.make_node("Sigmoid", ["r"], ["s"], name="/s")]
+    cases.append(Case("edge_output_also_consumed", b.build("oc", [vi("x", ["n", 3])], [vi("r", ["n", 3]), vi("s", ["n", 3])]),
+                      [{"x": x}, {"x": rnd(1703, 5, 3)}]))
+
+    b = GraphBuilder(1704)
+    b.nodes.append(helper.make_node("Relu", ["input:0/ä"], ["out put:0"], name="node with spaces/ü"))
+    cases.append(Case("edge_unusual_names", b.build("names", [vi("input:0/ä", [2, 3])], [vi("out put:0", [2, 3])]),
+                      [{"input:0/ä": x}]))
+
+    b = GraphBuilder(1705)
+    b.nodes += [helper.make_node("Constant", [], ["shape"], name="/Constant",
+                                 value=numpy_helper.from_array(np.array([3, -1], np.int64))),
+                helper.make_node("Constant", [], ["k"], name="/Constant_1", value_float=2.5),
+                helper.make_node("Reshape", ["x", "shape"], ["rs"], name="/Reshape"),
+                helper.make_node("Mul", ["rs", "k"], ["y"], name="/Mul")]
+    cases.append(Case("edge_constant_nodes", b.build("consts", [vi("x", [2, 3])], [vi("y", [3, 2])]), [{"x": x}]))
+
+    for opset in (7, 9, 21):
+        b = GraphBuilder(1710 + opset)
+        h = b.gemm("x", 3, 8)
+        h = b.node("BatchNormalization", [h] + [b.const(v) for v in (
+            np.linspace(0.5, 1.5, 8, dtype=np.float32), np.linspace(-1, 1, 8, dtype=np.float32),
+            np.linspace(-0.2, 0.2, 8, dtype=np.float32), np.linspace(0.5, 2, 8, dtype=np.float32))])
+        b.nodes.append(helper.make_node("Softmax", [h], ["y"], name="/Softmax"))
+        cases.append(Case(f"edge_gemm_bn_softmax_opset{opset}",
+                          b.build("old", [vi("x", ["n", 3])], [vi("y", ["n", 8])], opset), [{"x": x}, {"x": rnd(1720, 5, 3)}]))
+
+    b = GraphBuilder(1730)
+    b.nodes.append(helper.make_node("Softmax", ["x"], ["y"], name="/Softmax"))  # opset 11 default axis 1 on 4-D
+    cases.append(Case("edge_softmax_opset11_default_axis_4d", b.build("sm", [vi("x", [2, 3, 4, 4])], [vi("y", [2, 3, 4, 4])], 11),
+                      [{"x": rnd(1731, 2, 3, 4, 4, scale=3.0)}]))
+
+    b = GraphBuilder(1740)
+    outs = []
+    for op in ("Relu", "Sigmoid", "Tanh", "Elu", "LeakyRelu", "Softmax"):
+        b.nodes.append(helper.make_node(op, ["x"], [op.lower()], name=f"/{op}"))
+        outs.append(op.lower())
+    b.nodes.append(helper.make_node("MaxPool", ["x4"], ["maxpool"], name="/MaxPool", kernel_shape=[2, 2]))
+    b.nodes.append(helper.make_node("GlobalAveragePool", ["x5"], ["gap"], name="/GAP"))
+    outs += ["maxpool", "gap"]
+    m = b.build("nan", [vi("x", [2, 6]), vi("x4", [1, 2, 3, 3]), vi("x5", [1, 2, 3, 3])], [vi(o, None) for o in outs])
+    xs = np.array([[np.nan, -1, 1, np.inf, -np.inf, 0], [1, 2, 3, 4, 5, 6]], np.float32)
+    # MaxPool with NaN is implementation-defined (onnxruntime skips NaN, PyTorch propagates it):
+    # only infinities there.
+    x4 = rnd(1741, 1, 2, 3, 3)
+    x4[0, 0, 0, 0] = -np.inf
+    x4[0, 1, 1, 1] = np.inf
+    x5 = rnd(1742, 1, 2, 3, 3)
+    x5[0, 0, 0, 0] = np.nan
+    x5[0, 1, 1, 1] = np.inf
+    cases.append(Case("edge_nan_inf_propagation", m, [{"x": xs, "x4": x4, "x5": x5}]))
+    return cases
+
+
 def all_cases() -> List[Case]:
     cases: List[Case] = []
     for opset in (11, 13, 17):
@@ -514,6 +584,7 @@ def all_cases() -> List[Case]:
     cases += [activations(11), activations(17)]
     cases += [broadcasting(), int_arith(np.int64), int_arith(np.int32), bn_standalone(), gemm_bn_fold()]
     cases += [mobilenet_like(), extremes()]
+    cases += graph_edges()
     cases += softmax_variants()
     cases += gemm_variants()
     cases += matmul_variants()
