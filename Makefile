@@ -53,6 +53,8 @@ test-c: build $(OUT)/digits.dlrt
 	gcc $(CFLAGS_TEST) Tests/CAPI/test_capi.c -o $(OUT)/test_capi -L$(BUILD) -ldlrt -Wl,-rpath,$(abspath $(BUILD)) -lpthread -lm
 	$(PY) Tests/CAPI/make_reference.py examples/digits/digits_cnn.onnx examples/digits/digits_test.npz $(OUT)/capi_input.bin $(OUT)/capi_expected.bin
 	$(OUT)/test_capi $(OUT)/digits.dlrt $(OUT)/capi_input.bin $(OUT)/capi_expected.bin
+	gcc $(CFLAGS_TEST) Tests/CAPI/test_noalloc.c -o $(OUT)/test_noalloc -L$(BUILD) -ldlrt -Wl,-rpath,$(abspath $(BUILD))
+	$(OUT)/test_noalloc $(OUT)/digits.dlrt
 
 test-python: build
 	DLRT_CLI=$(abspath $(CLI)) DLRT_LIBRARY=$(abspath $(LIB)) $(PY) -m pytest -q Tests/python
