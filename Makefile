@@ -69,3 +69,6 @@ demo: build $(OUT)/digits.dlrt
 
 clean:
 	rm -rf .build $(OUT)
+
+# Further targets live in mk/*.mk (install and packaging, robustness checks, …).
+-include $(wildcard mk/*.mk)
