@@ -7,6 +7,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "dlrt.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,14 +48,23 @@ int main(int argc, char **argv) {
 
     FILE *f = fopen(argv[2], "rb");
     uint32_t n = 0;
-    if (!f || fread(&n, 4, 1, f) != 1 || n == 0 || n > 100000) {
-        fprintf(stderr, "cannot read %s\n", argv[2]);
-        if (f) fclose(f);
+    if (!f) {
+        fprintf(stderr, "cannot open %s: %s\n", argv[2], strerror(errno));
+        return 1;
+    }
+    if (fread(&n, 4, 1, f) != 1 || n == 0 || n > 100000) {
+        fprintf(stderr, "%s: not a digits test file (bad image count)\n", argv[2]);
+        fclose(f);
         return 1;
     }
     images = malloc((size_t)n * 64 * sizeof(float));
     labels = malloc((size_t)n * sizeof(int32_t));
     times = malloc((size_t)n * 20 * sizeof(double));
+    if (!images || !labels || !times) {
+        fprintf(stderr, "out of memory for %u images\n", n);
+        fclose(f);
+        goto done;
+    }
     if (fread(images, sizeof(float), (size_t)n * 64, f) != (size_t)n * 64 ||
         fread(labels, sizeof(int32_t), n, f) != n) {
         fprintf(stderr, "%s is truncated\n", argv[2]);

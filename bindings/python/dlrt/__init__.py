@@ -23,8 +23,10 @@ from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tup
 import numpy as np
 
 from . import _ffi
+from .convert import CLINotFoundError, convert, find_cli
 
-__all__ = ["Model", "TensorInfo", "Error", "version", "format_version", "library_path"]
+__all__ = ["Model", "TensorInfo", "Error", "version", "format_version", "library_path", "convert", "find_cli",
+           "CLINotFoundError"]
 
 
 class Error(Exception):

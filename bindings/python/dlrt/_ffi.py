@@ -6,7 +6,9 @@ binding calls ``lib().<name>`` and never sets argtypes/restype itself.
 Library lookup order:
   1. the ``DLRT_LIBRARY`` environment variable (a path to libdlrt.so),
   2. ``libdlrt.so`` next to this package (an installed wheel ships it there),
-  3. ``.build/release/libdlrt.so`` in the nearest enclosing directory that has one (a source checkout).
+  3. ``.build/release/libdlrt.so`` in the nearest enclosing directory that has one (a source checkout),
+  4. a system-installed ``libdlrt.so.0`` (``make install``; found through the loader's cache,
+     ``ctypes.util.find_library("dlrt")``).
 """
 from __future__ import annotations
 
@@ -137,6 +139,10 @@ def find_library() -> Path:
         cand = d / ".build" / "release" / _LIB_NAME
         if cand.is_file():
             return cand
+    import ctypes.util
+    system = ctypes.util.find_library("dlrt")
+    if system:
+        return Path(system)
     raise OSError(
         f"cannot find {_LIB_NAME}: set DLRT_LIBRARY, put {_LIB_NAME} beside {here}, or build the "
         f"repository with `swift build -c release`")
