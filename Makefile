@@ -29,12 +29,13 @@ $(VENV)/.done: Tests/python/requirements.txt
 build: setup
 	swift build -c release
 	cp $(BUILD)/DLRTTool $(CLI)
+	ln -sf libdlrt.so $(BUILD)/libdlrt.so.0
 
 header-check:
 	echo '#include "dlrt.h"' | gcc -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude -x c -fsyntax-only -
 	echo '#include "dlrt.h"' | g++ -std=c++11 -Wall -Wextra -Werror -Iinclude -x c++ -fsyntax-only -
 
-test: build header-check test-swift test-c test-python
+test: build header-check test-swift test-c test-python test-install
 	@echo "all test suites passed"
 
 test-swift: setup

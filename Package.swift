@@ -32,14 +32,18 @@ let package = Package(
                 linkerSettings: [.unsafeFlags([
                     "-static-stdlib",
                     "-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/DLRT/exports.map",
-                    "-Xlinker", "-soname=libdlrt.so",
+                    "-Xlinker", "-soname=libdlrt.so.0",
                 ])]),
-        .systemLibrary(name: "CProtobufC", path: "Sources/CProtobufC", pkgConfig: "libprotobuf-c",
+        .systemLibrary(name: "CProtobufC", path: "Sources/CProtobufC",
                        providers: [.apt(["libprotobuf-c-dev"])]),
-        .target(name: "COnnx", dependencies: ["CProtobufC"], path: "Sources/COnnx"),
+        // protobuf-c is linked statically (the converter's CLI then needs no libprotobuf-c at run time).
+        .target(name: "COnnx", dependencies: ["CProtobufC"], path: "Sources/COnnx",
+                linkerSettings: [.unsafeFlags(["-Xlinker", "-l:libprotobuf-c.a"])]),
         .target(name: "DLRTONNX", dependencies: ["DLRTModel", "COnnx"], path: "Sources/DLRTONNX"),
+        // The CLI links the Swift runtime statically too: it runs without the toolchain.
         .executableTarget(name: "DLRTTool", dependencies: ["DLRTONNX", "DLRTRuntime", "DLRTModel", "CZlib"],
-                          path: "tools/dlrt", swiftSettings: kernelFlags),
+                          path: "tools/dlrt", swiftSettings: kernelFlags,
+                          linkerSettings: [.unsafeFlags(["-static-stdlib"])]),
         .testTarget(name: "DLRTModelTests", dependencies: ["DLRTModel"], path: "Tests/DLRTModelTests"),
         .testTarget(name: "DLRTKernelsTests", dependencies: ["DLRTKernels", "DLRTModel"],
                     path: "Tests/DLRTKernelsTests", swiftSettings: kernelFlags),

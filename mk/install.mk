@@ -10,9 +10,9 @@
 #   make test-install                             Tests/install/run.sh + Tests/install/test_pip.sh
 #   make examples                                 the control loop (2,000 steps) and Python batch demo
 #
-# The installed library and CLI are relinked from the objects `make build` compiled
-# (packaging/relink.py): the library with soname libdlrt.so.$(DLRT_SOMAJOR) and no RUNPATH, the
-# CLI with the Swift runtime and protobuf-c linked statically — neither needs the toolchain.
+# `make build` already links both for deployment (Package.swift): the library with soname
+# libdlrt.so.$(DLRT_SOMAJOR), the Swift runtime linked statically and RUNPATH $$ORIGIN; the CLI with
+# the Swift runtime and protobuf-c linked statically — neither needs the toolchain at run time.
 
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -24,13 +24,12 @@ INSTALL_STRIP ?=
 
 .PHONY: dist install install-strip uninstall wheel test-install examples control-loop
 
-# Relinked, toolchain-free artifacts in out/dist (always relinked: < 1 s each, and `build` may have
-# changed the objects).
+# The release artifacts under their installed names in out/dist.
 dist: build
 	@mkdir -p $(DIST)
 	@test -n "$(DLRT_VERSION)" || { echo "cannot read the version from Sources/DLRT/CAPI.swift"; exit 1; }
-	python3 packaging/relink.py lib $(DIST)/libdlrt.so.$(DLRT_VERSION) libdlrt.so.$(DLRT_SOMAJOR)
-	python3 packaging/relink.py cli $(DIST)/dlrt
+	cp $(LIB) $(DIST)/libdlrt.so.$(DLRT_VERSION)
+	cp $(CLI) $(DIST)/dlrt
 	@if [ -n "$(INSTALL_STRIP)" ]; then strip --strip-unneeded $(DIST)/libdlrt.so.$(DLRT_VERSION) && strip $(DIST)/dlrt; fi
 
 install: dist

@@ -38,7 +38,7 @@ fi
 
 t0=$SECONDS
 # Build from a copy so the in-tree build directories (build/, *.egg-info) never land in the
-# checkout; DLRT_DIST_DIR tells setup.py where the relinked library and CLI are (make dist).
+# checkout; DLRT_DIST_DIR tells setup.py where the library and CLI are (make dist).
 cp -r bindings/python "$WORK/src"
 rm -rf "$WORK/src/build" "$WORK/src"/*.egg-info
 if out=$(cd "$WORK" && env DLRT_DIST_DIR="$ROOT/out/dist" "$VPY" -m pip install -q --disable-pip-version-check "$WORK/src" 2>&1); then

@@ -6,10 +6,10 @@
               out/dist/libdlrt.so.<version> (made by `make dist`), else .build/release/libdlrt.so.
               The build fails with a clear message when none exists.
   bin/dlrt    the CLI (used by `python -m dlrt` and dlrt.convert) from $DLRT_CLI, else
-              $DLRT_DIST_DIR/dlrt or the repository's out/dist/dlrt — the self-contained relink from
-              `make dist` (packaging/relink.py). If only the toolchain-linked .build/release/dlrt
-              exists, setup.py relinks it with packaging/relink.py; if that is impossible the wheel
-              has no CLI and `python -m dlrt` looks for one at run time (DLRT_CLI, PATH, checkout).
+              $DLRT_DIST_DIR/dlrt, else the newest of the repository's out/dist/dlrt and
+              .build/release/DLRTTool (both self-contained: the Swift runtime and protobuf-c are
+              linked statically). Without one the wheel has no CLI and `python -m dlrt` looks for
+              one at run time (DLRT_CLI, PATH, checkout).
 
 Nothing is copied into the source tree, so no binary can be committed by accident.
 Set DLRT_NO_CLI=1 to build a wheel without the CLI.
@@ -57,7 +57,7 @@ def _find_library() -> Path:
         if not found:
             sys.exit(f"dlrt build: DLRT_DIST_DIR={dist!r} holds no libdlrt.so.X.Y.Z (run `make dist`)")
         return Path(found[-1])
-    # A checkout: the newest of `make dist`'s relinked copy and `make build`'s library (a stale
+    # A checkout: the newest of `make dist`'s copy and `make build`'s library (a stale
     # out/dist must not win over a fresh build).
     candidates = sorted(glob.glob(str(REPO / "out" / "dist" / "libdlrt.so.*.*.*")))
     candidates.append(str(REPO / ".build" / "release" / "libdlrt.so"))
@@ -84,17 +84,10 @@ def _find_cli(tmp: Path):
     dist = os.environ.get("DLRT_DIST_DIR")
     if dist and (Path(dist) / "dlrt").is_file():
         return Path(dist) / "dlrt"
-    built = REPO / ".build" / "release" / "DLRTTool"
-    p = REPO / "out" / "dist" / "dlrt"
-    if p.is_file() and not _needs_toolchain(p) and (
-            not built.is_file() or p.stat().st_mtime >= built.stat().st_mtime):
-        return p
-    relink = REPO / "packaging" / "relink.py"
-    if relink.is_file() and (REPO / ".build" / "release.yaml").is_file():
-        out = tmp / "dlrt"
-        r = subprocess.run([sys.executable, str(relink), "cli", str(out)])
-        if r.returncode == 0 and out.is_file():
-            return out
+    candidates = [REPO / "out" / "dist" / "dlrt", REPO / ".build" / "release" / "DLRTTool"]
+    existing = [p for p in candidates if p.is_file() and not _needs_toolchain(p)]
+    if existing:
+        return max(existing, key=lambda p: p.stat().st_mtime)
     print("dlrt build: warning: no self-contained dlrt CLI found; the wheel will not bundle one "
           "(`python -m dlrt` and dlrt.convert then need DLRT_CLI or `dlrt` on PATH)", file=sys.stderr)
     return None
