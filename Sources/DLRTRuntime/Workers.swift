@@ -1,4 +1,5 @@
 import CDLRTSupport
+import DLRTKernels
 
 /// Data-parallel loops over a context's worker threads (a persistent spin-then-sleep pool; see
 /// Sources/CDLRTSupport/pool.c). `Workers.inline` runs everything on the calling thread.
@@ -21,31 +22,42 @@ public final class Workers: @unchecked Sendable {
 
     deinit { cdlrt_pool_destroy(pool) }
 
-    /// Calls `body(range)` for disjoint ranges covering `0..<total`, in parallel when there are
-    /// at least two chunks of `grain` items. `body` must not allocate.
-    @inline(__always)
-    public func parallelFor(_ total: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
+    /// Calls `task.run(range)` for disjoint contiguous ranges covering `0..<total`, in parallel when
+    /// there are at least two chunks of `grain` items. Allocation-free: the task stays on this
+    /// stack frame and the pool reaches it through a pointer plus its (existential) metatype.
+    public func parallelFor<Task: ParallelTask>(_ total: Int, grain: Int = 1, _ task: Task) {
         if total <= 0 { return }
         let chunks = Swift.min(count, total / Swift.max(grain, 1))
         guard chunks > 1, let pool else {
-            body(0 ..< total)
+            task.run(0 ..< total)
             return
         }
-        withoutActuallyEscaping(body) { escapable in
-            var task = Task(body: escapable, total: total)
-            withUnsafeMutablePointer(to: &task) { p in
+        withUnsafePointer(to: task) { taskPointer in
+            var job = Job(task: UnsafeRawPointer(taskPointer), type: Task.self, total: total)
+            withUnsafeMutablePointer(to: &job) { jobPointer in
                 cdlrt_pool_run(pool, { context, index, count in
-                    let task = context!.assumingMemoryBound(to: Task.self)
-                    let total = task.pointee.total
-                    let lower = total * index / count, upper = total * (index + 1) / count
-                    if lower < upper { task.pointee.body(lower ..< upper) }
-                }, UnsafeMutableRawPointer(p), chunks)
+                    guard let job = context?.assumingMemoryBound(to: Job.self).pointee else { return }
+                    let lower = job.total * index / count, upper = job.total * (index + 1) / count
+                    if lower < upper { job.type.run(at: job.task, lower ..< upper) }
+                }, jobPointer, chunks)
             }
         }
     }
 
-    private struct Task {
-        let body: (Range<Int>) -> Void
+    /// One `cdlrt_pool_run` job: the task's address and type (a metatype is a pointer pair, so
+    /// nothing is boxed) and the loop size.
+    private struct Job {
+        let task: UnsafeRawPointer
+        let type: any ParallelTask.Type
         let total: Int
+    }
+}
+
+extension Workers: ParallelLoop {}
+
+extension ParallelTask {
+    /// Runs the `Self` stored at `task` (called through an existential metatype by the pool).
+    fileprivate static func run(at task: UnsafeRawPointer, _ range: Range<Int>) {
+        task.assumingMemoryBound(to: Self.self).pointee.run(range)
     }
 }

@@ -7,6 +7,13 @@ func reversedTasks(_ count: Int, _ body: (Range<Int>) -> Void) {
     for t in (0 ..< count).reversed() { body(t ..< t + 1) }
 }
 
+/// `reversedTasks` as a `ParallelLoop`, for kernels that take one.
+struct ReversedTasks: ParallelLoop {
+    func parallelFor<Task: ParallelTask>(_ total: Int, grain: Int, _ task: Task) {
+        reversedTasks(total) { task.run($0) }
+    }
+}
+
 /// Conv tester: 1-D when `inH == nil`. Pads are [begin…, end…] as in ONNX.
 struct ConvTester {
     var batch = 1, inChannels = 3, outChannels = 4, group = 1
@@ -46,7 +53,7 @@ struct ConvTester {
                     scratch.withUnsafeMutableBufferPointer { ps in
                         conv2dForward(s, x: px.baseAddress!, weights: packed.pointer, bias: b == nil ? nil : pb.baseAddress,
                                       activation: activation, y: py.baseAddress!, scratch: ps.baseAddress,
-                                      parallel: reversedTasks)
+                                      parallel: ReversedTasks())
                     }
                 }
             }

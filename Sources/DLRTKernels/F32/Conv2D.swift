@@ -219,31 +219,47 @@ public func conv2dDepthwise(_ s: Conv2DShape, x: UnsafePointer<Float>, weights: 
 /// Pointwise convs read x directly as the GEMM's B; others go through the packed im2col matrix.
 public func conv2dForward(_ s: Conv2DShape, x: UnsafePointer<Float>, weights: UnsafePointer<Float>,
                           bias: UnsafePointer<Float>?, activation: DenseActivation, y: UnsafeMutablePointer<Float>,
-                          scratch: UnsafeMutablePointer<Float>?, parallel: DenseParallel = denseSerial) {
+                          scratch: UnsafeMutablePointer<Float>?, parallel: any ParallelLoop = SerialLoop()) {
     if s.batch == 0 || s.outPlane == 0 || s.outChannels == 0 { return }
     if s.isDepthwise {
-        parallel(s.batch * s.inChannels) { r in
-            conv2dDepthwise(s, x: x, weights: weights, bias: bias, activation: activation, y: y, planes: r)
-        }
+        parallel.parallelFor(s.batch * s.inChannels, grain: 1,
+                             Conv2DDepthwiseTask(s: s, x: x, weights: weights, bias: bias, activation: activation, y: y))
         return
     }
     guard let packed = scratch else { return }
     let mg = s.outChannelsPerGroup, k = s.gemmK, n = s.outPlane
     let perGroup = sgemmPackedACount(m: mg, k: k)
-    let split = SGEMMSplit(m: mg, n: n)
     for b in 0 ..< s.batch {
         for g in 0 ..< s.group {
             let xg = x + (b * s.inChannels + g * s.channelsPerGroup) * s.inPlane
             let yg = y + (b * s.outChannels + g * mg) * n
-            parallel(conv2dInputPanels(s)) { r in conv2dPackInput(s, xg, into: packed, panels: r) }
+            parallel.parallelFor(conv2dInputPanels(s), grain: 1, Conv2DPackInputTask(s: s, x: xg, into: packed))
             let epi = DenseEpilogue(bias: bias.map { $0 + g * mg }, biasRowStride: 1, biasColStride: 0,
                                     activation: activation)
-            let wg = weights + g * perGroup
-            parallel(split.count) { r in
-                let (ar, br) = split.panels(r)
-                sgemmCompute(m: mg, n: n, k: k, packedA: wg, packedB: packed, c: yg, ldc: n, epilogue: epi,
-                             aPanels: ar, bPanels: br)
-            }
+            let compute = SGEMMComputeTask(m: mg, n: n, k: k, packedA: weights + g * perGroup, packedB: packed,
+                                           c: yg, ldc: n, epilogue: epi)
+            parallel.parallelFor(compute.split.count, grain: 1, compute)
         }
     }
+}
+
+/// `conv2dDepthwise` over a range of (batch, channel) planes.
+struct Conv2DDepthwiseTask: ParallelTask {
+    let s: Conv2DShape
+    let x: UnsafePointer<Float>, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?
+    let activation: DenseActivation
+    let y: UnsafeMutablePointer<Float>
+
+    func run(_ planes: Range<Int>) {
+        conv2dDepthwise(s, x: x, weights: weights, bias: bias, activation: activation, y: y, planes: planes)
+    }
+}
+
+/// `conv2dPackInput` (im2col + pack) over a range of B panels.
+struct Conv2DPackInputTask: ParallelTask {
+    let s: Conv2DShape
+    let x: UnsafePointer<Float>
+    let into: UnsafeMutablePointer<Float>
+
+    func run(_ panels: Range<Int>) { conv2dPackInput(s, x, into: into, panels: panels) }
 }

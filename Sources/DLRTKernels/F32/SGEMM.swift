@@ -69,27 +69,19 @@ public enum SGEMMOperand {
     case matrix(UnsafePointer<Float>, ld: Int, transposed: Bool)
 }
 
-/// Runs `body` over disjoint ranges covering 0..<count (possibly in parallel). The runtime passes
-/// its workers; `denseSerial` runs inline.
-public typealias DenseParallel = (_ count: Int, _ body: (Range<Int>) -> Void) -> Void
-
-public func denseSerial(_ count: Int, _ body: (Range<Int>) -> Void) {
-    if count > 0 { body(0 ..< count) }
-}
-
 /// C = epilogue(op(A) · op(B)): packs unpacked operands into `scratch` (`sgemmScratchCount`
 /// floats), then computes, both phases split with `parallel`.
 public func sgemm(m: Int, n: Int, k: Int, a: SGEMMOperand, b: SGEMMOperand,
                   c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: DenseEpilogue,
-                  scratch: UnsafeMutablePointer<Float>?, parallel: DenseParallel = denseSerial) {
+                  scratch: UnsafeMutablePointer<Float>?, parallel: any ParallelLoop = SerialLoop()) {
     if m <= 0 || n <= 0 { return }
     var next = scratch
     let pa: UnsafePointer<Float>
     switch a {
     case .packed(let p): pa = p
     case .matrix(let p, let ld, let t):
-        let dst = next!
-        parallel(sgemmPanelsA(m)) { r in sgemmPackA(m: m, k: k, a: p, lda: ld, transA: t, into: dst, panels: r) }
+        guard let dst = next else { return }
+        parallel.parallelFor(sgemmPanelsA(m), grain: 1, SGEMMPackATask(m: m, k: k, a: p, lda: ld, transA: t, into: dst))
         pa = UnsafePointer(dst)
         next = dst + sgemmPackedACount(m: m, k: k) + 16
     }
@@ -97,14 +89,52 @@ public func sgemm(m: Int, n: Int, k: Int, a: SGEMMOperand, b: SGEMMOperand,
     switch b {
     case .packed(let p): pb = p
     case .matrix(let p, let ld, let t):
-        let dst = next!
-        parallel(sgemmPanelsB(n)) { r in sgemmPackB(k: k, n: n, b: p, ldb: ld, transB: t, into: dst, panels: r) }
+        guard let dst = next else { return }
+        parallel.parallelFor(sgemmPanelsB(n), grain: 1, SGEMMPackBTask(k: k, n: n, b: p, ldb: ld, transB: t, into: dst))
         pb = UnsafePointer(dst)
     }
-    let split = SGEMMSplit(m: m, n: n)
-    parallel(split.count) { r in
+    let compute = SGEMMComputeTask(m: m, n: n, k: k, packedA: pa, packedB: pb, c: c, ldc: ldc, epilogue: epilogue)
+    parallel.parallelFor(compute.split.count, grain: 1, compute)
+}
+
+/// `sgemmPackA` over a range of A panels.
+struct SGEMMPackATask: ParallelTask {
+    let m: Int, k: Int, a: UnsafePointer<Float>, lda: Int, transA: Bool, into: UnsafeMutablePointer<Float>
+
+    func run(_ panels: Range<Int>) {
+        sgemmPackA(m: m, k: k, a: a, lda: lda, transA: transA, into: into, panels: panels)
+    }
+}
+
+/// `sgemmPackB` over a range of B panels.
+struct SGEMMPackBTask: ParallelTask {
+    let k: Int, n: Int, b: UnsafePointer<Float>, ldb: Int, transB: Bool, into: UnsafeMutablePointer<Float>
+
+    func run(_ panels: Range<Int>) {
+        sgemmPackB(k: k, n: n, b: b, ldb: ldb, transB: transB, into: into, panels: panels)
+    }
+}
+
+/// `sgemmCompute` of packed operands over a range of the `SGEMMSplit` tasks (`split.count`).
+struct SGEMMComputeTask: ParallelTask {
+    let m: Int, n: Int, k: Int
+    let packedA: UnsafePointer<Float>, packedB: UnsafePointer<Float>
+    let c: UnsafeMutablePointer<Float>, ldc: Int
+    let epilogue: DenseEpilogue
+    let split: SGEMMSplit
+
+    init(m: Int, n: Int, k: Int, packedA: UnsafePointer<Float>, packedB: UnsafePointer<Float>,
+         c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: DenseEpilogue) {
+        self.m = m; self.n = n; self.k = k
+        self.packedA = packedA; self.packedB = packedB
+        self.c = c; self.ldc = ldc
+        self.epilogue = epilogue
+        split = SGEMMSplit(m: m, n: n)
+    }
+
+    func run(_ r: Range<Int>) {
         let (ar, br) = split.panels(r)
-        sgemmCompute(m: m, n: n, k: k, packedA: pa, packedB: pb, c: c, ldc: ldc, epilogue: epilogue,
+        sgemmCompute(m: m, n: n, k: k, packedA: packedA, packedB: packedB, c: c, ldc: ldc, epilogue: epilogue,
                      aPanels: ar, bPanels: br)
     }
 }

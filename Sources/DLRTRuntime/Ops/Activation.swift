@@ -80,8 +80,14 @@ final class UnaryKernel: Kernel {
 
     func run(_ io: KernelIO) {
         let x = io.input(0, as: Float.self), y = io.output(0, as: Float.self)
-        io.workers.parallelFor(count, grain: 1 << 14) { r in
-            loop(x + r.lowerBound, y + r.lowerBound, r.count)
-        }
+        io.workers.parallelFor(count, grain: 1 << 14, UnaryTask(loop: loop, x: x, y: y))
     }
+}
+
+/// A unary loop over a range of elements.
+private struct UnaryTask: ParallelTask {
+    let loop: UnaryLoop
+    let x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>
+
+    func run(_ r: Range<Int>) { loop(x + r.lowerBound, y + r.lowerBound, r.count) }
 }

@@ -55,9 +55,21 @@ final class BatchNormalizationKernel: Kernel {
         let x = io.input(0, as: Float.self), y = io.output(0, as: Float.self)
         let scale = io.input(1, as: Float.self), bias = io.input(2, as: Float.self)
         let mean = io.input(3, as: Float.self), variance = io.input(4, as: Float.self)
-        io.workers.parallelFor(planes, grain: Swift.max(1, 8192 / Swift.max(1, spatial))) { r in
-            batchNormalization(x, y, scale: scale, bias: bias, mean: mean, variance: variance, epsilon: epsilon,
-                               channels: channels, spatial: spatial, planes: r)
-        }
+        let task = BatchNormalizationTask(x: x, y: y, scale: scale, bias: bias, mean: mean, variance: variance,
+                                          epsilon: epsilon, channels: channels, spatial: spatial)
+        io.workers.parallelFor(planes, grain: Swift.max(1, 8192 / Swift.max(1, spatial)), task)
+    }
+}
+
+/// `batchNormalization` over a range of (batch, channel) planes.
+private struct BatchNormalizationTask: ParallelTask {
+    let x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>
+    let scale: UnsafePointer<Float>, bias: UnsafePointer<Float>
+    let mean: UnsafePointer<Float>, variance: UnsafePointer<Float>
+    let epsilon: Float, channels: Int, spatial: Int
+
+    func run(_ planes: Range<Int>) {
+        batchNormalization(x, y, scale: scale, bias: bias, mean: mean, variance: variance, epsilon: epsilon,
+                           channels: channels, spatial: spatial, planes: planes)
     }
 }

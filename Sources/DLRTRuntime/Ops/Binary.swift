@@ -89,14 +89,27 @@ final class BinaryKernel: Kernel {
 
     func run(_ io: KernelIO) {
         let a = io.rawInput(0), b = io.rawInput(1), c = io.rawOutput(0)
+        let task = BinaryTask(plan: plan, kernels: kernels, flat: flat, a: a, b: b, c: c)
         if flat {
-            io.workers.parallelFor(plan.elementCount, grain: 1 << 14) { r in
-                plan.runFlat(kernels, a, b, c, elements: r)
-            }
+            io.workers.parallelFor(plan.elementCount, grain: 1 << 14, task)
         } else {
-            io.workers.parallelFor(plan.rowCount, grain: Swift.max(1, (1 << 14) / Swift.max(1, plan.rowLength))) { r in
-                plan.run(kernels, a, b, c, rows: r)
-            }
+            io.workers.parallelFor(plan.rowCount, grain: Swift.max(1, (1 << 14) / Swift.max(1, plan.rowLength)), task)
+        }
+    }
+}
+
+/// A broadcast binary op over a range of elements (`flat`) or of output rows.
+private struct BinaryTask: ParallelTask {
+    let plan: BroadcastPlan
+    let kernels: BinaryRowKernels
+    let flat: Bool
+    let a: UnsafeRawPointer, b: UnsafeRawPointer, c: UnsafeMutableRawPointer
+
+    func run(_ r: Range<Int>) {
+        if flat {
+            plan.runFlat(kernels, a, b, c, elements: r)
+        } else {
+            plan.run(kernels, a, b, c, rows: r)
         }
     }
 }

@@ -1,3 +1,4 @@
+import DLRTKernels
 import DLRTModel
 
 /// Concat along `axis` (required; negative counts from the end); any dtype.
@@ -65,18 +66,26 @@ final class ConcatKernel: Kernel {
 
     func run(_ io: KernelIO) {
         if rowBytes == 0 { return }
-        let dst = io.rawOutput(0)
-        io.workers.parallelFor(outer, grain: Swift.max(1, (1 << 16) / rowBytes)) { r in
-            chunkBytes.withUnsafeBufferPointer { chunks in
-                var offset = 0
-                for k in 0 ..< chunks.count {
-                    let n = chunks[k]
-                    if n > 0 {
-                        let src = io.rawInput(k)
-                        for o in r { (dst + o * rowBytes + offset).copyMemory(from: src + o * n, byteCount: n) }
-                    }
-                    offset += n
+        io.workers.parallelFor(outer, grain: Swift.max(1, (1 << 16) / rowBytes), ConcatTask(kernel: self, io: io))
+    }
+}
+
+/// Copies the input chunks of a range of outer indices into the output rows.
+private struct ConcatTask: ParallelTask {
+    let kernel: ConcatKernel
+    let io: KernelIO
+
+    func run(_ r: Range<Int>) {
+        let dst = io.rawOutput(0), rowBytes = kernel.rowBytes
+        kernel.chunkBytes.withUnsafeBufferPointer { chunks in
+            var offset = 0
+            for k in 0 ..< chunks.count {
+                let n = chunks[k]
+                if n > 0 {
+                    let src = io.rawInput(k)
+                    for o in r { (dst + o * rowBytes + offset).copyMemory(from: src + o * n, byteCount: n) }
                 }
+                offset += n
             }
         }
     }

@@ -120,9 +120,7 @@ final class ConvKernel: Kernel {
         let y = io.output(0, as: Float.self)
         let bias: UnsafePointer<Float>? = hasBias ? io.input(2, as: Float.self) : nil
         let scratch = io.scratch?.assumingMemoryBound(to: Float.self)
-        denseWithParallel(io, serial: serial) { parallel in
-            conv2dForward(s, x: x, weights: weights.pointer, bias: bias, activation: activation, y: y,
-                          scratch: scratch, parallel: parallel)
-        }
+        conv2dForward(s, x: x, weights: weights.pointer, bias: bias, activation: activation, y: y,
+                      scratch: scratch, parallel: denseParallel(io, serial: serial))
     }
 }

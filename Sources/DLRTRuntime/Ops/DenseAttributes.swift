@@ -97,12 +97,7 @@ func denseFloatInput(_ inputs: [PlanInput], _ i: Int, _ name: String, _ attrs: D
     return t.shape
 }
 
-/// Runs `body` with a parallel-for over the context's workers, or inline when `serial`.
-@inline(__always)
-func denseWithParallel(_ io: KernelIO, serial: Bool, _ body: (DenseParallel) -> Void) {
-    if serial || io.workers.count == 1 {
-        body(denseSerial)
-    } else {
-        body { n, task in io.workers.parallelFor(n, task) }
-    }
+/// The context's workers, or inline loops when `serial` (too little work to be worth splitting).
+func denseParallel(_ io: KernelIO, serial: Bool) -> any ParallelLoop {
+    serial ? SerialLoop() : io.workers
 }

@@ -52,12 +52,22 @@ final class DensePoolKernel: Kernel {
         let x = io.input(0, as: Float.self)
         let y = io.output(0, as: Float.self)
         let grain = max(1, 4096 / max(1, s.outH * s.outW * s.kH * s.kW))
-        io.workers.parallelFor(s.planes, grain: grain) { r in
-            if isMax {
-                maxPool2d(s, x: x, y: y, planes: r)
-            } else {
-                averagePool2d(s, countIncludePad: countIncludePad, x: x, y: y, planes: r)
-            }
+        io.workers.parallelFor(s.planes, grain: grain,
+                               Pool2DTask(s: s, isMax: isMax, countIncludePad: countIncludePad, x: x, y: y))
+    }
+}
+
+/// Max or average pooling over a range of (batch, channel) planes.
+private struct Pool2DTask: ParallelTask {
+    let s: Pool2DShape
+    let isMax: Bool, countIncludePad: Bool
+    let x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>
+
+    func run(_ planes: Range<Int>) {
+        if isMax {
+            maxPool2d(s, x: x, y: y, planes: planes)
+        } else {
+            averagePool2d(s, countIncludePad: countIncludePad, x: x, y: y, planes: planes)
         }
     }
 }

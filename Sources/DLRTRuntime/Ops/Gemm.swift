@@ -112,8 +112,7 @@ final class GemmKernel: Kernel {
         let b: SGEMMOperand = packedB.map { .packed($0.pointer) }
             ?? .matrix(io.input(1, as: Float.self), ld: ldb, transposed: transB)
         let scratch = io.scratch?.assumingMemoryBound(to: Float.self)
-        denseWithParallel(io, serial: serial) { parallel in
-            sgemm(m: m, n: n, k: k, a: a, b: b, c: y, ldc: n, epilogue: e, scratch: scratch, parallel: parallel)
-        }
+        sgemm(m: m, n: n, k: k, a: a, b: b, c: y, ldc: n, epilogue: e, scratch: scratch,
+              parallel: denseParallel(io, serial: serial))
     }
 }

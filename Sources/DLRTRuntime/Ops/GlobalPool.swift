@@ -21,9 +21,8 @@ final class GlobalPoolKernel: Kernel {
     func run(_ io: KernelIO) {
         let x = io.input(0, as: Float.self)
         let y = io.output(0, as: Float.self)
-        io.workers.parallelFor(planes, grain: max(1, 8192 / max(1, size))) { r in
-            globalPool(isMax: isMax, size: size, x: x, y: y, planes: r)
-        }
+        io.workers.parallelFor(planes, grain: max(1, 8192 / max(1, size)),
+                               GlobalPoolTask(isMax: isMax, size: size, x: x, y: y))
     }
 }
 
@@ -65,4 +64,12 @@ final class GlobalMaxPoolOperator: Operator {
     func makeKernel(inputs: [PlanInput], outputs: [TensorType]) throws -> Kernel {
         GlobalPoolKernel(try globalPoolShape(node, inputs), isMax: true)
     }
+}
+
+/// `globalPool` over a range of (batch, channel) planes.
+private struct GlobalPoolTask: ParallelTask {
+    let isMax: Bool, size: Int
+    let x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>
+
+    func run(_ planes: Range<Int>) { globalPool(isMax: isMax, size: size, x: x, y: y, planes: planes) }
 }

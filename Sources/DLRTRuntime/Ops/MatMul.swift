@@ -137,20 +137,19 @@ final class MatMulKernel: Kernel {
         let y = io.output(0, as: Float.self)
         let scratch = io.scratch?.assumingMemoryBound(to: Float.self)
         let (m, n, k) = (l.m, l.n, l.k)
-        denseWithParallel(io, serial: serial) { parallel in
-            if collapsed {
-                let bOp: SGEMMOperand = packedB.isEmpty ? .matrix(b, ld: n, transposed: false) : .packed(packedB[0].pointer)
-                sgemm(m: m * l.aMatrices, n: n, k: k, a: .matrix(a, ld: k, transposed: false), b: bOp, c: y, ldc: n,
-                      epilogue: epilogue, scratch: scratch, parallel: parallel)
-                return
-            }
-            for t in 0 ..< l.aIndex.count {
-                let bi = l.bIndex[t]
-                let bOp: SGEMMOperand = packedB.isEmpty ? .matrix(b + bi * k * n, ld: n, transposed: false)
-                    : .packed(packedB[bi].pointer)
-                sgemm(m: m, n: n, k: k, a: .matrix(a + l.aIndex[t] * m * k, ld: k, transposed: false), b: bOp,
-                      c: y + t * m * n, ldc: n, epilogue: epilogue, scratch: scratch, parallel: parallel)
-            }
+        let parallel = denseParallel(io, serial: serial)
+        if collapsed {
+            let bOp: SGEMMOperand = packedB.isEmpty ? .matrix(b, ld: n, transposed: false) : .packed(packedB[0].pointer)
+            sgemm(m: m * l.aMatrices, n: n, k: k, a: .matrix(a, ld: k, transposed: false), b: bOp, c: y, ldc: n,
+                  epilogue: epilogue, scratch: scratch, parallel: parallel)
+            return
+        }
+        for t in 0 ..< l.aIndex.count {
+            let bi = l.bIndex[t]
+            let bOp: SGEMMOperand = packedB.isEmpty ? .matrix(b + bi * k * n, ld: n, transposed: false)
+                : .packed(packedB[bi].pointer)
+            sgemm(m: m, n: n, k: k, a: .matrix(a + l.aIndex[t] * m * k, ld: k, transposed: false), b: bOp,
+                  c: y + t * m * n, ldc: n, epilogue: epilogue, scratch: scratch, parallel: parallel)
         }
     }
 }

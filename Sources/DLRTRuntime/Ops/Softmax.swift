@@ -48,8 +48,14 @@ final class SoftmaxKernel: Kernel {
     func run(_ io: KernelIO) {
         let x = io.input(0, as: Float.self), y = io.output(0, as: Float.self)
         let groupSize = Swift.max(1, n * inner)
-        io.workers.parallelFor(outer, grain: Swift.max(1, 8192 / groupSize)) { r in
-            softmax(x, y, n: n, inner: inner, groups: r)
-        }
+        io.workers.parallelFor(outer, grain: Swift.max(1, 8192 / groupSize), SoftmaxTask(x: x, y: y, n: n, inner: inner))
     }
+}
+
+/// `softmax` over a range of groups.
+private struct SoftmaxTask: ParallelTask {
+    let x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>
+    let n: Int, inner: Int
+
+    func run(_ groups: Range<Int>) { softmax(x, y, n: n, inner: inner, groups: groups) }
 }

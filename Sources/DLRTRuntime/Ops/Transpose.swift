@@ -60,6 +60,14 @@ final class TransposeKernel: Kernel {
 
     func run(_ io: KernelIO) {
         let src = io.rawInput(0), dst = io.rawOutput(0)
-        io.workers.parallelFor(work, grain: grain) { r in plan.run(src, dst, work: r) }
+        io.workers.parallelFor(work, grain: grain, TransposeTask(plan: plan, src: src, dst: dst))
     }
+}
+
+/// `TransposePlan.run` over a range of its work items.
+private struct TransposeTask: ParallelTask {
+    let plan: TransposePlan
+    let src: UnsafeRawPointer, dst: UnsafeMutableRawPointer
+
+    func run(_ work: Range<Int>) { plan.run(src, dst, work: work) }
 }
