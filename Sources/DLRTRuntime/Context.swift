@@ -67,7 +67,7 @@ public final class Context {
 
     deinit {
         slots.deallocate()
-        arena?.deallocate()
+        free(arena)
         for p in outputShapes { p.deallocate() }
     }
 
@@ -223,10 +223,16 @@ public final class Context {
             throw ModelError(.outOfMemory, "the plan needs an arena of \(newPlan.arenaByteCount) bytes, above the context's cap max_arena_bytes = \(options.maxArenaBytes)")
         }
         if newPlan.arenaByteCount > arenaCapacity {
-            arena?.deallocate()
+            free(arena)
             arena = nil
             arenaCapacity = 0
-            arena = UnsafeMutableRawPointer.allocate(byteCount: newPlan.arenaByteCount, alignment: 64)
+            // posix_memalign, not UnsafeMutableRawPointer.allocate: that traps when memory runs out.
+            var p: UnsafeMutableRawPointer?
+            guard posix_memalign(&p, 64, newPlan.arenaByteCount) == 0, let p else {
+                plan = nil  // its slots pointed into the arena just freed
+                throw ModelError(.outOfMemory, "cannot allocate the activation arena of \(newPlan.arenaByteCount) bytes")
+            }
+            arena = p
             arenaCapacity = newPlan.arenaByteCount
         }
         for (id, offset) in newPlan.offsets.enumerated() where offset >= 0 {

@@ -32,7 +32,13 @@ public final class Plan: @unchecked Sendable {
             types[id] = TensorType(tensor.dtype, tensor.fixedShape ?? [])
         }
         for (k, id) in graph.inputs.enumerated() {
-            types[Int(id)] = TensorType(graph.tensors[Int(id)].dtype, inputShapes[k])
+            let input = graph.tensors[Int(id)]
+            // Fixed input shapes come straight from the file: bound them like computed shapes
+            // (≤ 2^40 elements) so no kernel ever multiplies dims that overflow.
+            guard checkedElementCount(inputShapes[k]) != nil else {
+                throw shapeError("graph input '\(input.name)': shape \(describe(inputShapes[k])) has more than 2^40 elements")
+            }
+            types[Int(id)] = TensorType(input.dtype, inputShapes[k])
         }
 
         // Shape inference and kernel selection, node by node (nodes are topologically ordered).
@@ -99,6 +105,17 @@ public final class Plan: @unchecked Sendable {
         let scratchBase = graph.tensors.count
         for (s, kernel) in kernels.enumerated() where kernel.scratchByteCount > 0 {
             requests.append(.init(id: scratchBase + s, byteCount: kernel.scratchByteCount, firstUse: s, lastUse: s))
+        }
+        // The arena is at most the sum of the requests: if that overflows, so could the planner.
+        var total = 0
+        for r in requests {
+            guard r.byteCount >= 0, r.byteCount <= 1 << 56 else {
+                throw ModelError(.outOfMemory, "a tensor or scratch buffer of the plan needs \(r.byteCount) bytes")
+            }
+            total += MemoryPlanner.align(Swift.max(r.byteCount, 1))
+            guard total <= 1 << 60 else {
+                throw ModelError(.outOfMemory, "the plan's tensors need more than 2^60 bytes in total")
+            }
         }
         let (placed, arena) = MemoryPlanner.plan(requests)
         if maxArenaBytes > 0 && arena > maxArenaBytes {

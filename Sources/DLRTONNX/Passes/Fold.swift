@@ -77,8 +77,11 @@ enum Folder {
                 for o in node.outputs where !o.isEmpty { g.info[o] = g.declared[o] ?? ValueInfo(type: nil, shape: nil) }
                 continue
             }
-            let consts = node.inputs.map { $0.isEmpty ? nil : g.constants[$0] }
+            var consts = node.inputs.map { $0.isEmpty ? nil : g.constants[$0] }
             let allConst = zip(node.inputs, consts).allSatisfy { $0.0.isEmpty || $0.1 != nil }
+            // Fold closures index inputs by position (c[1]): a node with fewer inputs than its op
+            // takes must see them as absent (nil), not trap.
+            while consts.count < 16 { consts.append(nil) }
             if allConst, let fold = def.fold, let outs = try fold(node, consts), outs.count >= node.outputs.filter({ !$0.isEmpty }).count {
                 for (o, c) in zip(node.outputs, outs) where !o.isEmpty {
                     guard checkedElementCount(c.shape, limit: ProtoReader.maxConstantElements) == c.count else {
