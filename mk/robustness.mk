@@ -44,13 +44,15 @@ sanitize: sanitize-asan sanitize-tsan
 
 sanitize-asan: setup
 	@mkdir -p $(OUT)
-	@if swift test --disable-swift-testing --sanitize=address --scratch-path .build-asan > $(OUT)/sanitize-asan.log 2>&1; then \
+	@if ASAN_OPTIONS="allocator_may_return_null=1 $(ASAN_OPTIONS)" \
+	  LSAN_OPTIONS="suppressions=$(abspath Tests/robustness/lsan.supp) $(LSAN_OPTIONS)" \
+	  swift test --disable-swift-testing --sanitize=address --scratch-path .build-asan > $(OUT)/sanitize-asan.log 2>&1; then \
 	  echo "ASan: $$(grep -E '^\s+Executed .* tests' $(OUT)/sanitize-asan.log | tail -n 1)"; \
 	else grep -E "ERROR: AddressSanitizer|SUMMARY|error:|failed|Fatal" $(OUT)/sanitize-asan.log | head -n 40; exit 1; fi
 
 sanitize-tsan: setup
 	@mkdir -p $(OUT)
-	@if TSAN_OPTIONS="suppressions=$(abspath Tests/robustness/tsan.supp) halt_on_error=1 $(TSAN_OPTIONS)" \
+	@if TSAN_OPTIONS="suppressions=$(abspath Tests/robustness/tsan.supp) allocator_may_return_null=1 halt_on_error=1 $(TSAN_OPTIONS)" \
 	  swift test --disable-swift-testing --sanitize=thread --scratch-path .build-tsan > $(OUT)/sanitize-tsan.log 2>&1; then \
 	  echo "TSan: $$(grep -E '^\s+Executed .* tests' $(OUT)/sanitize-tsan.log | tail -n 1)"; \
 	else grep -E "WARNING: ThreadSanitizer|SUMMARY|error:|failed|Fatal" $(OUT)/sanitize-tsan.log | head -n 40; exit 1; fi
