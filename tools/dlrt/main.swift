@@ -12,12 +12,15 @@ usage: dlrt <command> [options]
   convert MODEL.onnx -o MODEL.dlrt [--weights float32] [--meta KEY=VALUE]...
       Convert an ONNX model (opset 7–21). Fails with a message naming the node, op and
       attribute on anything unsupported, and never leaves a partial output file.
-  inspect MODEL.dlrt
-      Header, version, metadata, inputs/outputs, op counts and every constant tensor.
+  inspect MODEL.dlrt [--json] [--graph FILE.dot|.svg|.png]
+      Header, version, metadata, inputs/outputs, op counts and every constant tensor;
+      --json prints it for scripts; --graph draws the graph (svg/png need Graphviz's dot).
   run MODEL.dlrt [--input NAME=FILE.npy]... [FILE.npy] [-o OUT.npz] [--threads N]
       Run once on .npy inputs; print the outputs or write them to an .npz.
   bench MODEL.dlrt [--threads N] [--runs N] [--warmup N] [--dim NAME=SIZE]...
       Latency on random inputs: median, p99, min, mean.
+  ops [--markdown]
+      The ops the converter accepts and the runtime implements.
   version
       Library and format versions.
 """
@@ -26,14 +29,17 @@ usage: dlrt <command> [options]
 struct Arguments {
     var positional: [String] = []
     var options: [String: [String]] = [:]
+    var flags: Set<String> = []
 
-    init(_ args: ArraySlice<String>, valued: Set<String>) throws {
+    init(_ args: ArraySlice<String>, valued: Set<String>, flags known: Set<String> = []) throws {
         var i = args.startIndex
         while i < args.endIndex {
             let a = args[i]
             if a.hasPrefix("-") && a.count > 1 {
                 if let eq = a.firstIndex(of: "="), valued.contains(String(a[..<eq])) {
                     options[String(a[..<eq]), default: []].append(String(a[a.index(after: eq)...]))
+                } else if known.contains(a) {
+                    flags.insert(a)
                 } else if valued.contains(a) {
                     guard i + 1 < args.endIndex else { throw ToolError("option \(a) needs a value") }
                     options[a, default: []].append(args[i + 1])
@@ -88,12 +94,21 @@ func commandConvert(_ args: ArraySlice<String>) throws {
 }
 
 func commandInspect(_ args: ArraySlice<String>) throws {
-    let a = try Arguments(args, valued: [])
+    let a = try Arguments(args, valued: ["--graph"], flags: ["--json"])
     guard a.positional.count == 1 else { throw ToolError("inspect needs exactly one .dlrt file") }
     let path = a.positional[0]
     let graph = try ModelReader.load(path: path)
     let raw = try readFile(path)
     let major = Int(raw[8]) | Int(raw[9]) << 8, minor = Int(raw[10]) | Int(raw[11]) << 8
+    if let graphPath = a.last("--graph") {
+        try writeGraph(modelDOT(graph: graph), to: graphPath)
+        if !a.flags.contains("--json") { print("wrote the graph of \(path) to \(graphPath)") }
+    }
+    if a.flags.contains("--json") {
+        print(modelJSON(path: path, graph: graph, fileSize: raw.count, major: major, minor: minor))
+        return
+    }
+    if a.last("--graph") != nil { return }
     print("file: \(path) (\(raw.count) bytes), format \(major).\(minor)")
     print("metadata:")
     for (k, v) in graph.metadata { print("  \(k): \(v)") }
@@ -261,6 +276,14 @@ func main() -> Int32 {
         case "inspect": try commandInspect(args.dropFirst(2))
         case "run": try commandRun(args.dropFirst(2))
         case "bench": try commandBench(args.dropFirst(2))
+        case "ops":
+            let a = try Arguments(args.dropFirst(2), valued: [], flags: ["--markdown"])
+            if a.flags.contains("--markdown") {
+                print(supportedOpsMarkdown(), terminator: "")
+            } else {
+                print("runtime ops: " + CompiledModel.supportedOps.map(\.name).joined(separator: " "))
+                print("ONNX ops accepted: " + ONNXConverter.supportedONNXOps.map(\.onnx).joined(separator: " "))
+            }
         case "version": print("dlrt 0.1.0, format \(FormatVersion.major).\(FormatVersion.minor)")
         case "-h", "--help", "help": print(usage)
         default: printError("unknown command '\(args[1])'\n\n\(usage)"); return 2

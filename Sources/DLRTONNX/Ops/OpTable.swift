@@ -183,3 +183,11 @@ func checkKnownAttrs(_ node: WNode, _ known: Set<String>) throws {
 func sameAs(_ node: WNode, _ g: WGraph, _ k: Int = 0) -> ValueInfo {
     ValueInfo(type: g.typeOf(node.input(k)), shape: g.shapeOf(node.input(k)))
 }
+
+extension ONNXConverter {
+    /// Every ONNX op type (default domain) the converter accepts, sorted, with the dlrt op it
+    /// lowers to — nil for ops accepted only when they fold away (Shape, Gather, Constant, …).
+    public static var supportedONNXOps: [(onnx: String, dlrt: OpCode?)] {
+        OpTable.all.values.map { ($0.name, $0.code) }.sorted { $0.onnx < $1.onnx }
+    }
+}

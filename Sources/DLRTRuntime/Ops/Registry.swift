@@ -19,3 +19,8 @@ enum OperatorRegistry {
         return try type.init(node: node, graph: graph)
     }
 }
+
+extension CompiledModel {
+    /// The ops this runtime build implements, in op-code order.
+    public static var supportedOps: [OpCode] { OperatorRegistry.all.map { $0.opCode }.sorted { $0.rawValue < $1.rawValue } }
+}
