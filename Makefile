@@ -36,7 +36,6 @@ header-check:
 	echo '#include "dlrt.h"' | g++ -std=c++11 -Wall -Wextra -Werror -Iinclude -x c++ -fsyntax-only -
 
 test: build header-check test-swift test-c test-python test-install
-	@echo "all test suites passed"
 
 test-swift: setup
 	@mkdir -p $(OUT)

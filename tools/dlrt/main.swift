@@ -10,7 +10,7 @@ let usage = """
 usage: dlrt <command> [options]
 
   convert MODEL.onnx -o MODEL.dlrt [--weights float32] [--meta KEY=VALUE]...
-      Convert an ONNX model (opset 7–21). Fails with a message naming the node, op and
+      Convert an ONNX model (default-domain opset 6–21). Fails with a message naming the node, op and
       attribute on anything unsupported, and never leaves a partial output file.
   inspect MODEL.dlrt [--json] [--graph FILE.dot|.svg|.png]
       Header, version, metadata, inputs/outputs, op counts and every constant tensor;
