@@ -9,7 +9,7 @@ VALGRIND ?= valgrind
 CFLAGS_STRESS := -std=c99 -Wall -Werror -O2 -Iinclude
 
 .PHONY: fuzz-build fuzz fuzz-ci fuzz-corpus sanitize sanitize-asan sanitize-tsan test-stress \
-        test-atomic test-robustness
+        test-atomic test-limits test-robustness
 
 fuzz-build:
 	Tests/fuzz/build.sh
@@ -75,5 +75,10 @@ test-stress: build $(OUT)/digits.dlrt $(OUT)/test_stress
 test-atomic: build setup
 	$(PY) Tests/robustness/atomic_convert.py --cli $(CLI) --kills 40
 
-test-robustness: fuzz-ci test-stress test-atomic sanitize
+# Hostile shapes (2^40+ elements, overflowing dims, a 4 TiB arena) fail at load/create with a
+# clear status, quickly and in bounded memory (through the C API).
+test-limits: build setup
+	$(PY) Tests/robustness/hostile_shapes.py --lib $(LIB)
+
+test-robustness: fuzz-ci test-stress test-atomic test-limits sanitize
 	@echo "robustness checks passed"

@@ -35,7 +35,9 @@ static void drain(struct cdlrt_pool *pool, uint32_t gen) {
         uint64_t s = __atomic_load_n(&pool->state, __ATOMIC_ACQUIRE);
         if ((uint32_t)(s >> 32) != gen) return;
         uint32_t index = (uint32_t)s;
-        if (index >= pool->count) return;
+        /* Atomic: a worker still in this loop may read `count` while the caller publishes the
+         * next job (a C data race otherwise; found by ThreadSanitizer). */
+        if (index >= __atomic_load_n(&pool->count, __ATOMIC_RELAXED)) return;
         if (!__atomic_compare_exchange_n(&pool->state, &s, s + 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) continue;
         pool->fn(pool->context, index, pool->count);
         __atomic_add_fetch(&pool->completed, 1, __ATOMIC_RELEASE);
@@ -96,7 +98,7 @@ void cdlrt_pool_run(cdlrt_pool *pool, cdlrt_task_fn fn, void *context, size_t co
     }
     pool->fn = fn;
     pool->context = context;
-    pool->count = count;
+    __atomic_store_n(&pool->count, count, __ATOMIC_RELAXED);
     __atomic_store_n(&pool->completed, 0, __ATOMIC_RELAXED);
     uint32_t gen = __atomic_load_n(&pool->generation, __ATOMIC_RELAXED) + 1;
     __atomic_store_n(&pool->state, (uint64_t)gen << 32, __ATOMIC_RELEASE);
