@@ -82,3 +82,4 @@ control-loop: build setup
 examples: control-loop $(OUT)/digits.dlrt
 	DLRT_LIBRARY=$(abspath $(LIB)) PYTHONPATH=bindings/python $(PY) examples/python/batch_classify.py \
 	    $(OUT)/digits.dlrt examples/digits/digits_test.npz
+	DLRT_LIBRARY=$(abspath $(LIB)) DLRT_CLI=$(abspath $(CLI)) $(PY) examples/python/driving.py --frames 60 --workdir $(OUT)/driving
