@@ -102,6 +102,46 @@ final class ConvTests: XCTestCase {
         ConvTester(inChannels: 3, outChannels: 6, group: 3, inH: 6, inW: 6, kernel: [3, 3], pads: [1, 1, 1, 1]).test()
     }
 
+    /// Small images: 16-column panels spanning several output rows, batches packed and multiplied
+    /// panel by panel (fused path), zero-padded planes, strides 1/2/3 with vector and scalar tails.
+    func testSmallImagesAndBatches() {
+        // The digits CNN: 1→16 3×3 pad 1 on 8×8, 16→32 3×3 stride 2 pad 1 → 4×4.
+        for batch in [1, 3, 64] {
+            ConvTester(batch: batch, inChannels: 1, outChannels: 16, inH: 8, inW: 8, kernel: [3, 3],
+                       pads: [1, 1, 1, 1], activation: DenseActivation(.relu)).test()
+            ConvTester(batch: batch, inChannels: 16, outChannels: 32, inH: 8, inW: 8, kernel: [3, 3],
+                       strides: [2, 2], pads: [1, 1, 1, 1], activation: DenseActivation(.relu)).test()
+        }
+        // Output planes that are not a multiple of 16 (7×7, 5×3, 1×1), odd widths, stride 3.
+        ConvTester(batch: 5, inChannels: 3, outChannels: 7, inH: 7, inW: 7, kernel: [3, 3], pads: [1, 1, 1, 1]).test()
+        ConvTester(batch: 2, inChannels: 4, outChannels: 5, inH: 9, inW: 5, kernel: [3, 3], strides: [2, 2],
+                   pads: [0, 0, 1, 1]).test()
+        ConvTester(batch: 3, inChannels: 2, outChannels: 3, inH: 3, inW: 3, kernel: [3, 3]).test()
+        ConvTester(batch: 2, inChannels: 3, outChannels: 4, inH: 10, inW: 11, kernel: [3, 2], strides: [3, 3],
+                   pads: [1, 2, 0, 1]).test()
+        // Stride 2 with 8- and 16-wide output rows (vector even-lane copies) and a remainder.
+        ConvTester(batch: 2, inChannels: 3, outChannels: 8, inH: 6, inW: 37, kernel: [3, 3], strides: [2, 2],
+                   pads: [1, 1, 1, 1]).test()
+        // Dilation with padding on a small plane; groups within a batch.
+        ConvTester(batch: 3, inChannels: 4, outChannels: 6, inH: 6, inW: 6, kernel: [3, 3], pads: [2, 2, 2, 2],
+                   dilations: [2, 2]).test()
+        ConvTester(batch: 4, inChannels: 6, outChannels: 4, group: 2, inH: 5, inW: 5, kernel: [3, 3],
+                   strides: [2, 2], pads: [1, 1, 1, 1]).test()
+        // K above the 256-deep K block; 1-D.
+        ConvTester(batch: 2, inChannels: 40, outChannels: 9, inH: 4, inW: 4, kernel: [3, 3], pads: [1, 1, 1, 1]).test()
+        ConvTester(batch: 3, inChannels: 3, outChannels: 5, inH: nil, inW: 19, kernel: [5], strides: [2],
+                   pads: [2, 1]).test()
+    }
+
+    /// Large planes: the unpadded panel packer (segments with per-column valid ranges), and the
+    /// two-phase path (many output channels, few columns, much work).
+    func testLargePlanesAndTwoPhase() {
+        ConvTester(inChannels: 2, outChannels: 4, inH: 70, inW: 70, kernel: [3, 3], strides: [2, 2],
+                   pads: [1, 1, 1, 1]).test()
+        ConvTester(batch: 2, inChannels: 2, outChannels: 3, inH: 9, inW: 130, kernel: [3, 5], pads: [1, 2, 1, 2]).test()
+        ConvTester(inChannels: 128, outChannels: 96, inH: 4, inW: 4, kernel: [3, 3], pads: [1, 1, 1, 1]).test()
+    }
+
     func testDepthwise() {
         for k in [3, 5] {
             for stride in [1, 2] {

@@ -139,6 +139,13 @@ class Model:
         self._out_rank = c_size_t()
         self._out_refs = (byref(self._out_data), byref(self._out_nbytes), byref(self._out_shape),
                           byref(self._out_rank))
+        # Hot-path caches (see run): the C functions, and per output the numpy view over the
+        # runtime's output buffer, keyed on (address, size, shape bytes).
+        self._fn_set_input = lib.dlrt_context_set_input
+        self._fn_run = lib.dlrt_context_run
+        self._fn_get_output = _ffi.raw_function("dlrt_context_get_output")
+        self._shape_views: Dict[tuple, np.ndarray] = {}
+        self._out_views: Dict[int, tuple] = {}
         try:
             threads = int(threads)
             if threads < 1:
@@ -156,6 +163,7 @@ class Model:
             self._outputs = [t for t, _ in outs]
             self._input_index = {t.name: i for i, t in enumerate(self._inputs)}
             self._output_index = {t.name: i for i, t in enumerate(self._outputs)}
+            self._all_outputs = [(j, c_size_t(j), t.name, t.dtype) for j, t in enumerate(self._outputs)]
             meta: Dict[str, str] = {}
             k, v = c_char_p(), c_char_p()
             for i in range(lib.dlrt_model_metadata_count(handle)):
@@ -207,95 +215,143 @@ class Model:
         """Runs the model. ``feeds`` maps every input name to a numpy array of the input's dtype
         (non-contiguous arrays are copied to contiguous ones; other dtypes raise Error).
         Returns {output name: fresh ndarray} for all outputs (or for ``output_names``)."""
-        self._require_open()
-        if not self._lock.acquire(blocking=False):
+        # The hot path: a few dict lookups and three kinds of C calls. Re-passing the very array
+        # that is already bound (same object, same shape) skips the rebind; outputs are copied
+        # out of a cached numpy view of the runtime's buffer.
+        lock = self._lock if self._ctx is not None else None
+        if lock is None:
+            self._require_open()
+        if not lock.acquire(False):
             raise Error("Model.run called from two threads at once; a Model is not thread safe, "
                         "create one Model per thread", "DLRT_ERROR_STATE")
         try:
-            return self._run_locked(feeds, output_names)
+            ctx = self._ctx
+            index = self._input_index
+            if type(feeds) is not dict:
+                self._check_feeds_type(feeds)
+            if len(feeds) != len(index):
+                self._feeds_error(feeds)
+            bound = self._bound
+            for name, value in feeds.items():
+                i = index.get(name)
+                if i is None:
+                    self._feeds_error(feeds)
+                prev = bound.get(i)
+                if prev is not None and prev[0] is value and value is not None and prev[1] == value.shape:
+                    continue
+                self._bind(i, name, value)
+            st = self._fn_run(ctx)
+            if st:
+                _check(self._lib, st)
+            outs = self._all_outputs if output_names is None else self._select_outputs(output_names)
+            get_output = self._fn_get_output
+            refs = self._out_refs
+            views = self._out_views
+            result: Dict[str, np.ndarray] = {}
+            for j, cj, name, dtype in outs:
+                st = get_output(ctx, cj, *refs)
+                if st:
+                    _check(self._lib, st)
+                data = self._out_data.value
+                nbytes = self._out_nbytes.value
+                rank = self._out_rank.value
+                key = (data, nbytes, ctypes.addressof(self._out_shape.contents) if rank else 0, rank)
+                sview = self._shape_views.get(key[2:])
+                if sview is None:
+                    sview = self._shape_view(key[2], rank)
+                sbytes = sview.tobytes()
+                cached = views.get(j)
+                if cached is not None and cached[0] == key and cached[1] == sbytes:
+                    result[name] = cached[2].copy()
+                else:
+                    result[name] = self._output_view(j, name, dtype, key, sview, sbytes).copy()
+            return result
         finally:
-            self._lock.release()
+            lock.release()
 
-    def _run_locked(self, feeds, output_names):
-        lib, ctx = self._lib, self._ctx
-        index = self._input_index
-        if type(feeds) is not dict and not isinstance(feeds, Mapping):
+    # ---- run's slow paths -----------------------------------------------------------------------
+
+    def _check_feeds_type(self, feeds) -> None:
+        if not isinstance(feeds, Mapping):
             raise Error(f"run() takes a dict {{input name: ndarray}}; got {type(feeds).__name__}. "
-                        f"The model's inputs are {list(index)}")
-        if len(feeds) != len(index) or not all(n in index for n in feeds):
-            unknown = [n for n in feeds if n not in index]
-            missing = [n for n in index if n not in feeds]
-            parts = []
-            if unknown:
-                parts.append(f"unknown input name(s) {unknown}")
-            if missing:
-                parts.append(f"missing input(s) {missing}")
-            raise Error("; ".join(parts) + f". The model's inputs are {list(index)}")
-        if output_names is None:
-            out_idx = range(len(self._outputs))
-        else:
-            bad = [n for n in output_names if n not in self._output_index]
-            if bad:
-                raise Error(f"unknown output name(s) {bad}. The model's outputs are "
-                            f"{[t.name for t in self._outputs]}")
-            out_idx = [self._output_index[n] for n in output_names]
+                        f"The model's inputs are {list(self._input_index)}")
 
-        # Bind inputs. Arrays stay referenced in self._bound for as long as the runtime holds
-        # the binding (until rebound or the Model is closed). Re-passing the very array that is
-        # already bound (same object, same shape) skips the rebind: the runtime reads the buffer
-        # at run time, so a control loop can write into one array and call run repeatedly.
+    def _feeds_error(self, feeds) -> None:
+        index = self._input_index
+        unknown = [n for n in feeds if n not in index]
+        missing = [n for n in index if n not in feeds]
+        parts = []
+        if unknown:
+            parts.append(f"unknown input name(s) {unknown}")
+        if missing:
+            parts.append(f"missing input(s) {missing}")
+        raise Error("; ".join(parts) + f". The model's inputs are {list(index)}")
+
+    def _select_outputs(self, output_names):
+        bad = [n for n in output_names if n not in self._output_index]
+        if bad:
+            raise Error(f"unknown output name(s) {bad}. The model's outputs are "
+                        f"{[t.name for t in self._outputs]}")
+        return [self._all_outputs[self._output_index[n]] for n in output_names]
+
+    def _bind(self, i: int, name: str, value) -> None:
+        """Binds input i. The array stays referenced in self._bound for as long as the runtime
+        holds the binding (until rebound or the Model is closed)."""
         bound = self._bound
-        for name, value in feeds.items():
-            i = index[name]
-            arr = value if type(value) is np.ndarray else np.asarray(value)
-            prev = bound.get(i)
-            if prev is not None and prev[0] is arr and prev[1] == arr.shape:
-                continue
-            info = self._inputs[i]
-            if arr.dtype != info.dtype:
-                raise Error(f"input {name!r}: expected dtype {info.dtype}, found {arr.dtype}"
-                            f" (expected shape {_fmt_shape(info.shape)}, found {list(arr.shape)})")
-            src = arr
-            if not arr.flags.c_contiguous:
-                arr = np.ascontiguousarray(arr)
-            shape = arr.shape
-            c_shape = self._shape_cache.get(shape)
-            if c_shape is None:
-                if len(self._shape_cache) > 64:
-                    self._shape_cache.clear()
-                c_shape = self._shape_cache[shape] = (c_int64 * len(shape))(*shape)
-            bound.pop(i, None)
-            st = lib.dlrt_context_set_input(ctx, i, self._input_codes[i], c_shape, len(shape),
-                                            arr.ctypes.data if arr.size else None, arr.nbytes)
-            if st != _ffi.DLRT_OK:
-                _check(lib, st)
-            # Keep the bound buffer alive. Only an array bound in place may skip the next rebind
-            # (a contiguous copy of a strided array would go stale if the caller mutated it).
-            bound[i] = (arr if src is arr else None, shape, arr)
+        arr = value if type(value) is np.ndarray else np.asarray(value)
+        info = self._inputs[i]
+        if arr.dtype != info.dtype:
+            raise Error(f"input {name!r}: expected dtype {info.dtype}, found {arr.dtype}"
+                        f" (expected shape {_fmt_shape(info.shape)}, found {list(arr.shape)})")
+        src = arr
+        if not arr.flags.c_contiguous:
+            arr = np.ascontiguousarray(arr)
+        shape = arr.shape
+        c_shape = self._shape_cache.get(shape)
+        if c_shape is None:
+            if len(self._shape_cache) > 64:
+                self._shape_cache.clear()
+            c_shape = self._shape_cache[shape] = (c_int64 * len(shape))(*shape)
+        bound.pop(i, None)
+        st = self._fn_set_input(self._ctx, i, self._input_codes[i], c_shape, len(shape),
+                                arr.ctypes.data if arr.size else None, arr.nbytes)
+        if st != _ffi.DLRT_OK:
+            _check(self._lib, st)
+        # Keep the bound buffer alive. Only an array bound in place (the very object the caller
+        # passed) may skip the next rebind: a contiguous copy of a strided array, or an array
+        # made from a list, would go stale if the caller mutated the original.
+        bound[i] = (value if (src is arr and value is arr) else None, shape, arr)
 
-        _check(lib, lib.dlrt_context_run(ctx))
+    def _shape_view(self, addr: int, rank: int) -> np.ndarray:
+        if len(self._shape_views) > 64:
+            self._shape_views.clear()
+        if rank:
+            v = np.ctypeslib.as_array((c_int64 * rank).from_address(addr))
+        else:
+            v = np.empty(0, np.int64)
+        self._shape_views[(addr, rank)] = v
+        return v
 
-        result: Dict[str, np.ndarray] = {}
-        data, nbytes, shp, rank_out = self._out_data, self._out_nbytes, self._out_shape, self._out_rank
-        refs = self._out_refs
-        for j in out_idx:
-            info = self._outputs[j]
-            _check(lib, lib.dlrt_context_get_output(ctx, j, *refs))
-            shape = tuple(shp[0:rank_out.value])
-            count = 1
-            for d in shape:
-                count *= d
-            need = count * info.dtype.itemsize
-            if need > nbytes.value:
-                raise Error(f"output {info.name!r}: runtime reported {nbytes.value} bytes for shape "
-                            f"{list(shape)} of {info.dtype} ({need} needed)", "DLRT_ERROR_INTERNAL")
-            if need:
-                raw = (ctypes.c_char * need).from_address(data.value)
-                out = np.frombuffer(raw, dtype=info.dtype).reshape(shape).copy()
-            else:
-                out = np.empty(shape, dtype=info.dtype)
-            result[info.name] = out
-        return result
+    def _output_view(self, j: int, name: str, dtype: np.dtype, key: tuple, sview: np.ndarray,
+                     sbytes: bytes) -> np.ndarray:
+        """A numpy view of output j in runtime memory (cached until its address, size or shape
+        change); run returns copies of it."""
+        shape = tuple(int(d) for d in sview)
+        count = 1
+        for d in shape:
+            count *= d
+        nbytes = key[1]
+        need = count * dtype.itemsize
+        if need > nbytes:
+            raise Error(f"output {name!r}: runtime reported {nbytes} bytes for shape "
+                        f"{list(shape)} of {dtype} ({need} needed)", "DLRT_ERROR_INTERNAL")
+        if need:
+            raw = (ctypes.c_char * need).from_address(key[0])
+            view = np.frombuffer(raw, dtype=dtype).reshape(shape)
+        else:
+            view = np.empty(shape, dtype=dtype)
+        self._out_views[j] = (key, sbytes, view)
+        return view
 
     __call__ = run
 
@@ -315,6 +371,10 @@ class Model:
         bound = getattr(self, "_bound", None)
         if bound:
             bound.clear()
+        for cache in ("_out_views", "_shape_views"):
+            c = getattr(self, cache, None)
+            if c:
+                c.clear()
 
     def __enter__(self) -> "Model":
         return self

@@ -166,5 +166,15 @@ def lib() -> ctypes.CDLL:
     return _lib
 
 
+def raw_function(name: str, restype=c_int):
+    """A second, undeclared handle on a library function, for hot paths: no argtypes, so ctypes
+    skips argument conversion. Callers must pass ctypes objects of the exact C types
+    (c_void_p, c_size_t, byref(...)), never bare Python ints."""
+    cdll = lib()
+    fn = cdll._FuncPtr((name, cdll))
+    fn.restype = restype
+    return fn
+
+
 def decode(b) -> str:
     return "" if b is None else b.decode("utf-8", errors="replace")
