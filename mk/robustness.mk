@@ -3,7 +3,7 @@
 FUZZ_SECONDS ?= 60
 FUZZ_CI_SECONDS ?= 90
 STRESS_CYCLES ?= 1000
-STRESS_VALGRIND_CYCLES ?= 100
+STRESS_VALGRIND_CYCLES ?= 200
 STRESS_RUNS ?= 100000
 VALGRIND ?= valgrind
 CFLAGS_STRESS := -std=c99 -Wall -Werror -O2 -Iinclude
@@ -67,7 +67,9 @@ $(OUT)/test_stress: Tests/CAPI/test_stress.c include/dlrt.h $(LIB)
 # file"): it runs against a copy without debug sections (found first through LD_LIBRARY_PATH).
 test-stress: build $(OUT)/digits.dlrt $(OUT)/test_stress
 	$(OUT)/test_stress $(OUT)/digits.dlrt $(STRESS_CYCLES) $(STRESS_RUNS)
-	@mkdir -p $(OUT)/valgrind-lib && objcopy --strip-debug $(LIB) $(OUT)/valgrind-lib/libdlrt.so
+	@soname=$$(readelf -d $(LIB) | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p'); \
+	  rm -rf $(OUT)/valgrind-lib && mkdir -p $(OUT)/valgrind-lib && \
+	  objcopy --strip-debug $(LIB) $(OUT)/valgrind-lib/$${soname:-libdlrt.so}
 	LD_LIBRARY_PATH=$(abspath $(OUT)/valgrind-lib) $(VALGRIND) -q --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
 	  --error-exitcode=1 $(OUT)/test_stress $(OUT)/digits.dlrt $(STRESS_VALGRIND_CYCLES) 1000
 
