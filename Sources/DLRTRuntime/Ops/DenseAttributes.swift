@@ -43,7 +43,7 @@ struct DenseAttributes {
         guard case .ints(let xs) = v else { throw error("attribute '\(name)' is \(kindName(v)) \(v), expected ints") }
         var out: [Int] = []
         for x in xs {
-            guard let i = Int(exactly: x), abs(i) < (1 << 31) else { throw error("attribute '\(name)' value \(x) is out of range") }
+            guard let i = Int(exactly: x), i > -(1 << 31), i < (1 << 31) else { throw error("attribute '\(name)' value \(x) is out of range") }
             out.append(i)
         }
         return out
