@@ -57,6 +57,7 @@ enum Lowering {
         for n in wg.nodes {
             guard let def = OpTable.lookup(n), let code = def.code else { throw OpTable.unsupportedOp(n) }
             let attrs = try def.lower?(n, wg) ?? [:]
+            try checkRuntimeInputs(n, code, wg)
             var inputs: [Int32] = []
             for i in n.inputs {
                 if i.isEmpty { inputs.append(-1); continue }
@@ -82,5 +83,29 @@ enum Lowering {
             g.outputs.append(id)
         }
         return g
+    }
+
+    /// Refuses, at conversion and naming the ONNX node, input types and non-constant weights the
+    /// runtime's op would refuse when the model is loaded (found by ONNX's conformance cases:
+    /// int8/uint8 Add/Mul/…, uint8 MaxPool, int8 Clip, Conv with W as a graph input).
+    static func checkRuntimeInputs(_ n: WNode, _ code: OpCode, _ wg: WGraph) throws {
+        let floatOnly: Set<OpCode> = [.gemm, .matMul, .conv, .maxPool, .averagePool, .globalAveragePool, .globalMaxPool,
+                                      .batchNormalization, .relu, .leakyRelu, .elu, .sigmoid, .tanh, .clip, .softmax]
+        if code == .conv, !n.input(1).isEmpty, wg.constants[n.input(1)] == nil {
+            throw n.unsupported("weight W ('\(n.input(1))') is not a constant; dlrt needs constant Conv weights")
+        }
+        if floatOnly.contains(code) {
+            for i in n.inputs where !i.isEmpty {
+                if let t = wg.typeOf(i), t != .float {
+                    throw n.unsupported("input '\(i)' is \(t); dlrt's \(code.name) computes float32 only")
+                }
+            }
+        } else if [.add, .sub, .mul, .div].contains(code) {
+            for i in n.inputs where !i.isEmpty {
+                if let t = wg.typeOf(i), ![.float, .int32, .int64].contains(t) {
+                    throw n.unsupported("input '\(i)' is \(t); dlrt's \(code.name) computes float32, int32 or int64")
+                }
+            }
+        }
     }
 }

@@ -36,8 +36,12 @@ enum Simplify {
                 }
             case "Dropout":
                 if n.outputs.count > 1 { throw n.unsupported("output 'mask' ('\(n.outputs[1])') is used; dlrt runs inference only") }
-                if !n.input(2).isEmpty, let t = g.constInts(n.input(2)), t.first ?? 0 != 0 {
-                    throw n.unsupported("input 'training_mode' = true is not supported (inference only)")
+                if !n.input(2).isEmpty {
+                    // A runtime training_mode could be true: dropping the node would then be wrong.
+                    guard let t = g.constInts(n.input(2)) else {
+                        throw n.unsupported("input 'training_mode' ('\(n.input(2))') is not a constant; dlrt runs inference only (it must be a constant false)")
+                    }
+                    if t.first ?? 0 != 0 { throw n.unsupported("input 'training_mode' = true is not supported (inference only)") }
                 }
                 n = WNode(name: n.name, op: "Identity", domain: "", inputs: [n.input(0)], outputs: n.outputs, attrs: [:])
             case "Cast":
