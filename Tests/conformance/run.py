@@ -657,8 +657,8 @@ def main() -> int:
             print(f"  {name}")
     if stale:
         print()
-        print(f"{len(stale)} case(s) in Tests/conformance/expected_failures.txt are not in-scope cases any more "
-              f"(renamed, or an op left the scope): delete them:")
+        print(f"{len(stale)} case(s) in Tests/conformance/expected_failures.txt were not run (renamed, an op left the "
+              f"scope, or for case@const: the case itself is no longer refused for a non-constant input): delete them:")
         for name in stale:
             print(f"  {name}")
     failed = len(unexpected) + len(changed)
