@@ -35,7 +35,7 @@ header-check:
 	echo '#include "dlrt.h"' | gcc -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude -x c -fsyntax-only -
 	echo '#include "dlrt.h"' | g++ -std=c++11 -Wall -Wextra -Werror -Iinclude -x c++ -fsyntax-only -
 
-test: build header-check test-swift test-c test-python examples test-install
+test: build header-check test-swift test-c test-python examples test-install conformance
 
 test-swift: setup
 	@mkdir -p $(OUT)

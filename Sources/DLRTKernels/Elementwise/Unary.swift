@@ -53,7 +53,9 @@ public struct ClipFunction: UnaryFloatFunction {
     @inlinable public init(min lo: Float, max hi: Float) { self.lo = lo; self.hi = hi }
     @inlinable @inline(__always)
     public func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> {
-        x.replacing(with: lo, where: x .< lo).replacing(with: hi, where: x .> hi)
+        // min(max(x, lo), hi) as ONNX defines it: when lo > hi every value becomes hi.
+        let y = x.replacing(with: lo, where: x .< lo)
+        return y.replacing(with: hi, where: y .> hi)
     }
 }
 

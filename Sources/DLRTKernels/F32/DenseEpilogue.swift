@@ -40,12 +40,14 @@ public struct DenseActivation: Sendable, Equatable {
     }
 
     /// Vector form for the vectorizable kinds; identity otherwise.
-    @inline(__always)
+    @inline(always)  // `__always` left it an out-of-line call in sgemmFinishTile
     func apply8(_ v: SIMD8<Float>) -> SIMD8<Float> {
         switch kind {
         case .relu: return v.replacing(with: 0, where: v .< 0)
         case .leakyRelu: return v.replacing(with: v * alpha, where: v .< 0)
-        case .clip: return v.replacing(with: min, where: v .< min).replacing(with: max, where: v .> max)
+        case .clip:  // min(max(v, min), max): when min > max every value becomes max
+            let y = v.replacing(with: min, where: v .< min)
+            return y.replacing(with: max, where: y .> max)
         default: return v
         }
     }
