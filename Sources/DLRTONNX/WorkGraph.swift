@@ -18,6 +18,7 @@ enum EType: Int32, CustomStringConvertible {
         case .int32: return .int32
         case .int64: return .int64
         case .bool: return .bool
+        case .float16: return .float16
         default: return nil
         }
     }

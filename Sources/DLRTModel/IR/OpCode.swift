@@ -27,6 +27,41 @@ public enum OpCode: UInt16, Sendable, CaseIterable, CustomStringConvertible {
     case transpose = 22
     case identity = 23
     case globalMaxPool = 24
+    case gather = 25
+    case cast = 26
+    case `where` = 27
+    case expand = 28
+    case equal = 29
+    case less = 30
+    case greater = 31
+    case lessOrEqual = 32
+    case greaterOrEqual = 33
+    case `not` = 34
+    case `and` = 35
+    case `or` = 36
+    case `xor` = 37
+    case pow = 38
+    case sqrt = 39
+    case erf = 40
+    case neg = 41
+    case abs = 42
+    case exp = 43
+    case log = 44
+    case reciprocal = 45
+    case isNaN = 46
+    case layerNormalization = 47
+    case reduceSum = 48
+    case reduceMean = 49
+    case reduceMax = 50
+    case reduceMin = 51
+    case reduceL2 = 52
+    case reduceProd = 53
+    case slice = 54
+    case split = 55
+    case squeeze = 56
+    case unsqueeze = 57
+    case trilu = 58
+    case range = 59
 
     /// The ONNX spelling, used in messages and by the converter.
     public var name: String {
@@ -55,6 +90,41 @@ public enum OpCode: UInt16, Sendable, CaseIterable, CustomStringConvertible {
         case .transpose: return "Transpose"
         case .identity: return "Identity"
         case .globalMaxPool: return "GlobalMaxPool"
+        case .gather: return "Gather"
+        case .cast: return "Cast"
+        case .where: return "Where"
+        case .expand: return "Expand"
+        case .equal: return "Equal"
+        case .less: return "Less"
+        case .greater: return "Greater"
+        case .lessOrEqual: return "LessOrEqual"
+        case .greaterOrEqual: return "GreaterOrEqual"
+        case .not: return "Not"
+        case .and: return "And"
+        case .or: return "Or"
+        case .xor: return "Xor"
+        case .pow: return "Pow"
+        case .sqrt: return "Sqrt"
+        case .erf: return "Erf"
+        case .neg: return "Neg"
+        case .abs: return "Abs"
+        case .exp: return "Exp"
+        case .log: return "Log"
+        case .reciprocal: return "Reciprocal"
+        case .isNaN: return "IsNaN"
+        case .layerNormalization: return "LayerNormalization"
+        case .reduceSum: return "ReduceSum"
+        case .reduceMean: return "ReduceMean"
+        case .reduceMax: return "ReduceMax"
+        case .reduceMin: return "ReduceMin"
+        case .reduceL2: return "ReduceL2"
+        case .reduceProd: return "ReduceProd"
+        case .slice: return "Slice"
+        case .split: return "Split"
+        case .squeeze: return "Squeeze"
+        case .unsqueeze: return "Unsqueeze"
+        case .trilu: return "Trilu"
+        case .range: return "Range"
         }
     }
 

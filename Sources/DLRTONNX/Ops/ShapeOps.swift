@@ -8,7 +8,7 @@ extension OpTable {
         let starts: [Int64], ends: [Int64], axes: [Int64]?, steps: [Int64]?
         if let s = n.ints("starts") {   // opset < 10
             guard let e = n.ints("ends") else { return nil }
-            starts = s; ends = e; axes = n.ints("axes"); steps = nil
+            starts = s; ends = e; axes = n.ints("axes"); steps = n.ints("steps")
         } else {
             guard let s = g.constInts(n.input(1)), let e = g.constInts(n.input(2)) else { return nil }
             starts = s; ends = e

@@ -48,7 +48,7 @@ enum Simplify {
                 if let to = n.int("to"), let t = g.typeOf(n.input(0)), Int64(t.rawValue) == to {
                     n = WNode(name: n.name, op: "Identity", domain: "", inputs: [n.input(0)], outputs: n.outputs, attrs: [:])
                 }
-            default: break
+            default: OpTable.canonicalizeTransformer(&n, &g)
             }
             while n.inputs.count > 1, n.inputs.last == "" { n.inputs.removeLast() }
             if n.inputs != g.nodes[k].inputs || n.outputs != g.nodes[k].outputs || n.op != g.nodes[k].op

@@ -3,7 +3,7 @@ import DLRTModel
 /// The operator table: op code → implementation. Each op lives in its own file under `Ops/`;
 /// the groups below are listed in the files that own them.
 enum OperatorRegistry {
-    static let all: [any Operator.Type] = denseOperators + elementwiseOperators + layoutOperators
+    static let all: [any Operator.Type] = denseOperators + elementwiseOperators + layoutOperators + transformerOperators
 
     static let byCode: [OpCode: any Operator.Type] = {
         var table: [OpCode: any Operator.Type] = [:]

@@ -1,0 +1,252 @@
+import DLRTModel
+import Glibc
+
+// Runtime lowering of the ops transformer graphs need. Ops that other files already define for
+// folding (Gather, Cast, Slice, Where, Expand, Equal, Less, Greater, Pow, Neg, Sqrt, Squeeze,
+// Unsqueeze) keep their inference and folding there; `lowered` adds the dlrt op and attributes.
+// `transformerCanonicalizers` turn constant operand inputs into the attributes the dlrt op takes.
+extension OpTable {
+    /// The definition `name` from `defs`, now lowering to `code` with `lower`.
+    static func lowered(_ defs: [OpDef], _ name: String, _ code: OpCode,
+                        _ lower: @escaping (WNode, WGraph) throws -> [String: AttributeValue] = { _, _ in [:] }) -> OpDef {
+        var d = defs.first { $0.name == name } ?? OpDef(name: name, code: nil, infer: { n, g in [sameAs(n, g)] })
+        d.code = code
+        d.lower = lower
+        return d
+    }
+
+    /// Fails unless inputs `from…` are absent (their constants were turned into attributes).
+    static func requireMoved(_ n: WNode, _ names: [String], from: Int = 1) throws {
+        for (k, name) in names.enumerated() where !n.input(from + k).isEmpty {
+            throw n.unsupported("input '\(name)' ('\(n.input(from + k))') must be a constant (dlrt takes it as an attribute)")
+        }
+    }
+
+    static func intAttrs(_ n: WNode, _ names: [String]) -> [String: AttributeValue] {
+        var out: [String: AttributeValue] = [:]
+        for k in names { if let v = n.ints(k) { out[k] = .ints(v) } }
+        return out
+    }
+
+    /// Reduce axes: the attribute, or nil when an `axes` input is present but not constant.
+    static func reduceAxes(_ n: WNode, _ g: WGraph) -> [Int64]? {
+        if let a = n.ints("axes") { return a }
+        if n.input(1).isEmpty { return [] }
+        return g.constInts(n.input(1))
+    }
+
+    static func reduce(_ name: String, _ code: OpCode) -> OpDef {
+        OpDef(name: name, code: code, infer: { n, g in
+            var info = ValueInfo(type: g.typeOf(n.input(0)), shape: nil)
+            guard let x = g.shapeOf(n.input(0)), let axes = reduceAxes(n, g) else { return [info] }
+            let keep = (n.int("keepdims") ?? 1) != 0
+            var red = Set(try axes.map { try normalizeAxis($0, rank: x.count, n, "axes") })
+            if axes.isEmpty && (n.int("noop_with_empty_axes") ?? 0) == 0 { red = Set(x.indices) }
+            info.shape = x.indices.compactMap { red.contains($0) ? (keep ? .fixed(1) : nil) : x[$0] }
+            return [info]
+        }, lower: { n, _ in
+            try requireMoved(n, ["axes"])
+            try checkKnownAttrs(n, ["axes", "keepdims", "noop_with_empty_axes"])
+            var out = intAttrs(n, ["axes"])
+            out["keepdims"] = .int((n.int("keepdims") ?? 1) != 0 ? 1 : 0)
+            out["noop_with_empty_axes"] = .int((n.int("noop_with_empty_axes") ?? 0) != 0 ? 1 : 0)
+            return out
+        })
+    }
+
+    static let transformerOps: [OpDef] = [
+        lowered(shapeOps, "Gather", .gather) { n, _ in
+            try checkKnownAttrs(n, ["axis"])
+            return ["axis": .int(n.int("axis") ?? 0)]
+        },
+        lowered(shapeOps, "Cast", .cast) { n, _ in
+            try checkKnownAttrs(n, ["to", "saturate"])
+            let code = n.int("to") ?? 0
+            guard let t = EType(rawValue: Int32(truncatingIfNeeded: code))?.dtype else {
+                throw n.unsupported("attribute 'to' = \(code) (\(EType.named(Int32(truncatingIfNeeded: code)))) is not supported")
+            }
+            return ["to": .int(Int64(t.rawValue))]
+        },
+        lowered(shapeOps, "Slice", .slice) { n, _ in
+            try requireMoved(n, ["starts", "ends", "axes", "steps"])
+            try checkKnownAttrs(n, ["starts", "ends", "axes", "steps"])
+            guard n.ints("starts") != nil, n.ints("ends") != nil else { throw n.invalid("starts and ends are required") }
+            return intAttrs(n, ["starts", "ends", "axes", "steps"])
+        },
+        lowered(binaryOps, "Where", .where),
+        lowered(binaryOps, "Equal", .equal),
+        lowered(binaryOps, "Less", .less),
+        lowered(binaryOps, "Greater", .greater),
+        lowered(binaryOps, "Pow", .pow),
+        lowered(binaryOps, "Neg", .neg),
+        lowered(binaryOps, "Sqrt", .sqrt),
+        lowered(constantOps, "Expand", .expand) { n, g in
+            guard let c = g.constants[n.input(1)], !c.type.isFloat, c.rank == 1 else {
+                throw n.unsupported("input 'shape' ('\(n.input(1))') is not a constant; dlrt needs an Expand shape known at conversion")
+            }
+            return [:]
+        },
+        lowered(reshapeOps, "Squeeze", .squeeze) { n, _ in
+            try requireMoved(n, ["axes"])
+            try checkKnownAttrs(n, ["axes"])
+            return intAttrs(n, ["axes"])
+        },
+        lowered(reshapeOps, "Unsqueeze", .unsqueeze) { n, _ in
+            try requireMoved(n, ["axes"])
+            try checkKnownAttrs(n, ["axes"])
+            guard let a = n.ints("axes") else { throw n.invalid("axes are required") }
+            return ["axes": .ints(a)]
+        },
+        compare("LessOrEqual", <=, <=).with(.lessOrEqual),
+        compare("GreaterOrEqual", >=, >=).with(.greaterOrEqual),
+        compare("And", { $0 != 0 && $1 != 0 }, { $0 != 0 && $1 != 0 }).with(.and),
+        compare("Or", { $0 != 0 || $1 != 0 }, { $0 != 0 || $1 != 0 }).with(.or),
+        compare("Xor", { ($0 != 0) != ($1 != 0) }, { ($0 != 0) != ($1 != 0) }).with(.xor),
+        OpDef(name: "Not", code: .not, infer: { n, g in [sameAs(n, g)] }, fold: { _, c in
+            guard let a = c[0], !a.type.isFloat else { return nil }
+            var r = a; r.i = a.i.map { $0 == 0 ? 1 : 0 }
+            return [r]
+        }, lower: { _, _ in [:] }),
+        OpDef(name: "IsNaN", code: .isNaN, infer: { n, g in [ValueInfo(type: .bool, shape: g.shapeOf(n.input(0)))] },
+              lower: { n, _ in try checkKnownAttrs(n, []); return [:] }),
+        unary("Erf", .erf) { erff($0) },
+        unary("Abs", .abs) { Swift.abs($0) },
+        unary("Exp", .exp) { expf($0) },
+        unary("Log", .log) { logf($0) },
+        unary("Reciprocal", .reciprocal) { 1 / $0 },
+        OpDef(name: "LayerNormalization", code: .layerNormalization, infer: { n, g in
+            var r = [sameAs(n, g)]
+            for _ in 1 ..< Swift.max(1, n.outputs.count) { r.append(ValueInfo(type: .float, shape: nil)) }
+            return r
+        }, lower: { n, _ in
+            if n.outputs.count > 1 { throw n.unsupported("outputs Mean / InvStdDev ('\(n.outputs[1])') are not supported") }
+            try checkKnownAttrs(n, ["axis", "epsilon", "stash_type"])
+            return ["axis": .int(n.int("axis") ?? -1), "epsilon": .float(n.float("epsilon") ?? 1e-5)]
+        }),
+        reduce("ReduceSum", .reduceSum), reduce("ReduceMean", .reduceMean), reduce("ReduceMax", .reduceMax),
+        reduce("ReduceMin", .reduceMin), reduce("ReduceL2", .reduceL2), reduce("ReduceProd", .reduceProd),
+        OpDef(name: "Split", code: .split, infer: { n, g in
+            let t = g.typeOf(n.input(0))
+            guard let x = g.shapeOf(n.input(0)) else { return n.outputs.map { _ in ValueInfo(type: t, shape: nil) } }
+            let a = try normalizeAxis(n.int("axis") ?? 0, rank: x.count, n)
+            let sizes: [Int]? = try splitSizes(n, g, dim: x[a].fixedValue)
+            return n.outputs.indices.map { k in
+                var s = x
+                s[a] = sizes.map { .fixed($0[k]) } ?? g.unknownDim(n.outputs[k], a)
+                return ValueInfo(type: t, shape: s)
+            }
+        }, lower: { n, g in
+            try requireMoved(n, ["split"])
+            try checkKnownAttrs(n, ["axis", "split", "num_outputs"])
+            var out: [String: AttributeValue] = ["axis": .int(n.int("axis") ?? 0)]
+            if let s = n.ints("split") { out["split"] = .ints(s) }
+            return out
+        }),
+        rangeDef,
+        OpDef(name: "Trilu", code: .trilu, infer: { n, g in [sameAs(n, g)] }, lower: { n, _ in
+            try requireMoved(n, ["k"])
+            try checkKnownAttrs(n, ["upper", "k"])
+            return ["upper": .int((n.int("upper") ?? 1) != 0 ? 1 : 0), "k": .int(n.int("k") ?? 0)]
+        }),
+    ]
+
+    /// Range: folded when constant; lowered in the form whose limit is a dim of a graph input.
+    static let rangeDef: OpDef = {
+        var d = lowered(constantOps, "Range", .range) { n, _ in
+            guard let axis = n.int("limit_axis"), let t = n.int("range_type"), n.inputs.count == 1 else {
+                throw n.unsupported("Range needs constant start and delta and a limit that is a constant or a dim of a graph input")
+            }
+            let to: DType = t == Int64(EType.float.rawValue) ? .float32 : (t == Int64(EType.int32.rawValue) ? .int32 : .int64)
+            return ["start": .float(n.float("start") ?? 0), "delta": .float(n.float("delta") ?? 1), "limit_axis": .int(axis),
+                    "to": .int(Int64(to.rawValue))]
+        }
+        let folded = d.infer
+        d.infer = { n, g in
+            guard let t = n.int("range_type"), let axis = n.int("limit_axis"), let like = g.shapeOf(n.input(0)) else {
+                return try folded(n, g)
+            }
+            let a = try normalizeAxis(axis, rank: like.count, n, "limit_axis")
+            let dim = (n.float("start") ?? 0) == 0 && (n.float("delta") ?? 1) == 1 ? like[a] : g.unknownDim(n.output(0), 0)
+            return [ValueInfo(type: EType(rawValue: Int32(truncatingIfNeeded: t)), shape: [dim])]
+        }
+        return d
+    }()
+
+    /// Split sizes for a dim of size `dim`: the attribute (moved from the input), or equal parts.
+    static func splitSizes(_ n: WNode, _ g: WGraph, dim: Int?) throws -> [Int]? {
+        let count = n.outputs.count
+        if let s = n.ints("split") ?? (n.input(1).isEmpty ? nil : g.constInts(n.input(1))) {
+            guard s.count == count, s.allSatisfy({ $0 >= 0 && $0 <= Int64(Int32.max) }) else {
+                throw n.invalid("split \(s) does not give \(count) sizes")
+            }
+            return s.map { Int($0) }
+        }
+        if !n.input(1).isEmpty { return nil }
+        guard let d = dim, count > 0 else { return nil }
+        let part = (d + count - 1) / count
+        return (0 ..< count).map { Swift.max(0, Swift.min(part, d - $0 * part)) }
+    }
+
+    /// Per op: constant inputs that become attributes (index, attribute, scalar?), and extra
+    /// rewrites (a tracked Expand shape becomes constant, a non-float Pow exponent float).
+    static let inputAttributes: [String: [(Int, String, Bool)]] = [
+        "Slice": [(1, "starts", false), (2, "ends", false), (3, "axes", false), (4, "steps", false)],
+        "Split": [(1, "split", false)], "Trilu": [(1, "k", true)],
+        "ReduceSum": [(1, "axes", false)], "ReduceMean": [(1, "axes", false)], "ReduceMax": [(1, "axes", false)],
+        "ReduceMin": [(1, "axes", false)], "ReduceL2": [(1, "axes", false)], "ReduceProd": [(1, "axes", false)],
+    ]
+
+    static func canonicalizeTransformer(_ n: inout WNode, _ g: inout WGraph) {
+        for (k, attr, scalar) in inputAttributes[n.op] ?? [] where !n.input(k).isEmpty {
+            guard let v = g.constInts(n.input(k)) else { continue }
+            if scalar { guard let s = v.first else { continue }; n.attrs[attr] = .int(s) } else { n.attrs[attr] = .ints(v) }
+            n.inputs[k] = ""
+        }
+        if n.op == "Split", n.ints("split") == nil, n.input(1).isEmpty, let x = g.shapeOf(n.input(0)),
+           let axis = n.int("axis") ?? 0 as Int64?, let a = try? normalizeAxis(axis, rank: x.count, n),
+           let s = try? splitSizes(n, g, dim: x[a].fixedValue) {
+            n.attrs["split"] = .ints(s.map(Int64.init))
+            n.attrs["num_outputs"] = nil
+        }
+        if n.op == "Pow", let e = g.constants[n.input(1)], e.type != .float, g.typeOf(n.input(0)) == .float {
+            let name = g.freshName(n.input(1) + "_float")
+            g.constants[name] = e.cast(to: .float)
+            n.inputs[1] = name
+        }
+        // Range(start, limit = a dim of a graph input, delta) → the dlrt form reading that dim.
+        if n.op == "Range", n.inputs.count == 3, let s = g.constants[n.input(0)], let d = g.constants[n.input(2)],
+           s.count == 1, d.count == 1, g.constants[n.input(1)] == nil, let lv = g.shapeValue(n.input(1)), lv.count == 1,
+           let sym = lv[0], sym.fixedValue == nil {
+            for i in g.inputs {
+                guard let shape = g.declared[i]?.shape, let axis = shape.firstIndex(of: sym) else { continue }
+                n.attrs = ["start": .float(s.floats[0]), "delta": .float(d.floats[0]), "limit_axis": .int(Int64(axis)),
+                           "range_type": .int(Int64(s.type.rawValue))]
+                n.inputs = [i]
+                return
+            }
+        }
+        // Expand to a tracked shape: dims equal to the input's aligned dim become 1 (broadcast
+        // keeps them), which makes the target constant.
+        if n.op == "Expand", g.constants[n.input(1)] == nil, let sv = g.shapeValue(n.input(1)), let x = g.shapeOf(n.input(0)) {
+            var target: [Int64] = []
+            for (k, d) in sv.enumerated() {
+                if let v = d?.fixedValue { target.append(Int64(v)); continue }
+                let xi = k - (sv.count - x.count)
+                guard let d, xi >= 0, x[xi] == d else { return }
+                target.append(1)
+            }
+            let name = g.freshName(n.name + "_shape")
+            g.constants[name] = .int64(target)
+            n.inputs[1] = name
+        }
+    }
+}
+
+private extension OpDef {
+    func with(_ code: OpCode) -> OpDef {
+        var d = self
+        d.code = code
+        d.lower = { _, _ in [:] }
+        return d
+    }
+}

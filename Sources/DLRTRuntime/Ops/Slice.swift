@@ -1,0 +1,130 @@
+import DLRTKernels
+import DLRTModel
+
+/// Slice with constant `starts`, `ends`, `axes` (0…), `steps` (1…) attributes; ONNX clamping
+/// (negative values count from the end, out-of-range values clamp); any dtype.
+final class SliceOperator: Operator {
+    static var opCode: OpCode { .slice }
+    let node: Node
+    let starts: [Int64], ends: [Int64], axes: [Int64]?, steps: [Int64]?
+
+    init(node: Node, graph: Graph) throws {
+        try ElemCheck.arity(node, inputs: 1 ... 1)
+        self.node = node
+        guard let s = try ElemCheck.ints(node, "starts"), let e = try ElemCheck.ints(node, "ends") else {
+            throw OpError(node, "attributes 'starts' and 'ends' are required")
+        }
+        starts = s; ends = e
+        axes = try ElemCheck.ints(node, "axes")
+        steps = try ElemCheck.ints(node, "steps")
+        guard e.count == s.count, (axes?.count ?? s.count) == s.count, (steps?.count ?? s.count) == s.count else {
+            throw OpError(node, "starts \(s), ends \(e), axes \(axes ?? []), steps \(steps ?? []) have different lengths")
+        }
+        if let st = steps, st.contains(0) { throw OpError(node, "attribute 'steps' \(st) has a 0") }
+    }
+
+    /// Per input dim: first index, step and count.
+    func params(_ shape: [Int]) throws -> [(start: Int, step: Int, count: Int)] {
+        var res = shape.map { (start: 0, step: 1, count: $0) }
+        var seen = Set<Int>()
+        for k in starts.indices {
+            let a = try ElemCheck.axis(node, "axes", axes?[k] ?? Int64(k), rank: shape.count, shape: shape)
+            guard seen.insert(a).inserted else { throw OpError(node, "attribute 'axes' names axis \(a) twice", kind: .shape) }
+            let d = Int64(shape[a])
+            let step = Swift.max(Swift.min(steps?[k] ?? 1, d + 1), -(d + 1))
+            func clamp(_ v: Int64, _ lo: Int64, _ hi: Int64) -> Int64 {
+                let w = v < 0 ? (v < -d ? -1 : v + d) : v
+                return Swift.min(Swift.max(w, lo), hi)
+            }
+            let s = step > 0 ? clamp(starts[k], 0, d) : clamp(starts[k], 0, d - 1)
+            let e = step > 0 ? clamp(ends[k], 0, d) : clamp(ends[k], -1, d - 1)
+            let span = step > 0 ? e - s : s - e
+            let mag = Swift.abs(step)
+            res[a] = (Int(s), Int(step), Int(Swift.max(0, (span + mag - 1) / mag)))
+        }
+        return res
+    }
+
+    func outputTypes(_ inputs: [PlanInput]) throws -> [TensorType] {
+        let x = try ElemCheck.input(node, inputs, 0)
+        return [TensorType(x.dtype, try params(x.shape).map(\.count))]
+    }
+
+    func makeKernel(inputs: [PlanInput], outputs: [TensorType]) throws -> Kernel {
+        let x = try ElemCheck.input(node, inputs, 0)
+        let p = try params(x.shape)
+        var strides = [Int](repeating: 1, count: x.shape.count)
+        for k in stride(from: x.shape.count - 2, through: 0, by: -1) { strides[k] = strides[k + 1] * x.shape[k + 1] }
+        let base = p.indices.reduce(0) { $0 + p[$1].start * strides[$1] }
+        let plan = StridedCopyPlan(dims: p.map(\.count), strides: p.indices.map { p[$0].step * strides[$0] },
+                                   base: outputs[0].elementCount == 0 ? 0 : base, elementSize: x.dtype.byteSize)
+        return SliceKernel(plan: plan, empty: outputs[0].elementCount == 0)
+    }
+}
+
+final class SliceKernel: Kernel {
+    let plan: StridedCopyPlan
+    let empty: Bool
+    init(plan: StridedCopyPlan, empty: Bool) { self.plan = plan; self.empty = empty }
+
+    func run(_ io: KernelIO) {
+        if empty { return }
+        io.workers.parallelFor(plan.rowCount, grain: Swift.max(1, (1 << 14) / Swift.max(1, plan.rowLength)),
+                               SliceTask(plan: plan, src: io.rawInput(0), dst: io.rawOutput(0)))
+    }
+}
+
+private struct SliceTask: ParallelTask {
+    let plan: StridedCopyPlan
+    let src: UnsafeRawPointer, dst: UnsafeMutableRawPointer
+    func run(_ r: Range<Int>) { plan.run(src, dst, rows: r) }
+}
+
+/// Trilu(X) with constant `k` (0) and `upper` (1) attributes on the last two dims; any dtype.
+final class TriluOperator: Operator {
+    static var opCode: OpCode { .trilu }
+    let node: Node
+    let k: Int
+    let upper: Bool
+
+    init(node: Node, graph: Graph) throws {
+        try ElemCheck.arity(node, inputs: 1 ... 1)
+        self.node = node
+        let kv = try ElemCheck.int(node, "k", default: 0) ?? 0
+        k = Int(Swift.max(Swift.min(kv, 1 << 40), -(1 << 40)))
+        upper = try (ElemCheck.int(node, "upper", default: 1) ?? 1) != 0
+    }
+
+    func outputTypes(_ inputs: [PlanInput]) throws -> [TensorType] {
+        let x = try ElemCheck.input(node, inputs, 0)
+        guard x.shape.count >= 2 else { throw OpError(node, "input 0 has shape \(describe(x.shape)), expected rank ≥ 2", kind: .shape) }
+        return [x]
+    }
+
+    func makeKernel(inputs: [PlanInput], outputs: [TensorType]) throws -> Kernel {
+        let s = outputs[0].shape
+        return TriluKernel(rows: s.dropLast().reduce(1, *), n: s[s.count - 2], m: s[s.count - 1], k: k, upper: upper,
+                           elementSize: outputs[0].dtype.byteSize)
+    }
+}
+
+final class TriluKernel: Kernel {
+    let rows: Int, n: Int, m: Int, k: Int, upper: Bool, elementSize: Int
+    init(rows: Int, n: Int, m: Int, k: Int, upper: Bool, elementSize: Int) {
+        self.rows = rows; self.n = n; self.m = m; self.k = k; self.upper = upper; self.elementSize = elementSize
+    }
+
+    func run(_ io: KernelIO) {
+        if m == 0 { return }
+        io.workers.parallelFor(rows, grain: Swift.max(1, (1 << 16) / (m * elementSize)),
+                               TriluTask(kernel: self, src: io.rawInput(0), dst: io.rawOutput(0)))
+    }
+}
+
+private struct TriluTask: ParallelTask {
+    let kernel: TriluKernel
+    let src: UnsafeRawPointer, dst: UnsafeMutableRawPointer
+    func run(_ r: Range<Int>) {
+        triluRows(src, dst, n: kernel.n, m: kernel.m, k: kernel.k, upper: kernel.upper, elementSize: kernel.elementSize, rows: r)
+    }
+}

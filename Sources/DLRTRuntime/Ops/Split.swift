@@ -1,0 +1,205 @@
+import DLRTKernels
+import DLRTModel
+
+/// Split(X) along `axis` (0) into the node's outputs with sizes `split` (ints; absent: equal
+/// parts of ceil(dim / outputs), the last one smaller); any dtype.
+final class SplitOperator: Operator {
+    static var opCode: OpCode { .split }
+    let node: Node
+    let axis: Int64
+    let split: [Int64]?
+
+    init(node: Node, graph: Graph) throws {
+        try ElemCheck.arity(node, inputs: 1 ... 1, outputs: Swift.max(1, node.outputs.count))
+        self.node = node
+        axis = try ElemCheck.int(node, "axis", default: 0) ?? 0
+        split = try ElemCheck.ints(node, "split")
+        if let s = split {
+            guard s.count == node.outputs.count, s.allSatisfy({ $0 >= 0 && $0 <= 1 << 40 }) else {
+                throw OpError(node, "attribute 'split' \(s) has \(s.count) entries, expected \(node.outputs.count) sizes ≥ 0")
+            }
+        }
+    }
+
+    func sizes(_ shape: [Int]) throws -> (axis: Int, sizes: [Int]) {
+        let a = try ElemCheck.axis(node, "axis", axis, rank: shape.count, shape: shape)
+        let d = shape[a], n = node.outputs.count
+        if let s = split {
+            guard s.reduce(0, +) == Int64(d) else {
+                throw OpError(node, "attribute 'split' \(s) sums to \(s.reduce(0, +)), expected dim \(a) of \(describe(shape)) (\(d))",
+                              kind: .shape)
+            }
+            return (a, s.map { Int($0) })
+        }
+        let part = (d + n - 1) / n
+        return (a, (0 ..< n).map { Swift.max(0, Swift.min(part, d - $0 * part)) })
+    }
+
+    func outputTypes(_ inputs: [PlanInput]) throws -> [TensorType] {
+        let x = try ElemCheck.input(node, inputs, 0)
+        let (a, s) = try sizes(x.shape)
+        return s.map { n in
+            var shape = x.shape
+            shape[a] = n
+            return TensorType(x.dtype, shape)
+        }
+    }
+
+    func makeKernel(inputs: [PlanInput], outputs: [TensorType]) throws -> Kernel {
+        let x = try ElemCheck.input(node, inputs, 0)
+        let (a, s) = try sizes(x.shape)
+        let inner = x.shape[(a + 1)...].reduce(1, *) * x.dtype.byteSize
+        return SplitKernel(outer: x.shape[..<a].reduce(1, *), chunkBytes: s.map { $0 * inner })
+    }
+}
+
+/// The inverse of `ConcatKernel`: each outer row of the input is cut into the outputs' chunks.
+final class SplitKernel: Kernel {
+    let outer: Int
+    let chunkBytes: [Int]
+    let rowBytes: Int
+
+    init(outer: Int, chunkBytes: [Int]) {
+        self.outer = outer
+        self.chunkBytes = chunkBytes
+        rowBytes = chunkBytes.reduce(0, +)
+    }
+
+    func run(_ io: KernelIO) {
+        if rowBytes == 0 { return }
+        io.workers.parallelFor(outer, grain: Swift.max(1, (1 << 16) / rowBytes), SplitTask(kernel: self, io: io))
+    }
+}
+
+private struct SplitTask: ParallelTask {
+    let kernel: SplitKernel
+    let io: KernelIO
+
+    func run(_ r: Range<Int>) {
+        let src = io.rawInput(0), rowBytes = kernel.rowBytes
+        kernel.chunkBytes.withUnsafeBufferPointer { chunks in
+            var offset = 0
+            for k in 0 ..< chunks.count {
+                let n = chunks[k]
+                if n > 0 {
+                    let dst = io.rawOutput(k)
+                    for o in r { (dst + o * n).copyMemory(from: src + o * rowBytes + offset, byteCount: n) }
+                }
+                offset += n
+            }
+        }
+    }
+}
+
+/// Squeeze(X) removing the size-1 dims `axes` (absent: every size-1 dim); any dtype.
+final class SqueezeOperator: Operator {
+    static var opCode: OpCode { .squeeze }
+    let node: Node
+    let axes: [Int64]?
+
+    init(node: Node, graph: Graph) throws {
+        try ElemCheck.arity(node, inputs: 1 ... 1)
+        self.node = node
+        axes = try ElemCheck.ints(node, "axes")
+    }
+
+    func outputTypes(_ inputs: [PlanInput]) throws -> [TensorType] {
+        let x = try ElemCheck.input(node, inputs, 0)
+        guard let axes else { return [TensorType(x.dtype, x.shape.filter { $0 != 1 })] }
+        var drop = x.shape.map { _ in false }
+        for a in axes {
+            let k = try ElemCheck.axis(node, "axes", a, rank: x.shape.count, shape: x.shape)
+            guard x.shape[k] == 1 else {
+                throw OpError(node, "cannot squeeze axis \(k) of shape \(describe(x.shape)): its size is \(x.shape[k]), expected 1", kind: .shape)
+            }
+            drop[k] = true
+        }
+        return [TensorType(x.dtype, x.shape.indices.filter { !drop[$0] }.map { x.shape[$0] })]
+    }
+
+    func makeKernel(inputs: [PlanInput], outputs: [TensorType]) throws -> Kernel {
+        ByteCopyKernel(byteCount: outputs[0].byteCount)
+    }
+}
+
+/// Unsqueeze(X) inserting size-1 dims at `axes` (required; positions in the output); any dtype.
+final class UnsqueezeOperator: Operator {
+    static var opCode: OpCode { .unsqueeze }
+    let node: Node
+    let axes: [Int64]
+
+    init(node: Node, graph: Graph) throws {
+        try ElemCheck.arity(node, inputs: 1 ... 1)
+        self.node = node
+        guard let a = try ElemCheck.ints(node, "axes") else { throw OpError(node, "attribute 'axes' is required") }
+        axes = a
+    }
+
+    func outputTypes(_ inputs: [PlanInput]) throws -> [TensorType] {
+        let x = try ElemCheck.input(node, inputs, 0)
+        let r = x.shape.count + axes.count
+        var insert = [Bool](repeating: false, count: r)
+        for a in axes {
+            let k = try ElemCheck.axis(node, "axes", a, rank: r, shape: x.shape)
+            guard !insert[k] else { throw OpError(node, "attribute 'axes' \(axes) names axis \(k) twice", kind: .shape) }
+            insert[k] = true
+        }
+        var it = x.shape.makeIterator()
+        return [TensorType(x.dtype, insert.map { $0 ? 1 : (it.next() ?? 1) })]
+    }
+
+    func makeKernel(inputs: [PlanInput], outputs: [TensorType]) throws -> Kernel {
+        ByteCopyKernel(byteCount: outputs[0].byteCount)
+    }
+}
+
+/// Range whose limit is a dim of a runtime tensor: input `like`; attributes `start` (0),
+/// `delta` (1), `limit_axis` (required), `to` (dtype tag: 1 float32, 5 int32, 6 int64; default 6).
+/// Output [max(0, ceil((like.shape[limit_axis] − start) / delta))], element i = start + i·delta.
+final class RangeOperator: Operator {
+    static var opCode: OpCode { .range }
+    let node: Node
+    let start: Float, delta: Float, axis: Int64, to: DType
+
+    init(node: Node, graph: Graph) throws {
+        try ElemCheck.arity(node, inputs: 1 ... 1)
+        self.node = node
+        start = try ElemCheck.float(node, "start", default: 0)
+        delta = try ElemCheck.float(node, "delta", default: 1)
+        guard let a = try ElemCheck.int(node, "limit_axis", default: nil) else { throw OpError(node, "attribute 'limit_axis' is required") }
+        axis = a
+        let code = try ElemCheck.int(node, "to", default: 6) ?? 6
+        guard let t = UInt8(exactly: code).flatMap(DType.init(rawValue:)), [.float32, .int32, .int64].contains(t) else {
+            throw OpError(node, "attribute 'to' is \(code), expected 1 (float32), 5 (int32) or 6 (int64)")
+        }
+        to = t
+        guard delta != 0, delta.isFinite, start.isFinite else { throw OpError(node, "start \(start) / delta \(delta): expected finite values, delta ≠ 0") }
+    }
+
+    func outputTypes(_ inputs: [PlanInput]) throws -> [TensorType] {
+        let like = try ElemCheck.input(node, inputs, 0)
+        let a = try ElemCheck.axis(node, "limit_axis", axis, rank: like.shape.count, shape: like.shape)
+        let n = ((Double(like.shape[a]) - Double(start)) / Double(delta)).rounded(.up)
+        return [TensorType(to, [Int(Swift.max(0, Swift.min(n, Double(1 << 40))))])]
+    }
+
+    func makeKernel(inputs: [PlanInput], outputs: [TensorType]) throws -> Kernel {
+        RangeKernel(count: outputs[0].elementCount, start: start, delta: delta, to: to)
+    }
+}
+
+final class RangeKernel: Kernel {
+    let count: Int, start: Float, delta: Float, to: DType
+    init(count: Int, start: Float, delta: Float, to: DType) { self.count = count; self.start = start; self.delta = delta; self.to = to }
+
+    func run(_ io: KernelIO) {
+        for i in 0 ..< count {
+            let v = Double(start) + Double(i) * Double(delta)
+            switch to {
+            case .float32: io.output(0, as: Float.self)[i] = Float(v)
+            case .int32: io.output(0, as: Int32.self)[i] = Int32(clamping: Int64(v))
+            default: io.output(0, as: Int64.self)[i] = Int64(v)
+            }
+        }
+    }
+}
