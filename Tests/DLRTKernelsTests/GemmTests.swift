@@ -12,15 +12,22 @@ struct GemmTester {
     var activation = DenseActivation.none
     var seed: UInt64 = 1
 
-    func test(file: StaticString = #filePath, line: UInt = #line) {
+    /// The inputs (seeded by the sizes) and the reference result.
+    func inputs() -> (a: [Float], b: [Float], c: [Float]?, want: [Float]) {
         var rng = TestRNG(seed: seed &+ UInt64(m * 10007 + n * 101 + k))
         let a = rng.floats(m * k), b = rng.floats(k * n)
         let c = cShape.map { rng.floats($0.reduce(1, *)) }
         let want = referenceGemm(m: m, n: n, k: k, a: a, transA: transA, b: b, transB: transB, c: c,
                                  cShape: cShape ?? [], alpha: alpha, beta: beta, activation: activation)
+        return (a, b, c, want)
+    }
+
+    /// `sgemm` into a NaN-prefilled output (NaN-prefilled scratch), A pre-packed when `prepackA`.
+    func run(prepackA: Bool, _ data: (a: [Float], b: [Float], c: [Float]?, want: [Float])) -> [Float] {
+        let (a, b, c, _) = data
         var got = [Float](repeating: .nan, count: m * n)
         let lda = transA ? m : k, ldb = transB ? k : n
-        var scratch = [Float](repeating: .nan, count: sgemmScratchCount(m: m, n: n, k: k, packA: true, packB: true) + 1)
+        var scratch = [Float](repeating: .nan, count: sgemmScratchCount(m: m, n: n, k: k, packA: !prepackA, packB: !prepackB) + 1)
         let packedA = a.withUnsafeBufferPointer { DenseBuffer.packedA(m: m, k: k, a: $0.baseAddress!, lda: lda, transA: transA) }
         let packedB = b.withUnsafeBufferPointer { DenseBuffer.packedB(k: k, n: n, b: $0.baseAddress!, ldb: ldb, transB: transB) }
         let cs = [Int](repeating: 1, count: max(0, 2 - (cShape?.count ?? 0))) + (cShape ?? [])
@@ -41,7 +48,50 @@ struct GemmTester {
                 }
             }
         }
-        assertClose(got, want, tol: 1e-6 * Float(k + 4), "gemm \(self)", file: file, line: line)
+        return got
+    }
+
+    func test(file: StaticString = #filePath, line: UInt = #line) {
+        let data = inputs()
+        assertClose(run(prepackA: prepackA, data), data.want, tol: 1e-6 * Float(k + 4), "gemm \(self)", file: file, line: line)
+    }
+
+    /// M ≤ `sgemmSmallM` with an unpacked A takes the small-M path: checks it against the reference
+    /// and bit for bit against the packed-A (6×16 kernel) path.
+    func testSmallM(file: StaticString = #filePath, line: UInt = #line) {
+        precondition(m <= sgemmSmallM)
+        let data = inputs()
+        let small = run(prepackA: false, data)
+        assertClose(small, data.want, tol: 1e-6 * Float(k + 4), "small-M gemm \(self)", file: file, line: line)
+        let packed = run(prepackA: true, data)
+        if small.withUnsafeBytes({ Array($0) }) != packed.withUnsafeBytes({ Array($0) }) {
+            XCTFail("small-M gemm \(self): not bit-identical to the packed path", file: file, line: line)
+        }
+    }
+
+    /// Computes the small-M path panel by panel in reverse order and checks it is bit-identical.
+    func testSmallMSplitDeterminism(file: StaticString = #filePath, line: UInt = #line) {
+        var rng = TestRNG(seed: seed)
+        let a = rng.floats(m * k), b = rng.floats(k * n), bias = rng.floats(n)
+        let pb = b.withUnsafeBufferPointer { DenseBuffer.packedB(k: k, n: n, b: $0.baseAddress!, ldb: n, transB: false) }
+        var whole = [Float](repeating: .nan, count: m * n), split = whole
+        a.withUnsafeBufferPointer { pa in
+            bias.withUnsafeBufferPointer { pbias in
+                let e = DenseEpilogue(bias: pbias.baseAddress, biasColStride: 1, activation: activation)
+                whole.withUnsafeMutableBufferPointer { y in
+                    sgemmSmallMCompute(m: m, n: n, k: k, a: pa.baseAddress!, lda: k, transA: false, packedB: pb.pointer,
+                                       c: y.baseAddress!, ldc: n, epilogue: e, panels: 0 ..< sgemmPanelsB(n))
+                }
+                split.withUnsafeMutableBufferPointer { y in
+                    for q in (0 ..< sgemmPanelsB(n)).reversed() {
+                        sgemmSmallMCompute(m: m, n: n, k: k, a: pa.baseAddress!, lda: k, transA: false, packedB: pb.pointer,
+                                           c: y.baseAddress!, ldc: n, epilogue: e, panels: q ..< q + 1)
+                    }
+                }
+            }
+        }
+        XCTAssertEqual(whole.withUnsafeBytes { Array($0) }, split.withUnsafeBytes { Array($0) }, "small-M split \(self)",
+                       file: file, line: line)
     }
 
     /// Runs the split compute task by task in reverse order and checks it is bit-identical.
@@ -142,6 +192,73 @@ final class GemmTests: XCTestCase {
             }
         }
         XCTAssertEqual(y[0], .infinity)
+    }
+
+    /// Bias shapes for an m × n output, cycled through by the small-M sweeps.
+    static func biasShapes(m: Int, n: Int) -> [[Int]?] {
+        [nil, [n], [1], [m, 1], [m, n], [1, n]]
+    }
+
+    func testSmallMSweep() {
+        // M = 1…4 × N, K = 1…67: every size; activation, bias shape, transposes, pre-packed B and
+        // alpha/beta cycle with the sizes.
+        var i = 0
+        for m in 1 ... sgemmSmallM {
+            for n in 1 ... 67 {
+                for k in 1 ... 67 {
+                    let shapes = GemmTests.biasShapes(m: m, n: n)
+                    let scales: [(Float, Float)] = [(1, 1), (0.5, -2), (1, 0), (-1, 1)]
+                    let t = GemmTester(m: m, n: n, k: k, transA: i % 3 == 1, transB: i % 2 == 1, prepackB: i % 5 < 3,
+                                       cShape: shapes[i % shapes.count], alpha: scales[i % 4].0, beta: scales[i % 4].1,
+                                       activation: denseTestActivations[i % denseTestActivations.count])
+                    t.testSmallM()
+                    i += 1
+                }
+            }
+        }
+    }
+
+    func testSmallMLargeSizes() {
+        // N, K of 256 and 1024 (K above the 256 K block: accumulation across blocks) with every
+        // activation and bias shape.
+        var i = 0
+        for m in 1 ... sgemmSmallM {
+            for (n, k) in [(256, 256), (1024, 256), (256, 1024), (1024, 1024), (6, 256), (10, 512), (67, 1024), (1024, 3)] {
+                for _ in 0 ..< 2 {
+                    let shapes = GemmTests.biasShapes(m: m, n: n)
+                    GemmTester(m: m, n: n, k: k, transA: i % 3 == 2, transB: i % 2 == 1, prepackB: i % 4 != 3,
+                               cShape: shapes[i % shapes.count],
+                               activation: denseTestActivations[i % denseTestActivations.count]).testSmallM()
+                    i += 1
+                }
+            }
+        }
+    }
+
+    func testSmallMEveryActivationAndBias() {
+        for m in 1 ... sgemmSmallM {
+            for act in denseTestActivations {
+                for cs in GemmTests.biasShapes(m: m, n: 37) {
+                    for (alpha, beta) in [(Float(1), Float(1)), (0.5, -2), (2, 0)] {
+                        GemmTester(m: m, n: 37, k: 29, prepackB: true, cShape: cs, alpha: alpha, beta: beta,
+                                   activation: act).testSmallM()
+                        GemmTester(m: m, n: 64, k: 300, transA: true, transB: true, prepackB: true, cShape: cs == [37] ? [64] : nil,
+                                   alpha: alpha, beta: beta, activation: act).testSmallM()
+                    }
+                }
+            }
+        }
+        // K = 0: Y = act(beta · C).
+        for m in 1 ... sgemmSmallM {
+            GemmTester(m: m, n: 9, k: 0, prepackB: true, cShape: [9], beta: 3, activation: DenseActivation(.relu)).testSmallM()
+        }
+    }
+
+    func testSmallMSplitIsDeterministic() {
+        for m in 1 ... sgemmSmallM {
+            GemmTester(m: m, n: 250, k: 300, activation: DenseActivation(.relu)).testSmallMSplitDeterminism()
+            GemmTester(m: m, n: 37, k: 5, activation: DenseActivation(.tanh)).testSmallMSplitDeterminism()
+        }
     }
 
     func testSplitIsDeterministic() {

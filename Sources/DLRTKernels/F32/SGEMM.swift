@@ -58,9 +58,10 @@ public struct SGEMMSplit: Sendable {
     }
 }
 
-/// Floats of scratch `sgemm` needs to pack unpacked operands.
+/// Floats of scratch `sgemm` needs to pack unpacked operands (an unpacked A of at most
+/// `sgemmSmallM` rows is read in place).
 public func sgemmScratchCount(m: Int, n: Int, k: Int, packA: Bool, packB: Bool) -> Int {
-    (packA ? sgemmPackedACount(m: m, k: k) + 16 : 0) + (packB ? sgemmPackedBCount(k: k, n: n) : 0)
+    (packA && m > sgemmSmallM ? sgemmPackedACount(m: m, k: k) + 16 : 0) + (packB ? sgemmPackedBCount(k: k, n: n) : 0)
 }
 
 /// A GEMM operand: already packed, or a strided matrix (to pack into scratch).
@@ -75,6 +76,21 @@ public func sgemm(m: Int, n: Int, k: Int, a: SGEMMOperand, b: SGEMMOperand,
                   c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: DenseEpilogue,
                   scratch: UnsafeMutablePointer<Float>?, parallel: any ParallelLoop = SerialLoop()) {
     if m <= 0 || n <= 0 { return }
+    if m <= sgemmSmallM, case .matrix(let pa, let lda, let transA) = a {
+        // Small M: A read in place, B packed (once, into scratch, when it is not already).
+        let pb: UnsafePointer<Float>
+        switch b {
+        case .packed(let p): pb = p
+        case .matrix(let p, let ld, let t):
+            guard let dst = scratch else { return }
+            parallel.parallelFor(sgemmPanelsB(n), grain: 1, SGEMMPackBTask(k: k, n: n, b: p, ldb: ld, transB: t, into: dst))
+            pb = UnsafePointer(dst)
+        }
+        parallel.parallelFor(sgemmPanelsB(n), grain: 1,
+                             SGEMMSmallMTask(m: m, n: n, k: k, a: pa, lda: lda, transA: transA, packedB: pb, c: c,
+                                             ldc: ldc, epilogue: epilogue))
+        return
+    }
     var next = scratch
     let pa: UnsafePointer<Float>
     switch a {

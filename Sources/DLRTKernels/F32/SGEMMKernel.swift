@@ -23,17 +23,38 @@ func sgemmKernel6x16(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Fl
         bp += 16
         k += 1
     }
-    let c00 = c0.lowHalf, c01 = c0.highHalf, c10 = c1.lowHalf, c11 = c1.highHalf
-    let c20 = c2.lowHalf, c21 = c2.highHalf, c30 = c3.lowHalf, c31 = c3.highHalf
-    let c40 = c4.lowHalf, c41 = c4.highHalf, c50 = c5.lowHalf, c51 = c5.highHalf
-    sgemmFinishRow(c00, c01, 0, c, ldc, mr, nr, accumulate, final, e)
-    sgemmFinishRow(c10, c11, 1, c, ldc, mr, nr, accumulate, final, e)
-    sgemmFinishRow(c20, c21, 2, c, ldc, mr, nr, accumulate, final, e)
-    sgemmFinishRow(c30, c31, 3, c, ldc, mr, nr, accumulate, final, e)
-    sgemmFinishRow(c40, c41, 4, c, ldc, mr, nr, accumulate, final, e)
-    sgemmFinishRow(c50, c51, 5, c, ldc, mr, nr, accumulate, final, e)
+    var tile = (c0, c1, c2, c3, c4, c5)
+    withUnsafePointer(to: &tile) {
+        sgemmFinishTile(UnsafeRawPointer($0).assumingMemoryBound(to: Float.self), 6, 1, c, ldc, mr, nr, accumulate, final, e)
+    }
 }
 
+/// Finishes a register tile spilled to `tile` (`tileRows` × `panels` blocks of 16 floats, row-major
+/// by block) into C: rows < `mr`, columns < `cols` (counted from `c`), `e` offset to `c`. One
+/// out-of-line call per tile keeps the kernels small (with the epilogue inlined per row the
+/// optimizer stopped inlining it, and even the SIMD loads, into the kernels).
+@inline(never)
+func sgemmFinishTile(_ tile: UnsafePointer<Float>, _ tileRows: Int, _ panels: Int, _ c: UnsafeMutablePointer<Float>,
+                     _ ldc: Int, _ mr: Int, _ cols: Int, _ accumulate: Bool, _ final: Bool, _ e: DenseEpilogue) {
+    let rows = Swift.min(tileRows, mr)
+    for p in 0 ..< panels {
+        let j = p * 16
+        let nr = Swift.min(16, cols - j)
+        if nr <= 0 { break }
+        let ep = final && p > 0 ? e.offset(row: 0, col: j) : e
+        for r in 0 ..< rows {
+            let t = tile + (r * panels + p) * 16
+            sgemmFinishRow(load8(t), load8(t + 8), r, c + j, ldc, mr, nr, accumulate, final, ep)
+        }
+    }
+}
+
+/// Finishes row `r` of a tile (16 columns as two halves): stores it, adding the tile already in C
+/// when `accumulate`, applying the epilogue when `final`. The common case (full 16 columns, a
+/// vector activation, no per-row bias stride) runs in registers here; the rest (edge tiles,
+/// sigmoid/tanh, transposed bias) goes to the out-of-line `sgemmFinishRowScalar` so this stays
+/// small enough to be inlined into every kernel (with the scalar loop inlined six times the
+/// optimizer gave up and called it).
 @inline(__always)
 func sgemmFinishRow(_ v0: SIMD8<Float>, _ v1: SIMD8<Float>, _ r: Int, _ c: UnsafeMutablePointer<Float>,
                     _ ldc: Int, _ mr: Int, _ nr: Int, _ accumulate: Bool, _ final: Bool, _ e: DenseEpilogue) {
@@ -61,7 +82,13 @@ func sgemmFinishRow(_ v0: SIMD8<Float>, _ v1: SIMD8<Float>, _ r: Int, _ c: Unsaf
         store8(x1, row + 8)
         return
     }
-    // Edge tile or scalar epilogue.
+    sgemmFinishRowScalar(v0, v1, r, row, nr, accumulate, final, e)
+}
+
+/// Edge tile or scalar epilogue of `sgemmFinishRow` (`row` already points at row `r`).
+@inline(never)
+func sgemmFinishRowScalar(_ v0: SIMD8<Float>, _ v1: SIMD8<Float>, _ r: Int, _ row: UnsafeMutablePointer<Float>,
+                          _ nr: Int, _ accumulate: Bool, _ final: Bool, _ e: DenseEpilogue) {
     let t = SIMD16<Float>(lowHalf: v0, highHalf: v1)
     for j in 0 ..< nr {
         var x = t[j]
