@@ -3,7 +3,8 @@ import Glibc
 
 /// Options of the ONNX → dlrt conversion.
 public struct ConvertOptions: Sendable {
-    /// Element type of the written weights; only float32 is supported for now.
+    /// Element type of the written weights: float32, or float16 (large weights stored as float16
+    /// and cast back to float32 once at load; see Passes/Float16Weights.swift).
     public var weights: DType = .float32
     /// Extra metadata entries appended after the converter's own.
     public var metadata: [(String, String)] = []
@@ -20,6 +21,8 @@ public struct ConversionResult {
     public var sourceNodeCount: Int
     /// Elements in all constant tensors of the converted graph.
     public var parameterCount: Int
+    /// Informational lines (e.g. the float16 weights' size before/after); not warnings.
+    public var summary: [String] = []
 }
 
 /// Converts ONNX models (opset 6–21, default domain) into dlrt graphs. See docs/OPS.md for the
@@ -37,8 +40,8 @@ public enum ONNXConverter {
 
     public static func convert(bytes: UnsafeRawBufferPointer, source: String,
                                options: ConvertOptions = .init()) throws -> ConversionResult {
-        guard options.weights == .float32 else {
-            throw ModelError(.unsupported, "\(options.weights) weights: float16/int8 weights are not supported yet (use float32)")
+        guard options.weights == .float32 || options.weights == .float16 else {
+            throw ModelError(.unsupported, "\(options.weights) weights are not supported yet (use float32 or float16)")
         }
         let model = try ProtoReader.parse(bytes, source: source)
         var g = model.graph
@@ -60,12 +63,18 @@ public enum ONNXConverter {
                 if let def = OpTable.lookup(g.nodes[k]), let norm = def.normalize { try norm(&g.nodes[k], g.opset) }
             }
             try simplify(&g)
-            let graph = try Lowering.run(&g)
+            var graph = try Lowering.run(&g)
+            var summary: [String] = []
+            if options.weights == .float16 {
+                let report = Float16Weights.apply(&graph)
+                g.warnings += report.warnings
+                summary.append(report.summary)
+            }
             try validate(graph)
             var out = graph
             out.metadata = metadata(model, opset: opset, bytes: bytes, options: options)
             return ConversionResult(graph: out, warnings: g.warnings, opCounts: opCounts(out),
-                                    sourceNodeCount: sourceNodes, parameterCount: parameterCount(out))
+                                    sourceNodeCount: sourceNodes, parameterCount: parameterCount(out), summary: summary)
         } catch let e as ModelError {
             throw ModelError(e.kind, "\(source): \(e.message)")
         }
@@ -104,6 +113,7 @@ public enum ONNXConverter {
         md.append(("onnx_opset", String(opset)))
         if let ir = m.irVersion { md.append(("ir_version", String(ir))) }
         if !m.docString.isEmpty { md.append(("doc_string", m.docString)) }
+        if options.weights != .float32 { md.append(("weights", options.weights.description)) }
         for (k, v) in m.metadata where !md.contains(where: { $0.key == k }) { md.append((k, v)) }
         for (k, v) in options.metadata {
             if let i = md.firstIndex(where: { $0.key == k }) { md[i].value = v } else { md.append((k, v)) }

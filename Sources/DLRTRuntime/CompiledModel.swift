@@ -1,7 +1,8 @@
 import DLRTModel
 
-/// A loaded model ready to run: the validated graph, one operator per node (with pre-packed
-/// weights), and — when every input shape is fixed — the plan, built once at load.
+/// A loaded model ready to run: the validated graph with its constant nodes folded at load
+/// (`LoadTimeFolding`), one operator per remaining node (with pre-packed weights), and — when
+/// every input shape is fixed — the plan, built once at load.
 /// Immutable after init, so any number of threads may share it.
 public final class CompiledModel: @unchecked Sendable {
     public let graph: Graph
@@ -10,12 +11,17 @@ public final class CompiledModel: @unchecked Sendable {
     /// input has a symbolic dimension (contexts then plan for the shapes they are given).
     public private(set) var fixedPlan: Plan?
 
+    /// Nodes folded into constants at load (see LoadTimeFolding.swift).
+    public let foldedNodeCount: Int
+
     public init(graph: Graph) throws {
         try GraphValidator.validate(graph)
-        self.graph = graph
-        self.operators = try graph.nodes.map { try OperatorRegistry.make(node: $0, graph: graph) }
+        let (folded, foldedCount) = LoadTimeFolding.fold(graph)
+        self.graph = folded
+        self.foldedNodeCount = foldedCount
+        self.operators = try folded.nodes.map { try OperatorRegistry.make(node: $0, graph: folded) }
         self.fixedPlan = nil
-        let shapes = graph.inputs.map { graph.tensors[Int($0)].fixedShape }
+        let shapes = folded.inputs.map { folded.tensors[Int($0)].fixedShape }
         if shapes.allSatisfy({ $0 != nil }) {
             // Build it now so a bad model fails at load and contexts share the plan.
             fixedPlan = try Plan(model: self, inputShapes: shapes.compactMap { $0 })

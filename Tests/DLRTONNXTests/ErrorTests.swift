@@ -60,13 +60,13 @@ final class ErrorTests: XCTestCase {
         }
     }
 
-    func testNonFloat32WeightsOptionIsUnsupported() throws {
+    func testInt8WeightsOptionIsUnsupported() throws {
         var o = ConvertOptions()
-        o.weights = .float16
+        o.weights = .int8
         XCTAssertThrowsError(try ONNXConverter.convert(path: fixture("mlp_flatten"), options: o)) { err in
             let e = err as? ModelError
             XCTAssertEqual(e?.kind, .unsupported)
-            XCTAssertTrue(e?.message.contains("float16/int8 weights are not supported yet") == true, "\(err)")
+            XCTAssertTrue(e?.message.contains("int8 weights are not supported yet (use float32 or float16)") == true, "\(err)")
         }
     }
 

@@ -85,6 +85,7 @@ func commandConvert(_ args: ArraySlice<String>) throws {
     try ModelWriter.write(result.graph, to: output)
     let ms = Double(nowNanoseconds() - start) / 1e6
     for w in result.warnings { print("warning: \(w)") }
+    for line in result.summary { print(line) }
     let ops = result.opCounts.map { "\($0.0)×\($0.1)" }.joined(separator: " ")
     let inSize = (try? readFile(a.positional[0]).count) ?? 0
     let outSize = (try? readFile(output).count) ?? 0
