@@ -36,10 +36,30 @@ final class MatMulOperator: Operator {
     struct Layout {
         var m = 0, n = 0, k = 0
         var output: [Int] = []
-        /// Per output matrix: A's matrix index and B's matrix index.
-        var aIndex: [Int] = []
-        var bIndex: [Int] = []
+        /// Broadcast batch dims of the output and, per dim, whether A / B have it (size > 1).
+        /// Matrix indices are computed per output matrix in `run` (no per-matrix tables, so a
+        /// huge declared batch costs no memory at load; see docs/ROBUSTNESS.md).
+        var batch: [Int] = []
+        var aHas: [Bool] = []
+        var bHas: [Bool] = []
+        var count = 1
         var aMatrices = 1, bMatrices = 1
+
+        /// A's and B's matrix index for output matrix `t` (row-major over `batch`).
+        @inline(__always)
+        func indices(_ t: Int) -> (a: Int, b: Int) {
+            var rem = t, ai = 0, bi = 0, astride = 1, bstride = 1
+            var d = batch.count - 1
+            while d >= 0 {
+                let size = batch[d]
+                let i = rem % size
+                rem /= size
+                if aHas[d] { ai += i * astride; astride *= size }
+                if bHas[d] { bi += i * bstride; bstride *= size }
+                d -= 1
+            }
+            return (ai, bi)
+        }
     }
 
     func layout(_ inputs: [PlanInput]) throws -> Layout {
@@ -81,23 +101,10 @@ final class MatMulOperator: Operator {
         l.output = out
         l.aMatrices = ab.reduce(1, *)
         l.bMatrices = bb.reduce(1, *)
-        // Matrix indices by broadcasting, row-major over `batch`.
-        let count = batch.reduce(1, *)
-        l.aIndex.reserveCapacity(count)
-        l.bIndex.reserveCapacity(count)
-        for t in 0 ..< count {
-            var rem = t, ai = 0, bi = 0, astride = 1, bstride = 1
-            for d in stride(from: r - 1, through: 0, by: -1) {
-                let i = rem % batch[d]
-                rem /= batch[d]
-                ai += (ap[d] == 1 ? 0 : i) * astride
-                bi += (bp[d] == 1 ? 0 : i) * bstride
-                astride *= ap[d]
-                bstride *= bp[d]
-            }
-            l.aIndex.append(ai)
-            l.bIndex.append(bi)
-        }
+        l.batch = batch
+        l.aHas = (0 ..< r).map { ap[$0] != 1 }
+        l.bHas = (0 ..< r).map { bp[$0] != 1 }
+        l.count = batch.reduce(1, *)
         return l
     }
 
@@ -122,8 +129,9 @@ final class MatMulKernel: Kernel {
         self.l = l
         self.packedB = packedB
         epilogue = DenseEpilogue(activation: activation)
-        collapsed = l.bMatrices == 1 && l.aIndex.count == l.aMatrices
-        serial = l.aIndex.count * l.m * l.n * l.k < 1 << 16
+        collapsed = l.bMatrices == 1 && l.count == l.aMatrices
+        let (work, overflow) = (l.count * l.m * l.n).multipliedReportingOverflow(by: Swift.max(l.k, 1))
+        serial = !overflow && work < 1 << 16
     }
 
     var scratchByteCount: Int {
@@ -144,11 +152,11 @@ final class MatMulKernel: Kernel {
                   epilogue: epilogue, scratch: scratch, parallel: parallel)
             return
         }
-        for t in 0 ..< l.aIndex.count {
-            let bi = l.bIndex[t]
+        for t in 0 ..< l.count {
+            let (ai, bi) = l.indices(t)
             let bOp: SGEMMOperand = packedB.isEmpty ? .matrix(b + bi * k * n, ld: n, transposed: false)
                 : .packed(packedB[bi].pointer)
-            sgemm(m: m, n: n, k: k, a: .matrix(a + l.aIndex[t] * m * k, ld: k, transposed: false), b: bOp,
+            sgemm(m: m, n: n, k: k, a: .matrix(a + ai * m * k, ld: k, transposed: false), b: bOp,
                   c: y + t * m * n, ldc: n, epilogue: epilogue, scratch: scratch, parallel: parallel)
         }
     }
