@@ -49,3 +49,9 @@ func nowNanoseconds() -> UInt64 {
 func printError(_ message: String) {
     fputs("dlrt: \(message)\n", stderr)
 }
+
+/// Size of the file at `path` in bytes, or 0 if it cannot be read.
+func fileSize(_ path: String) -> Int {
+    var info = stat()
+    return stat(path, &info) == 0 ? Int(info.st_size) : 0
+}

@@ -81,14 +81,23 @@ func commandConvert(_ args: ArraySlice<String>) throws {
         options.metadata.append((String(entry[..<eq]), String(entry[entry.index(after: eq)...])))
     }
     let start = nowNanoseconds()
+    let inputBytes = fileSize(a.positional[0])
+    let showProgress = inputBytes >= 8 << 20
+    func progress(_ stage: String) {
+        if showProgress {
+            fputs("dlrt: \(stage) (\(formatFixed(Double(nowNanoseconds() - start) / 1e6, 0)) ms)\n", stderr)
+        }
+    }
+    progress("converting \(a.positional[0]), \(formatFixed(Double(inputBytes) / 1_048_576, 1)) MB")
     let result = try ONNXConverter.convert(path: a.positional[0], options: options)
+    progress("converted \(result.graph.nodes.count) nodes, writing \(output)")
     try ModelWriter.write(result.graph, to: output)
     let ms = Double(nowNanoseconds() - start) / 1e6
     for w in result.warnings { print("warning: \(w)") }
     for line in result.summary { print(line) }
     let ops = result.opCounts.map { "\($0.0)×\($0.1)" }.joined(separator: " ")
-    let inSize = (try? readFile(a.positional[0]).count) ?? 0
-    let outSize = (try? readFile(output).count) ?? 0
+    let inSize = inputBytes
+    let outSize = fileSize(output)
     print("converted \(a.positional[0]) → \(output) in \(formatFixed(ms, 1)) ms")
     print("  nodes: \(result.sourceNodeCount) ONNX → \(result.graph.nodes.count) dlrt (\(ops))")
     print("  parameters: \(result.parameterCount), size: \(inSize) → \(outSize) bytes")
