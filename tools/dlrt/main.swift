@@ -9,7 +9,7 @@ import Glibc
 let usage = """
 usage: dlrt <command> [options]
 
-  convert MODEL.onnx -o MODEL.dlrt [--weights float32] [--meta KEY=VALUE]...
+  convert MODEL.onnx -o MODEL.dlrt [--weights float32|float16] [--meta KEY=VALUE]...
       Convert an ONNX model (default-domain opset 6–21). Fails with a message naming the node, op and
       attribute on anything unsupported, and never leaves a partial output file.
   inspect MODEL.dlrt [--json] [--graph FILE.dot|.svg|.png]
