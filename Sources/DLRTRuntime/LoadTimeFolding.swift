@@ -14,7 +14,8 @@ import Glibc
 /// Rules:
 /// - nodes are visited in (topological) order, so a chain of constant nodes folds in one pass;
 /// - a node needs at least one present input, all of them constants;
-/// - a node whose outputs together exceed `maxFoldedBytes` is left in the graph (memory guard);
+/// - a node whose outputs together exceed `maxFoldedBytes` (256 MB), or the remaining budget for
+///   the whole graph (16 MB + 2 × the bytes of its constants), is left in the graph (memory guard);
 /// - a node that fails to build, infer or plan, or whose computed output dtype / fixed dims
 ///   disagree with the declared ones, is left in the graph: the regular load / plan path then
 ///   reports the problem exactly as it would without folding;
@@ -27,6 +28,11 @@ import Glibc
 enum LoadTimeFolding {
     /// Largest total output size (bytes) of one node that is folded.
     static let maxFoldedBytes = 256 << 20
+    /// Budget for all folded outputs together: this plus twice the bytes of the file's constants
+    /// (a float16 weight cast to float32 doubles), so a small hostile file cannot make loading
+    /// allocate gigabytes (nodes past the budget stay in the graph and run per call, bounded by the
+    /// context's arena cap like any other node).
+    static let foldBudgetSlack = 16 << 20
 
     /// The graph with every foldable node folded, and how many nodes were folded. Returns the
     /// input graph unchanged when nothing folds (or if the folded graph would not validate,
@@ -39,17 +45,23 @@ enum LoadTimeFolding {
         /// Tensor id → the constant that replaces it for later readers (folded graph outputs).
         var replaced: [Int32: Int32] = [:]
         var folded = 0
+        var budget = foldBudgetSlack
+        for t in graph.tensors {
+            if let data = t.data { budget = budget.addingReportingOverflow(2 * data.byteCount).partialValue }
+        }
+        budget = Swift.min(budget, 1 << 50)
 
         for original in graph.nodes {
             var node = original
             if !replaced.isEmpty {
                 for k in node.inputs.indices { if let r = replaced[node.inputs[k]] { node.inputs[k] = r } }
             }
-            guard isFoldable(node, g, isGraphOutput), let values = evaluate(node, g) else {
+            guard isFoldable(node, g, isGraphOutput), let values = evaluate(node, g, budget: budget) else {
                 nodes.append(node)
                 continue
             }
             folded += 1
+            for (type, _) in values { budget -= type.byteCount }
             for (k, id) in node.outputs.enumerated() {
                 let (type, data) = values[k]
                 let shape = type.shape.map { Dim.fixed($0) }
@@ -87,7 +99,7 @@ enum LoadTimeFolding {
     }
 
     /// Runs `node` once on its constant inputs; nil when it cannot (the node then stays).
-    private static func evaluate(_ node: Node, _ g: Graph) -> [(TensorType, TensorData)]? {
+    private static func evaluate(_ node: Node, _ g: Graph, budget: Int) -> [(TensorType, TensorData)]? {
         guard let op = try? OperatorRegistry.make(node: node, graph: g) else { return nil }
         var inputs: [PlanInput] = []
         inputs.reserveCapacity(node.inputs.count)
@@ -107,7 +119,7 @@ enum LoadTimeFolding {
             }
             guard let count = checkedElementCount(t.shape) else { return nil }
             total += count * t.dtype.byteSize
-            guard total <= maxFoldedBytes else { return nil }
+            guard total <= maxFoldedBytes, total <= budget else { return nil }
         }
         guard let kernel = try? op.makeKernel(inputs: inputs, outputs: outTypes) else { return nil }
         guard kernel.scratchByteCount >= 0, kernel.scratchByteCount <= maxFoldedBytes else { return nil }

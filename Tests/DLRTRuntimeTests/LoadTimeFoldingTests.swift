@@ -134,6 +134,21 @@ final class LoadTimeFoldingTests: XCTestCase {
         XCTAssertEqual(model.graph.nodes.map(\.op), [.expand])
     }
 
+    func testGraphBudgetLimitsFoldingOfSmallFiles() throws {
+        // 2^23 float32 = 32 MB from a few bytes of constants: above the graph's budget
+        // (16 MB + 2 × its constants), so it is not folded; 2^21 (8 MB) is.
+        for (count, folds) in [(1 << 23, false), (1 << 21, true)] {
+            var g = Graph()
+            let s = constant(&g, "s", .float32, [Float(1)], [])
+            let shape = constant(&g, "shape", .int64, [Int64(count)], [1])
+            let e = value(&g, "e", [count])
+            g.nodes = [Node(name: "expand", op: .expand, inputs: [s, shape], outputs: [e])]
+            g.outputs = [e]
+            let model = try CompiledModel(graph: g)
+            XCTAssertEqual(model.foldedNodeCount, folds ? 1 : 0, "\(count)")
+        }
+    }
+
     func testFailingConstantNodeIsReportedAsWithoutFolding() throws {
         // A Cast with a bad `to` cannot fold; loading reports the operator's own error.
         var g = Graph()
