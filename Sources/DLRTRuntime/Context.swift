@@ -24,6 +24,10 @@ public final class Context {
     private let slots: UnsafeMutablePointer<UnsafeMutableRawPointer?>   // [tensor count]
     private var arena: UnsafeMutableRawPointer?
     private var arenaCapacity = 0
+    /// The address of zero-byte tensors whose buffer is NULL (an empty input the caller passed
+    /// without data, an empty constant): kernels read through every slot without unwrapping
+    /// checks, so none may be nil. 64 bytes, never read or written for a zero-size tensor.
+    private let emptyTensorStorage: UnsafeMutableRawPointer
 
     private struct InputBinding {
         var data: UnsafeRawPointer?
@@ -46,6 +50,13 @@ public final class Context {
         workers = Workers(count: options.threadCount)
         slots = .allocate(capacity: Swift.max(graph.tensors.count, 1))
         slots.initialize(repeating: nil, count: Swift.max(graph.tensors.count, 1))
+        var empty: UnsafeMutableRawPointer?
+        guard posix_memalign(&empty, 64, 64) == 0, let empty else {
+            slots.deallocate()
+            throw ModelError(.outOfMemory, "cannot allocate a context")
+        }
+        empty.initializeMemory(as: UInt8.self, repeating: 0, count: 64)
+        emptyTensorStorage = empty
         inputBindings = model.inputs.map { t in
             InputBinding(data: nil, shape: [Int](repeating: 0, count: t.shape.count), isBound: false)
         }
@@ -58,7 +69,7 @@ public final class Context {
         }
         outputRanks = model.outputs.map { $0.shape.count }
         for (id, tensor) in graph.tensors.enumerated() {
-            if let data = tensor.data { slots[id] = UnsafeMutableRawPointer(mutating: data.bytes.baseAddress) }
+            if let data = tensor.data { slots[id] = UnsafeMutableRawPointer(mutating: data.bytes.baseAddress) ?? emptyTensorStorage }
         }
         if let fixed = model.fixedPlan {
             try adopt(fixed)
@@ -67,6 +78,7 @@ public final class Context {
 
     deinit {
         slots.deallocate()
+        free(emptyTensorStorage)
         free(arena)
         for p in outputShapes { p.deallocate() }
     }
@@ -110,7 +122,7 @@ public final class Context {
         guard data != nil || expectedBytes == 0 else {
             throw argumentError("input '\(tensor.name)': data is NULL")
         }
-        inputBindings[index].data = data
+        inputBindings[index].data = data ?? UnsafeRawPointer(emptyTensorStorage)   // only nil when 0 bytes
         for d in 0 ..< shape.count where inputBindings[index].shape[d] != Int(shape[d]) {
             inputBindings[index].shape[d] = Int(shape[d])
         }

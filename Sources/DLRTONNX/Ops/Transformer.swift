@@ -71,6 +71,7 @@ extension OpTable {
             try requireMoved(n, ["starts", "ends", "axes", "steps"])
             try checkKnownAttrs(n, ["starts", "ends", "axes", "steps"])
             guard n.ints("starts") != nil, n.ints("ends") != nil else { throw n.invalid("starts and ends are required") }
+            if let st = n.ints("steps"), st.contains(0) { throw n.invalid("steps \(st) has a 0 (a slice step must be nonzero)") }
             return intAttrs(n, ["starts", "ends", "axes", "steps"])
         },
         lowered(binaryOps, "Where", .where),
@@ -179,6 +180,9 @@ extension OpTable {
             guard s.count == count, s.allSatisfy({ $0 >= 0 && $0 <= Int64(Int32.max) }) else {
                 throw n.invalid("split \(s) does not give \(count) sizes")
             }
+            if let d = dim, s.reduce(Int64(0), { Swift.min($0 + $1, Int64(1) << 50) }) != Int64(d) {
+                throw n.invalid("split \(s) sums to \(s.reduce(Int64(0), { Swift.min($0 + $1, Int64(1) << 50) })), expected the split dim (\(d))")
+            }
             return s.map { Int($0) }
         }
         if !n.input(1).isEmpty { return nil }
@@ -216,7 +220,9 @@ extension OpTable {
         // Range(start, limit = a dim of a graph input, delta) → the dlrt form reading that dim.
         if n.op == "Range", n.inputs.count == 3, let s = g.constants[n.input(0)], let d = g.constants[n.input(2)],
            s.count == 1, d.count == 1, g.constants[n.input(1)] == nil, let lv = g.shapeValue(n.input(1)), lv.count == 1,
-           let sym = lv[0], sym.fixedValue == nil {
+           let sym = lv[0], sym.fixedValue == nil,
+           // The dlrt op holds start and delta as float32: integer ones must be exact in it.
+           s.type.isFloat || (s.ints.allSatisfy { $0 >= -(1 << 24) && $0 <= 1 << 24 } && d.ints.allSatisfy { $0 >= -(1 << 24) && $0 <= 1 << 24 }) {
             for i in g.inputs {
                 guard let shape = g.declared[i]?.shape, let axis = shape.firstIndex(of: sym) else { continue }
                 n.attrs = ["start": .float(s.floats[0]), "delta": .float(d.floats[0]), "limit_axis": .int(Int64(axis)),

@@ -90,7 +90,9 @@ enum Lowering {
     /// int8/uint8 Add/Mul/…, uint8 MaxPool, int8 Clip, Conv with W as a graph input).
     static func checkRuntimeInputs(_ n: WNode, _ code: OpCode, _ wg: WGraph) throws {
         let floatOnly: Set<OpCode> = [.gemm, .matMul, .conv, .maxPool, .averagePool, .globalAveragePool, .globalMaxPool,
-                                      .batchNormalization, .relu, .leakyRelu, .elu, .sigmoid, .tanh, .clip, .softmax]
+                                      .batchNormalization, .relu, .leakyRelu, .elu, .sigmoid, .tanh, .clip, .softmax,
+                                      .sqrt, .erf, .neg, .abs, .exp, .log, .reciprocal, .isNaN, .layerNormalization,
+                                      .reduceSum, .reduceMean, .reduceMax, .reduceMin, .reduceL2, .reduceProd]
         if code == .conv, !n.input(1).isEmpty, wg.constants[n.input(1)] == nil {
             throw n.unsupported("weight W ('\(n.input(1))') is not a constant; dlrt needs constant Conv weights")
         }
@@ -99,6 +101,15 @@ enum Lowering {
                 if let t = wg.typeOf(i), t != .float {
                     throw n.unsupported("input '\(i)' is \(t); dlrt's \(code.name) computes float32 only")
                 }
+            }
+        } else if code == .pow {
+            // ONNX: the result has the base's type; dlrt computes a float32 base only, with a
+            // float32, int32 or int64 exponent.
+            if let t = wg.typeOf(n.input(0)), t != .float {
+                throw n.unsupported("base '\(n.input(0))' is \(t); dlrt's Pow computes a float32 base only (with a float32, int32 or int64 exponent)")
+            }
+            if let t = wg.typeOf(n.input(1)), ![.float, .int32, .int64].contains(t) {
+                throw n.unsupported("exponent '\(n.input(1))' is \(t); dlrt's Pow takes a float32, int32 or int64 exponent")
             }
         } else if [.add, .sub, .mul, .div].contains(code) {
             for i in n.inputs where !i.isEmpty {

@@ -57,7 +57,10 @@ final class BinaryOperator<Spec: BinarySpec>: Operator {
             throw OpError(node, "inputs have different types: A is \(a), B is \(b)", kind: .shape)
         }
         guard let kernels = Spec.rowKernels(a.dtype) else {
-            throw OpError(node, "input type \(a.dtype) is not supported, expected float32, int32 or int64", kind: .unsupported)
+            // The types this op has loops for (Pow used to list int32/int64 here while refusing them).
+            let names = [DType.float32, .int32, .int64].filter { Spec.rowKernels($0) != nil }.map(\.description)
+            let list = names.count > 1 ? names.dropLast().joined(separator: ", ") + " or " + names[names.count - 1] : names.joined()
+            throw OpError(node, "input type \(a.dtype) is not supported, expected \(list)", kind: .unsupported)
         }
         guard let plan = BroadcastPlan(a.shape, b.shape) else {
             throw OpError(node, "cannot broadcast A \(describe(a.shape)) with B \(describe(b.shape))", kind: .shape)

@@ -56,6 +56,9 @@ final class ReduceOperator<Spec: ReduceSpec>: Operator {
     func makeKernel(inputs: [PlanInput], outputs: [TensorType]) throws -> Kernel {
         let x = try ElemCheck.floatInput(node, inputs, 0, "data")
         let r = try reduced(x.shape)
+        // noop_with_empty_axes with no axes: the output is the input (ONNX), not a reduction over
+        // one element (which ReduceL2 would turn into |x|).
+        if axes.isEmpty && noop { return ByteCopyKernel(byteCount: outputs[0].byteCount) }
         // Collapse neighbouring dims of the same kind; size-1 dims do not matter.
         var groups: [(size: Int, reduced: Bool)] = []
         for (k, d) in x.shape.enumerated() where d != 1 {

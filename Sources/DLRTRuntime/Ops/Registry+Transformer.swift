@@ -6,7 +6,7 @@ let transformerOperators: [any Operator.Type] = [
     PredicateOperator<LessOrEqualSpec>.self, PredicateOperator<GreaterOrEqualSpec>.self,
     BoolUnaryOperator<NotSpec>.self, PredicateOperator<AndSpec>.self, PredicateOperator<OrSpec>.self,
     PredicateOperator<XorSpec>.self,
-    BinaryOperator<PowSpec>.self,
+    PowOperator.self,
     ActivationOperator<SqrtSpec>.self, ActivationOperator<ErfSpec>.self, ActivationOperator<NegSpec>.self,
     ActivationOperator<AbsSpec>.self, ActivationOperator<ExpSpec>.self, ActivationOperator<LogSpec>.self,
     ActivationOperator<ReciprocalSpec>.self, BoolUnaryOperator<IsNaNSpec>.self,

@@ -25,8 +25,10 @@ final class SplitOperator: Operator {
         let a = try ElemCheck.axis(node, "axis", axis, rank: shape.count, shape: shape)
         let d = shape[a], n = node.outputs.count
         if let s = split {
-            guard s.reduce(0, +) == Int64(d) else {
-                throw OpError(node, "attribute 'split' \(s) sums to \(s.reduce(0, +)), expected dim \(a) of \(describe(shape)) (\(d))",
+            // Saturating sum: every entry is ≤ 2^40, but there may be many.
+            let sum = s.reduce(Int64(0)) { Swift.min($0 + $1, 1 << 50) }
+            guard sum == Int64(d) else {
+                throw OpError(node, "attribute 'split' \(s) sums to \(sum), expected dim \(a) of \(describe(shape)) (\(d))",
                               kind: .shape)
             }
             return (a, s.map { Int($0) })
@@ -197,9 +199,18 @@ final class RangeKernel: Kernel {
             let v = Double(start) + Double(i) * Double(delta)
             switch to {
             case .float32: io.output(0, as: Float.self)[i] = Float(v)
-            case .int32: io.output(0, as: Int32.self)[i] = Int32(clamping: Int64(v))
-            default: io.output(0, as: Int64.self)[i] = Int64(v)
+            // Saturating: Int64(Double) traps outside ±2^63 (start 1e30 is a valid float attribute).
+            case .int32: io.output(0, as: Int32.self)[i] = Int32(clamping: RangeKernel.saturatingInt64(v))
+            default: io.output(0, as: Int64.self)[i] = RangeKernel.saturatingInt64(v)
             }
         }
+    }
+
+    /// v truncated toward zero, clamped to Int64's range (v is finite: start and delta are).
+    @inline(__always)
+    static func saturatingInt64(_ v: Double) -> Int64 {
+        if v >= 9_223_372_036_854_775_807 { return .max }
+        if v <= -9_223_372_036_854_775_808 { return .min }
+        return v.isNaN ? 0 : Int64(v)
     }
 }
