@@ -1,6 +1,6 @@
 """``python -m dlrt`` — the dlrt CLI from an installed Python package.
 
-    python -m dlrt convert model.onnx -o model.dlrt [--weights float32] [--meta KEY=VALUE]
+    python -m dlrt convert model.onnx -o model.dlrt [--weights float32|float16] [--meta KEY=VALUE]
     python -m dlrt inspect model.dlrt
     python -m dlrt run model.dlrt --input input=x.npy [-o out.npz]
     python -m dlrt bench model.dlrt [--threads N] [--runs N] [--dim batch=8]
