@@ -48,17 +48,23 @@ final class ConcatOperator: Operator {
         for k in 0 ..< node.inputs.count {
             chunks.append(try ElemCheck.input(node, inputs, k).shape[a...].reduce(1, *) * es)
         }
-        return ConcatKernel(outer: out.shape[..<a].reduce(1, *), chunkBytes: chunks)
+        return RowChunkKernel(.gather, outer: out.shape[..<a].reduce(1, *), chunkBytes: chunks)
     }
 }
 
-final class ConcatKernel: Kernel {
+/// Moves byte chunks between one tensor viewed as [outer, Σ chunkBytes] rows and several tensors
+/// viewed as [outer, chunkBytes[k]]: Concat gathers the inputs into the output's rows, Split
+/// scatters the input's rows into the outputs.
+final class RowChunkKernel: Kernel {
+    enum Direction { case gather, scatter }
+    let direction: Direction
     let outer: Int
-    /// Bytes each input contributes per outer index.
+    /// Bytes each of the several tensors holds per outer index.
     let chunkBytes: [Int]
     let rowBytes: Int
 
-    init(outer: Int, chunkBytes: [Int]) {
+    init(_ direction: Direction, outer: Int, chunkBytes: [Int]) {
+        self.direction = direction
         self.outer = outer
         self.chunkBytes = chunkBytes
         rowBytes = chunkBytes.reduce(0, +)
@@ -66,24 +72,29 @@ final class ConcatKernel: Kernel {
 
     func run(_ io: KernelIO) {
         if rowBytes == 0 { return }
-        io.workers.parallelFor(outer, grain: Swift.max(1, (1 << 16) / rowBytes), ConcatTask(kernel: self, io: io))
+        io.workers.parallelFor(outer, grain: Swift.max(1, (1 << 16) / rowBytes), RowChunkTask(kernel: self, io: io))
     }
 }
 
-/// Copies the input chunks of a range of outer indices into the output rows.
-private struct ConcatTask: ParallelTask {
-    let kernel: ConcatKernel
+/// Copies the chunks of a range of outer indices.
+private struct RowChunkTask: ParallelTask {
+    let kernel: RowChunkKernel
     let io: KernelIO
 
     func run(_ r: Range<Int>) {
-        let dst = io.rawOutput(0), rowBytes = kernel.rowBytes
+        let rowBytes = kernel.rowBytes, gather = kernel.direction == .gather
         kernel.chunkBytes.withUnsafeBufferPointer { chunks in
             var offset = 0
             for k in 0 ..< chunks.count {
                 let n = chunks[k]
                 if n > 0 {
-                    let src = io.rawInput(k)
-                    for o in r { (dst + o * rowBytes + offset).copyMemory(from: src + o * n, byteCount: n) }
+                    if gather {
+                        let src = io.rawInput(k), dst = io.rawOutput(0)
+                        for o in r { (dst + o * rowBytes + offset).copyMemory(from: src + o * n, byteCount: n) }
+                    } else {
+                        let src = io.rawInput(0), dst = io.rawOutput(k)
+                        for o in r { (dst + o * n).copyMemory(from: src + o * rowBytes + offset, byteCount: n) }
+                    }
                 }
                 offset += n
             }

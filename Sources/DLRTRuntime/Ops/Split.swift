@@ -51,45 +51,7 @@ final class SplitOperator: Operator {
         let x = try ElemCheck.input(node, inputs, 0)
         let (a, s) = try sizes(x.shape)
         let inner = x.shape[(a + 1)...].reduce(1, *) * x.dtype.byteSize
-        return SplitKernel(outer: x.shape[..<a].reduce(1, *), chunkBytes: s.map { $0 * inner })
-    }
-}
-
-/// The inverse of `ConcatKernel`: each outer row of the input is cut into the outputs' chunks.
-final class SplitKernel: Kernel {
-    let outer: Int
-    let chunkBytes: [Int]
-    let rowBytes: Int
-
-    init(outer: Int, chunkBytes: [Int]) {
-        self.outer = outer
-        self.chunkBytes = chunkBytes
-        rowBytes = chunkBytes.reduce(0, +)
-    }
-
-    func run(_ io: KernelIO) {
-        if rowBytes == 0 { return }
-        io.workers.parallelFor(outer, grain: Swift.max(1, (1 << 16) / rowBytes), SplitTask(kernel: self, io: io))
-    }
-}
-
-private struct SplitTask: ParallelTask {
-    let kernel: SplitKernel
-    let io: KernelIO
-
-    func run(_ r: Range<Int>) {
-        let src = io.rawInput(0), rowBytes = kernel.rowBytes
-        kernel.chunkBytes.withUnsafeBufferPointer { chunks in
-            var offset = 0
-            for k in 0 ..< chunks.count {
-                let n = chunks[k]
-                if n > 0 {
-                    let dst = io.rawOutput(k)
-                    for o in r { (dst + o * n).copyMemory(from: src + o * rowBytes + offset, byteCount: n) }
-                }
-                offset += n
-            }
-        }
+        return RowChunkKernel(.scatter, outer: x.shape[..<a].reduce(1, *), chunkBytes: s.map { $0 * inner })
     }
 }
 
