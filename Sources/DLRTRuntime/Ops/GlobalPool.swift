@@ -26,9 +26,14 @@ final class GlobalPoolKernel: Kernel {
     }
 }
 
-/// GlobalAveragePool: mean over all spatial dims, kept as size 1.
-final class GlobalAveragePoolOperator: Operator {
-    static let opCode = OpCode.globalAveragePool
+/// Which reduction a global pool applies.
+protocol GlobalPoolKind { static var opCode: OpCode { get }; static var isMax: Bool { get } }
+enum GlobalAverage: GlobalPoolKind { static let opCode = OpCode.globalAveragePool; static let isMax = false }
+enum GlobalMax: GlobalPoolKind { static let opCode = OpCode.globalMaxPool; static let isMax = true }
+
+/// GlobalAveragePool / GlobalMaxPool: mean or max over all spatial dims, kept as size 1.
+final class GlobalPoolOperator<Kind: GlobalPoolKind>: Operator {
+    static var opCode: OpCode { Kind.opCode }
     let node: Node
 
     init(node: Node, graph: Graph) throws {
@@ -42,29 +47,12 @@ final class GlobalAveragePoolOperator: Operator {
     }
 
     func makeKernel(inputs: [PlanInput], outputs: [TensorType]) throws -> Kernel {
-        GlobalPoolKernel(try globalPoolShape(node, inputs), isMax: false)
+        GlobalPoolKernel(try globalPoolShape(node, inputs), isMax: Kind.isMax)
     }
 }
 
-/// GlobalMaxPool: max over all spatial dims, kept as size 1.
-final class GlobalMaxPoolOperator: Operator {
-    static let opCode = OpCode.globalMaxPool
-    let node: Node
-
-    init(node: Node, graph: Graph) throws {
-        try DenseAttributes(node).checkArity(inputs: 1)
-        self.node = node
-    }
-
-    func outputTypes(_ inputs: [PlanInput]) throws -> [TensorType] {
-        let x = try globalPoolShape(node, inputs)
-        return [TensorType(.float32, [x[0], x[1]] + [Int](repeating: 1, count: x.count - 2))]
-    }
-
-    func makeKernel(inputs: [PlanInput], outputs: [TensorType]) throws -> Kernel {
-        GlobalPoolKernel(try globalPoolShape(node, inputs), isMax: true)
-    }
-}
+typealias GlobalAveragePoolOperator = GlobalPoolOperator<GlobalAverage>
+typealias GlobalMaxPoolOperator = GlobalPoolOperator<GlobalMax>
 
 /// `globalPool` over a range of (batch, channel) planes.
 private struct GlobalPoolTask: ParallelTask {
