@@ -62,6 +62,37 @@ public enum OpCode: UInt16, Sendable, CaseIterable, CustomStringConvertible {
     case unsqueeze = 57
     case trilu = 58
     case range = 59
+    // 60–79: activations, n-ary math and small heads
+    case softplus = 60
+    case hardSigmoid = 61
+    case hardSwish = 62
+    case pRelu = 63
+    case selu = 64
+    case mish = 65
+    case logSoftmax = 66
+    case min = 67
+    case max = 68
+    case mean = 69
+    case sum = 70
+    case argMax = 71
+    case argMin = 72
+    case topK = 73
+    case gelu = 74
+    case softsign = 75
+    case floor = 76
+    case ceil = 77
+    case round = 78
+    case sign = 79
+    // 80–89: vision layout (GAN generators, detectors)
+    case convTranspose = 80
+    case resize = 81
+    case pad = 82
+    case depthToSpace = 83
+    case spaceToDepth = 84
+    // 90–99: recurrent
+    case lstm = 90
+    case gru = 91
+    case rnn = 92
 
     /// The ONNX spelling, used in messages and by the converter.
     public var name: String {
@@ -125,6 +156,34 @@ public enum OpCode: UInt16, Sendable, CaseIterable, CustomStringConvertible {
         case .unsqueeze: return "Unsqueeze"
         case .trilu: return "Trilu"
         case .range: return "Range"
+        case .softplus: return "Softplus"
+        case .hardSigmoid: return "HardSigmoid"
+        case .hardSwish: return "HardSwish"
+        case .pRelu: return "PRelu"
+        case .selu: return "Selu"
+        case .mish: return "Mish"
+        case .logSoftmax: return "LogSoftmax"
+        case .min: return "Min"
+        case .max: return "Max"
+        case .mean: return "Mean"
+        case .sum: return "Sum"
+        case .argMax: return "ArgMax"
+        case .argMin: return "ArgMin"
+        case .topK: return "TopK"
+        case .gelu: return "Gelu"
+        case .softsign: return "Softsign"
+        case .floor: return "Floor"
+        case .ceil: return "Ceil"
+        case .round: return "Round"
+        case .sign: return "Sign"
+        case .convTranspose: return "ConvTranspose"
+        case .resize: return "Resize"
+        case .pad: return "Pad"
+        case .depthToSpace: return "DepthToSpace"
+        case .spaceToDepth: return "SpaceToDepth"
+        case .lstm: return "LSTM"
+        case .gru: return "GRU"
+        case .rnn: return "RNN"
         }
     }
 

@@ -21,7 +21,8 @@ enum OpTable {
     static let all: [String: OpDef] = {
         var t: [String: OpDef] = [:]
         for d in denseOps + convOps + poolOps + normalizationOps + activationOps + binaryOps + layoutOps + reshapeOps
-            + shapeOps + constantOps + transformerOps {  // transformerOps last: it adds lowering to folded ops
+            + shapeOps + constantOps + headOps + visionOps + recurrentOps
+            + transformerOps {  // transformerOps last: it adds lowering to folded ops
             t[d.name] = d
         }
         return t

@@ -1,0 +1,6 @@
+import DLRTModel
+
+// LSTM, GRU, RNN, Einsum.
+extension OpTable {
+    static let recurrentOps: [OpDef] = []
+}

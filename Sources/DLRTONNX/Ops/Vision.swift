@@ -1,0 +1,6 @@
+import DLRTModel
+
+// ConvTranspose, Resize, Upsample, Pad, DepthToSpace, SpaceToDepth.
+extension OpTable {
+    static let visionOps: [OpDef] = []
+}

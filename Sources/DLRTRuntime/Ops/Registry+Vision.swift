@@ -1,0 +1,3 @@
+import DLRTModel
+/// ConvTranspose, Resize, Pad, DepthToSpace, SpaceToDepth (codes 80–89).
+let visionOperators: [any Operator.Type] = []
