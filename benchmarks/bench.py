@@ -44,6 +44,14 @@ def cli_path() -> str:
 
 # ---- child process: load time and peak RSS of one runtime --------------------------------------
 
+def peak_rss_kb() -> int:
+    """VmHWM of this process (ru_maxrss would carry over the parent's peak across exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def child(runtime: str, path: str, feeds_path: str, threads: int) -> None:
     feeds = dict(np.load(feeds_path))
     if runtime == "dlrt":
@@ -51,7 +59,7 @@ def child(runtime: str, path: str, feeds_path: str, threads: int) -> None:
         dlrt.version()
     else:
         import onnxruntime as ort
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = peak_rss_kb()
     t0 = time.perf_counter()
     if runtime == "dlrt":
         model = dlrt.Model(path, threads=threads)
@@ -64,7 +72,7 @@ def child(runtime: str, path: str, feeds_path: str, threads: int) -> None:
     load = time.perf_counter() - t0
     for _ in range(5):
         model.run(feeds) if runtime == "dlrt" else session.run(None, feeds)
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    after = peak_rss_kb()
     print(json.dumps({"load_ms": load * 1e3, "rss_mb": (after - before) / 1024.0}))
 
 
