@@ -113,13 +113,21 @@ final class ConvKernel: Kernel {
         serial = s.batch * s.outChannels * s.outPlane * s.gemmK < 1 << 15
     }
 
-    var scratchByteCount: Int { s.scratchCount * 4 }
+    var scratchByteCount: Int { (blocked ? DepthwiseBlocked.scratchCount(s) : s.scratchCount) * 4 }
+
+    /// Depthwise layers with strided or short rows take the channel-blocked kernel.
+    var blocked: Bool { DepthwiseBlocked.isPreferred(for: s) }
 
     func run(_ io: KernelIO) {
         let x = io.input(0, as: Float.self)
         let y = io.output(0, as: Float.self)
         let bias: UnsafePointer<Float>? = hasBias ? io.input(2, as: Float.self) : nil
         let scratch = io.scratch?.assumingMemoryBound(to: Float.self)
+        if blocked, let scratch {
+            depthwiseBlockedForward(s, x: x, weights: weights.pointer, bias: bias, activation: activation, y: y,
+                                    scratch: scratch, parallel: denseParallel(io, serial: serial))
+            return
+        }
         conv2dForward(s, x: x, weights: weights.pointer, bias: bias, activation: activation, y: y,
                       scratch: scratch, parallel: denseParallel(io, serial: serial))
     }
