@@ -146,6 +146,11 @@ class Model:
         self._fn_get_output = _ffi.raw_function("dlrt_context_get_output")
         self._shape_views: Dict[tuple, np.ndarray] = {}
         self._out_views: Dict[int, tuple] = {}
+        # Fast path: once a run has shown the output shapes for the bound input shapes, the
+        # outputs are bound to arrays of ours (dlrt_context_set_output), so later runs with the
+        # same input shapes need one C call and a copy per output. Unbound on any shape change.
+        self._fast: Optional[List[tuple]] = None
+        self._fn_set_output = lib.dlrt_context_set_output
         try:
             threads = int(threads)
             if threads < 1:
@@ -232,6 +237,7 @@ class Model:
             if len(feeds) != len(index):
                 self._feeds_error(feeds)
             bound = self._bound
+            reshaped = False
             for name, value in feeds.items():
                 i = index.get(name)
                 if i is None:
@@ -239,10 +245,20 @@ class Model:
                 prev = bound.get(i)
                 if prev is not None and prev[0] is value and value is not None and prev[1] == value.shape:
                     continue
-                self._bind(i, name, value)
+                if self._bind(i, name, value):
+                    reshaped = True
+            fast = self._fast
+            if reshaped and fast is not None:
+                self._unbind_outputs()
+                fast = None
             st = self._fn_run(ctx)
             if st:
                 _check(self._lib, st)
+            if fast is not None:
+                if output_names is None:
+                    return {name: arr.copy() for name, arr in fast}
+                sel = self._select_outputs(output_names)
+                return {fast[j][0]: fast[j][1].copy() for j, _, _, _ in sel}
             outs = self._all_outputs if output_names is None else self._select_outputs(output_names)
             get_output = self._fn_get_output
             refs = self._out_refs
@@ -265,9 +281,31 @@ class Model:
                     result[name] = cached[2].copy()
                 else:
                     result[name] = self._output_view(j, name, dtype, key, sview, sbytes).copy()
+            if output_names is None:
+                self._bind_outputs(result)
             return result
         finally:
             lock.release()
+
+    def _bind_outputs(self, result: Dict[str, np.ndarray]) -> None:
+        """Binds every output to an array of ours shaped like this run's result (see _fast)."""
+        arrays = []
+        for j, cj, name, dtype in self._all_outputs:
+            arr = np.empty_like(result[name])
+            if arr.nbytes == 0:
+                self._unbind_outputs()
+                return
+            st = self._fn_set_output(self._ctx, cj, arr.ctypes.data, arr.nbytes)
+            arrays.append((name, arr))
+            if st != _ffi.DLRT_OK:
+                self._unbind_outputs()
+                return
+        self._fast = arrays
+
+    def _unbind_outputs(self) -> None:
+        self._fast = None
+        for j, cj, _, _ in self._all_outputs:
+            self._fn_set_output(self._ctx, cj, None, 0)
 
     # ---- run's slow paths -----------------------------------------------------------------------
 
@@ -294,10 +332,12 @@ class Model:
                         f"{[t.name for t in self._outputs]}")
         return [self._all_outputs[self._output_index[n]] for n in output_names]
 
-    def _bind(self, i: int, name: str, value) -> None:
-        """Binds input i. The array stays referenced in self._bound for as long as the runtime
-        holds the binding (until rebound or the Model is closed)."""
+    def _bind(self, i: int, name: str, value) -> bool:
+        """Binds input i; returns whether its shape differs from the previous binding's. The
+        array stays referenced in self._bound for as long as the runtime holds the binding
+        (until rebound or the Model is closed)."""
         bound = self._bound
+        prev = bound.get(i)
         arr = value if type(value) is np.ndarray else np.asarray(value)
         info = self._inputs[i]
         if arr.dtype != info.dtype:
@@ -321,6 +361,7 @@ class Model:
         # passed) may skip the next rebind: a contiguous copy of a strided array, or an array
         # made from a list, would go stale if the caller mutated the original.
         bound[i] = (value if (src is arr and value is arr) else None, shape, arr)
+        return prev is None or prev[1] != shape
 
     def _shape_view(self, addr: int, rank: int) -> np.ndarray:
         if len(self._shape_views) > 64:
@@ -371,6 +412,7 @@ class Model:
         bound = getattr(self, "_bound", None)
         if bound:
             bound.clear()
+        self._fast = None
         for cache in ("_out_views", "_shape_views"):
             c = getattr(self, cache, None)
             if c:
