@@ -113,6 +113,20 @@ final class TransformerEdgeTests: XCTestCase {
         }
         assertOpError(["sl", "steps", "0"]) { _ = try slice([0], [1], [0], [0]) }
         assertOpError(["sl", "axes", "out of range"]) { _ = try slice([0], [1], [Int64.min]) }
+        // Ends read from the dims of input 1 (`ends_axes`): x[:like.dim1, 1:] and bad forms.
+        func dynamic(_ endsAxes: [Int64], like: [Int], inputs: Int = 2) throws -> Produced {
+            let a: [String: AttributeValue] = ["starts": .ints([0, 1]), "ends": .ints([0, 4]), "ends_axes": .ints(endsAxes)]
+            let ops: [Operand] = [.f32(x, [3, 4]), .f32([Float](repeating: 0, count: like.reduce(1, *)), like)]
+            return try runNode(.slice, Array(ops.prefix(inputs)), attributes: a, name: "dyn")[0]
+        }
+        let d = try dynamic([1, -1], like: [5, 2])
+        XCTAssertEqual(d.type, TensorType(.float32, [2, 3]))
+        XCTAssertEqual(d.floats, [1, 2, 3, 5, 6, 7])
+        XCTAssertEqual(try dynamic([1, -1], like: [5, 9]).type, TensorType(.float32, [3, 3]))   // clamped to the dim
+        XCTAssertEqual(try dynamic([0, -1], like: [0, 9]).type, TensorType(.float32, [0, 3]))
+        assertOpError(["dyn", "ends_axes", "dim 7"]) { _ = try dynamic([7, -1], like: [5, 2]) }
+        assertOpError(["dyn", "ends_axes", "input 1"]) { _ = try dynamic([1, -1], like: [5, 2], inputs: 1) }
+        assertOpError(["dyn", "different lengths"]) { _ = try dynamic([1], like: [5, 2]) }
         assertOpError(["sl", "different lengths"]) { _ = try slice([0, 0], [1]) }
         assertOpError(["sl", "twice"]) { _ = try slice([0, 0], [1, 1], [1, -1]) }
     }

@@ -124,7 +124,39 @@ def gpt_block() -> Case:
     return Case("gpt_block", model, [{"x": rnd(40 + n, n, 17, HIDDEN)} for n in (1, 3)])
 
 
-CASES = [bert_layer(False, 17), bert_layer(True, 13), gpt_block()]
+def gpt_dynamic_mask() -> Case:
+    """GPT-2 as exported: the causal mask is a [MAXPOS, MAXPOS] constant sliced to
+    [:seq, :seq] with seq = Shape(x)[1] (a symbolic dim), so one file serves any length."""
+    b = GraphBuilder(31)
+    x = "x"
+    h = layer_norm(b, x, False)
+    q = split_heads(b, linear(b, h, HIDDEN, HIDDEN), x, [0, 2, 1, 3])
+    k = split_heads(b, linear(b, h, HIDDEN, HIDDEN), x, [0, 2, 3, 1])
+    v = split_heads(b, linear(b, h, HIDDEN, HIDDEN), x, [0, 2, 1, 3])
+    scores = b.node("Mul", [b.node("MatMul", [q, k]), b.const(np.array(1 / np.sqrt(HIDDEN // HEADS), np.float32))])
+    seq = b.node("Unsqueeze", [b.node("Gather", [b.node("Shape", [x]), b.const(np.array(1, np.int64))], axis=0),
+                               b.const(np.array([0], np.int64))])
+    bias = b.const(np.tril(np.ones((1, 1, MAXPOS, MAXPOS), bool)))
+    causal = b.node("Slice", [bias, b.const(np.array([0, 0], np.int64)), b.node("Concat", [seq, seq], axis=0),
+                              b.const(np.array([2, 3], np.int64))])
+    scores = b.node("Where", [causal, scores, b.const(np.array(-1e9, np.float32))])
+    ctx = b.node("Transpose", [b.node("MatMul", [b.node("Softmax", [scores], axis=-1), v])], perm=[0, 2, 1, 3])
+    shp = b.node("Shape", [x])
+    first2 = b.node("Slice", [shp, b.const(np.array([0], np.int64)), b.const(np.array([2], np.int64))])
+    ctx = b.node("Reshape", [ctx, b.node("Concat", [first2, b.const(np.array([HIDDEN], np.int64))], axis=0)])
+    b.node("Identity", [b.node("Add", [x, linear(b, ctx, HIDDEN, HIDDEN)])], name="out")
+    model = b.build("gpt_dynamic_mask", [vi("x", ["batch", "seq", HIDDEN])], [vi("out_output_0", ["batch", "seq", HIDDEN])])
+    return Case("gpt_dynamic_mask", model, [{"x": rnd(60 + n, bs, n, HIDDEN)} for bs, n in [(1, 1), (2, 9), (1, MAXPOS), (3, 5)]])
+
+
+def test_dynamic_mask_longer_than_context_is_a_clear_error(convert, dlrt_mod):
+    case = gpt_dynamic_mask()
+    with dlrt_mod.Model(convert(case.model, case.name)) as m:
+        with pytest.raises(dlrt_mod.Error, match="cannot broadcast"):
+            m.run({"x": rnd(70, 1, MAXPOS + 1, HIDDEN)})
+
+
+CASES = [bert_layer(False, 17), bert_layer(True, 13), gpt_block(), gpt_dynamic_mask()]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])

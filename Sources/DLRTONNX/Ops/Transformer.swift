@@ -67,13 +67,7 @@ extension OpTable {
             }
             return ["to": .int(Int64(t.rawValue))]
         },
-        lowered(shapeOps, "Slice", .slice) { n, _ in
-            try requireMoved(n, ["starts", "ends", "axes", "steps"])
-            try checkKnownAttrs(n, ["starts", "ends", "axes", "steps"])
-            guard n.ints("starts") != nil, n.ints("ends") != nil else { throw n.invalid("starts and ends are required") }
-            if let st = n.ints("steps"), st.contains(0) { throw n.invalid("steps \(st) has a 0 (a slice step must be nonzero)") }
-            return intAttrs(n, ["starts", "ends", "axes", "steps"])
-        },
+        sliceDef,
         lowered(binaryOps, "Where", .where),
         lowered(binaryOps, "Equal", .equal),
         lowered(binaryOps, "Less", .less),
@@ -150,6 +144,43 @@ extension OpTable {
             return ["upper": .int((n.int("upper") ?? 1) != 0 ? 1 : 0), "k": .int(n.int("k") ?? 0)]
         }),
     ]
+
+    /// Slice: constant starts/ends/axes/steps become attributes; ends that are dims of a graph
+    /// input (PyTorch's `mask[:, :, :seq, :seq]` with `seq = x.size(1)`) become `ends_axes`
+    /// entries read from input 1 (that graph input) at run time.
+    static let sliceDef: OpDef = {
+        var d = lowered(shapeOps, "Slice", .slice) { n, _ in
+            let dynamic = n.ints("ends_axes") != nil
+            try requireMoved(n, dynamic ? ["ends", "axes", "steps"] : ["starts", "ends", "axes", "steps"], from: dynamic ? 2 : 1)
+            try checkKnownAttrs(n, ["starts", "ends", "axes", "steps", "ends_axes"])
+            guard n.ints("starts") != nil, n.ints("ends") != nil else { throw n.invalid("starts and ends are required") }
+            if let st = n.ints("steps"), st.contains(0) { throw n.invalid("steps \(st) has a 0 (a slice step must be nonzero)") }
+            return intAttrs(n, ["starts", "ends", "axes", "steps", "ends_axes"])
+        }
+        let constantInfer = d.infer
+        d.infer = { n, g in
+            guard let endsAxes = n.ints("ends_axes"), let like = g.shapeOf(n.input(1)), let x = g.shapeOf(n.input(0)),
+                  let starts = n.ints("starts"), var ends = n.ints("ends"), endsAxes.count == ends.count else {
+                return try constantInfer(n, g)
+            }
+            // Shapes as for whole-axis ends, then the dynamic axes take the graph input's dim
+            // when the slice starts at 0 with step 1 (else: unknown).
+            var m = n
+            for k in ends.indices where endsAxes[k] >= 0 { ends[k] = Int64(Int32.max) }
+            m.attrs["ends"] = .ints(ends)
+            m.inputs = [n.input(0)]
+            var info = try constantInfer(m, g)
+            let axes = n.ints("axes") ?? starts.indices.map(Int64.init)
+            for k in ends.indices where endsAxes[k] >= 0 {
+                let a = try normalizeAxis(axes[k], rank: x.count, n, "axes")
+                let la = try normalizeAxis(endsAxes[k], rank: like.count, n, "ends_axes")
+                let unit = starts[k] == 0 && (n.ints("steps")?[k] ?? 1) == 1
+                info[0].shape?[a] = unit ? like[la] : g.unknownDim(n.output(0), a)
+            }
+            return info
+        }
+        return d
+    }()
 
     /// Range: folded when constant; lowered in the form whose limit is a dim of a graph input.
     static let rangeDef: OpDef = {
@@ -230,6 +261,27 @@ extension OpTable {
                 n.inputs = [i]
                 return
             }
+        }
+        // Slice ends that are dims of a graph input → `ends_axes` read from that input.
+        if n.op == "Slice", n.ints("starts") != nil, n.ints("ends") == nil, !n.input(2).isEmpty,
+           n.input(3).isEmpty, n.input(4).isEmpty, let ev = g.shapeValue(n.input(2)), !ev.isEmpty {
+            var ends: [Int64] = [], endsAxes: [Int64] = [], like: String?
+            for d in ev {
+                guard let d else { return }
+                if let v = d.fixedValue { ends.append(Int64(v)); endsAxes.append(-1); continue }
+                var source: (String, Int)?
+                for i in g.inputs where like == nil || i == like {
+                    if let axis = g.declared[i]?.shape?.firstIndex(of: d) { source = (i, axis); break }
+                }
+                guard let (input, axis) = source else { return }
+                like = input
+                ends.append(0)
+                endsAxes.append(Int64(axis))
+            }
+            guard let like else { return }
+            n.attrs["ends"] = .ints(ends)
+            n.attrs["ends_axes"] = .ints(endsAxes)
+            n.inputs = [n.input(0), like]
         }
         // Expand to a tracked shape: dims equal to the input's aligned dim become 1 (broadcast
         // keeps them), which makes the target constant.

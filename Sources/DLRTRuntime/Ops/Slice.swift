@@ -2,14 +2,17 @@ import DLRTKernels
 import DLRTModel
 
 /// Slice with constant `starts`, `ends`, `axes` (0…), `steps` (1…) attributes; ONNX clamping
-/// (negative values count from the end, out-of-range values clamp); any dtype.
+/// (negative values count from the end, out-of-range values clamp); any dtype. With
+/// `ends_axes` (one entry per slice, −1 = use `ends`), an entry k ≥ 0 takes that end from dim k
+/// of input 1 at run time (`x[:seq]` with `seq` a dim of a graph input).
 final class SliceOperator: Operator {
     static var opCode: OpCode { .slice }
     let node: Node
     let starts: [Int64], ends: [Int64], axes: [Int64]?, steps: [Int64]?
+    let endsAxes: [Int64]?
 
     init(node: Node, graph: Graph) throws {
-        try ElemCheck.arity(node, inputs: 1 ... 1)
+        try ElemCheck.arity(node, inputs: 1 ... 2)
         self.node = node
         guard let s = try ElemCheck.ints(node, "starts"), let e = try ElemCheck.ints(node, "ends") else {
             throw OpError(node, "attributes 'starts' and 'ends' are required")
@@ -21,10 +24,31 @@ final class SliceOperator: Operator {
             throw OpError(node, "starts \(s), ends \(e), axes \(axes ?? []), steps \(steps ?? []) have different lengths")
         }
         if let st = steps, st.contains(0) { throw OpError(node, "attribute 'steps' \(st) has a 0") }
+        endsAxes = try ElemCheck.ints(node, "ends_axes")
+        if let ea = endsAxes {
+            guard ea.count == s.count else { throw OpError(node, "ends_axes \(ea) and starts \(s) have different lengths") }
+            guard node.inputs.count == 2 else { throw OpError(node, "attribute 'ends_axes' needs input 1 (the tensor whose dims give the ends)") }
+        } else if node.inputs.count == 2 {
+            throw OpError(node, "has 2 inputs but no 'ends_axes' attribute")
+        }
+    }
+
+    /// `ends` with the `ends_axes` entries read from the dims of input 1.
+    func resolvedEnds(_ inputs: [PlanInput]) throws -> [Int64] {
+        guard let ea = endsAxes else { return ends }
+        let like = try ElemCheck.input(node, inputs, 1)
+        var e = ends
+        for k in ea.indices where ea[k] >= 0 {
+            guard ea[k] < Int64(like.shape.count) else {
+                throw OpError(node, "ends_axes \(ea) names dim \(ea[k]) of input 1, which has shape \(describe(like.shape))", kind: .shape)
+            }
+            e[k] = Int64(like.shape[Int(ea[k])])
+        }
+        return e
     }
 
     /// Per input dim: first index, step and count.
-    func params(_ shape: [Int]) throws -> [(start: Int, step: Int, count: Int)] {
+    func params(_ shape: [Int], ends: [Int64]) throws -> [(start: Int, step: Int, count: Int)] {
         var res = shape.map { (start: 0, step: 1, count: $0) }
         var seen = Set<Int>()
         for k in starts.indices {
@@ -47,12 +71,12 @@ final class SliceOperator: Operator {
 
     func outputTypes(_ inputs: [PlanInput]) throws -> [TensorType] {
         let x = try ElemCheck.input(node, inputs, 0)
-        return [TensorType(x.dtype, try params(x.shape).map(\.count))]
+        return [TensorType(x.dtype, try params(x.shape, ends: try resolvedEnds(inputs)).map(\.count))]
     }
 
     func makeKernel(inputs: [PlanInput], outputs: [TensorType]) throws -> Kernel {
         let x = try ElemCheck.input(node, inputs, 0)
-        let p = try params(x.shape)
+        let p = try params(x.shape, ends: try resolvedEnds(inputs))
         var strides = [Int](repeating: 1, count: x.shape.count)
         for k in stride(from: x.shape.count - 2, through: 0, by: -1) { strides[k] = strides[k + 1] * x.shape[k + 1] }
         let base = p.indices.reduce(0) { $0 + p[$1].start * strides[$1] }
