@@ -153,20 +153,21 @@ def test_logsoftmax(opset, axis, shape, convert, dlrt_mod):
 NARY = [
     ("Max", [[3, 4]], F32), ("Max", [[3, 4], [4], [1, 1]], F32), ("Min", [[2, 3, 4], [3, 1], [2, 1, 4]], F32),
     ("Mean", [[5, 6], [5, 6], [6], [5, 1]], F32), ("Sum", [[2, 17], [2, 17]], F32), ("Sum", [[1], [3, 2]], F32),
-    ("Mean", [[4]], F32), ("Max", [[3, 5], [5]], I32), ("Min", [[3, 5], [3, 1]], I64), ("Max", [[4], [2, 4], [3, 1, 1]], I64),
+    ("Mean", [[4]], F32), ("Max", [[3, 5], [5]], I32), ("Min", [[3, 5], [3, 1]], I64), ("Max", [[3, 5], [5]], TensorProto.INT8),
+    ("Min", [[3, 5], [1, 5], [3, 1]], TensorProto.UINT8), ("Max", [[4], [2, 4], [3, 1, 1]], I64),
 ]
 
 
 @pytest.mark.parametrize("op,shapes,dtype", NARY, ids=[f"{o}-{s}-{d}" for o, s, d in NARY])
 def test_nary(op, shapes, dtype, convert, dlrt_mod):
-    np_t = {F32: np.float32, I32: np.int32, I64: np.int64}[dtype]
+    np_t = {F32: np.float32, I32: np.int32, I64: np.int64, TensorProto.INT8: np.int8, TensorProto.UINT8: np.uint8}[dtype]
     out = list(np.broadcast_shapes(*map(tuple, shapes)))
     ins = [(f"x{k}", s, dtype) for k, s in enumerate(shapes)]
     model = single(op, ins, [("y", out, dtype)], 13)
     rng = np.random.default_rng(9)
     feeds = {}
     for k, s in enumerate(shapes):
-        feeds[f"x{k}"] = (rng.standard_normal(s) * 3).astype(np_t) if dtype == F32 else rng.integers(-50, 50, s).astype(np_t)
+        feeds[f"x{k}"] = (rng.standard_normal(s) * 3).astype(np_t) if dtype == F32 else rng.integers(0 if np_t == np.uint8 else -50, 50, s).astype(np_t)
     if dtype == F32 and op in ("Max", "Min"):
         feeds["x0"].reshape(-1)[0] = np.nan                       # NaN propagates like onnxruntime
     run_both(convert, dlrt_mod, model, f"nary{op}{shapes}{dtype}", [feeds])
@@ -272,7 +273,7 @@ def test_refuse_k_not_constant(cli, tmp_path):
 
 
 @pytest.mark.parametrize("op,dtype,opset", [("Floor", TensorProto.FLOAT16, 13), ("Sum", I32, 13), ("Mean", I64, 13),
-                                            ("ArgMax", TensorProto.BOOL, 13), ("Max", TensorProto.UINT8, 13),
+                                            ("ArgMax", TensorProto.BOOL, 13), ("Max", TensorProto.FLOAT16, 13),
                                             ("Sign", I32, 13), ("HardSwish", TensorProto.FLOAT16, 14),
                                             ("TopK", TensorProto.UINT8, 11)], ids=str)
 def test_refuse_unsupported_dtype(op, dtype, opset, cli, tmp_path):

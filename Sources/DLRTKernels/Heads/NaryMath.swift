@@ -2,7 +2,7 @@
 // steps: y = x0 ∘ x1, then y = y ∘ x2, … (each step a `NaryBroadcastPlan` of [acc, next] to the
 // full output shape). Min / Max propagate NaN (onnxruntime); Mean = Sum, then ÷ N.
 
-/// An element type of the n-ary ops: float32 (all four), int32 / int64 (Min, Max).
+/// An element type of the n-ary ops: float32 (all four), int8 / uint8 / int32 / int64 (Min, Max).
 public protocol NaryElement: Comparable, Sendable {
     static func naryAdd(_ a: Self, _ b: Self) -> Self
 }
@@ -14,6 +14,12 @@ extension Int32: NaryElement {
 }
 extension Int64: NaryElement {
     @inlinable @inline(__always) public static func naryAdd(_ a: Int64, _ b: Int64) -> Int64 { a &+ b }
+}
+extension Int8: NaryElement {
+    @inlinable @inline(__always) public static func naryAdd(_ a: Int8, _ b: Int8) -> Int8 { a &+ b }
+}
+extension UInt8: NaryElement {
+    @inlinable @inline(__always) public static func naryAdd(_ a: UInt8, _ b: UInt8) -> UInt8 { a &+ b }
 }
 
 /// The two-operand step of one n-ary op.

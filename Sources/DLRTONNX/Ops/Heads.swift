@@ -168,8 +168,8 @@ extension OpTable {
             }
             return ["axis": .int(axis), "coerce_2d": .int(coerce)]
         }),
-        nary("Min", .min, types: [.float, .int32, .int64], { $0.isNaN || $1.isNaN ? .nan : Swift.min($0, $1) }, { Swift.min($0, $1) }),
-        nary("Max", .max, types: [.float, .int32, .int64], { $0.isNaN || $1.isNaN ? .nan : Swift.max($0, $1) }, { Swift.max($0, $1) }),
+        nary("Min", .min, types: [.float, .int32, .int64, .int8, .uint8], { $0.isNaN || $1.isNaN ? .nan : Swift.min($0, $1) }, { Swift.min($0, $1) }),
+        nary("Max", .max, types: [.float, .int32, .int64, .int8, .uint8], { $0.isNaN || $1.isNaN ? .nan : Swift.max($0, $1) }, { Swift.max($0, $1) }),
         nary("Mean", .mean, types: [.float], +, { $0 &+ $1 }),
         nary("Sum", .sum, types: [.float], +, { $0 &+ $1 }),
         argReduce("ArgMax", .argMax),

@@ -2,7 +2,7 @@ import DLRTKernels
 import DLRTModel
 
 // Min, Max, Mean, Sum: 1…N inputs of one type, numpy broadcasting to one output. float32 for
-// all four; Min and Max also int32 and int64. Computed as a chain of two-operand steps into the
+// all four; Min and Max also int8, uint8, int32 and int64. Computed as a chain of two-operand steps into the
 // output (y = x0 ∘ x1, y = y ∘ x2, …), Mean dividing by N at the end.
 
 protocol NarySpec {
@@ -14,13 +14,13 @@ protocol NarySpec {
 enum MinSpec: NarySpec {
     typealias Op = NaryMin
     static var opCode: OpCode { .min }
-    static var types: [DType] { [.float32, .int32, .int64] }
+    static var types: [DType] { [.float32, .int32, .int64, .int8, .uint8] }
     static var isMean: Bool { false }
 }
 enum MaxSpec: NarySpec {
     typealias Op = NaryMax
     static var opCode: OpCode { .max }
-    static var types: [DType] { [.float32, .int32, .int64] }
+    static var types: [DType] { [.float32, .int32, .int64, .int8, .uint8] }
     static var isMean: Bool { false }
 }
 enum MeanSpec: NarySpec {
@@ -73,6 +73,8 @@ final class NaryOperator<Spec: NarySpec>: Operator {
         switch t {
         case .int32: return try makeSteps(Int32.self, shapes, out)
         case .int64: return try makeSteps(Int64.self, shapes, out)
+        case .int8: return try makeSteps(Int8.self, shapes, out)
+        case .uint8: return try makeSteps(UInt8.self, shapes, out)
         default: return try makeSteps(Float.self, shapes, out)
         }
     }
