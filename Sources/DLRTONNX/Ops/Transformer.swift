@@ -229,6 +229,7 @@ extension OpTable {
         "Split": [(1, "split", false)], "Trilu": [(1, "k", true)],
         "ReduceSum": [(1, "axes", false)], "ReduceMean": [(1, "axes", false)], "ReduceMax": [(1, "axes", false)],
         "ReduceMin": [(1, "axes", false)], "ReduceL2": [(1, "axes", false)], "ReduceProd": [(1, "axes", false)],
+        "TopK": [(1, "k", true)],
     ]
 
     static func canonicalizeTransformer(_ n: inout WNode, _ g: inout WGraph) {

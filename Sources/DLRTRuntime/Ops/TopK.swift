@@ -1,0 +1,78 @@
+import DLRTKernels
+import DLRTModel
+
+/// TopK(X) → Values, Indices (int64; optional): the `k` largest (`largest` = 1) or smallest
+/// elements along `axis` (-1), sorted best first; equal values: lower index first; NaN ranks
+/// above every number. X float32, int32 or int64. `k` is an attribute (the converter moves a
+/// constant K input into it); k greater than the axis' dim is refused when planning.
+final class TopKOperator: Operator {
+    static var opCode: OpCode { .topK }
+    let node: Node
+    let axis: Int64
+    let k: Int
+    let largest: Bool
+
+    init(node: Node, graph: Graph) throws {
+        try ElemCheck.arity(node, inputs: 1 ... 1, outputs: node.outputs.count == 2 ? 2 : 1)
+        self.node = node
+        axis = try ElemCheck.int(node, "axis", default: -1) ?? -1
+        guard let kk = try ElemCheck.int(node, "k", default: nil) else { throw OpError(node, "attribute 'k' is required") }
+        guard kk >= 0, kk <= Int64(Int32.max) else { throw OpError(node, "attribute 'k' is \(kk), expected 0…\(Int32.max)") }
+        k = Int(kk)
+        let l = try ElemCheck.int(node, "largest", default: 1) ?? 1
+        guard l == 0 || l == 1 else { throw OpError(node, "attribute 'largest' is \(l), expected 0 or 1") }
+        largest = l == 1
+        // `sorted` = 0 leaves the order unspecified (ONNX); dlrt always sorts.
+        let s = try ElemCheck.int(node, "sorted", default: 1) ?? 1
+        guard s == 0 || s == 1 else { throw OpError(node, "attribute 'sorted' is \(s), expected 0 or 1") }
+    }
+
+    func view(_ inputs: [PlanInput]) throws -> (TensorType, Int, outer: Int, n: Int, inner: Int) {
+        let x = try ElemCheck.input(node, inputs, 0)
+        guard [.float32, .int32, .int64].contains(x.dtype) else {
+            throw OpError(node, "input 0 (X) is \(x), expected float32, int32 or int64", kind: .unsupported)
+        }
+        let a = try ElemCheck.axis(node, "axis", axis, rank: x.shape.count, shape: x.shape)
+        guard k <= x.shape[a] else {
+            throw OpError(node, "k = \(k) is larger than axis \(a) of input \(describe(x.shape)) (\(x.shape[a]) elements)", kind: .shape)
+        }
+        return (x, a, x.shape[..<a].reduce(1, *), x.shape[a], x.shape[(a + 1)...].reduce(1, *))
+    }
+
+    func outputTypes(_ inputs: [PlanInput]) throws -> [TensorType] {
+        let (x, a, _, _, _) = try view(inputs)
+        var s = x.shape
+        s[a] = k
+        let values = TensorType(x.dtype, s)
+        return node.outputs.count == 2 ? [values, TensorType(.int64, s)] : [values]
+    }
+
+    func makeKernel(inputs: [PlanInput], outputs: [TensorType]) throws -> Kernel {
+        let (x, _, outer, n, inner) = try view(inputs)
+        let withIndices = node.outputs.count == 2
+        switch x.dtype {
+        case .int32: return TopKKernel<Int32>(outer: outer, n: n, inner: inner, k: k, largest: largest, withIndices: withIndices)
+        case .int64: return TopKKernel<Int64>(outer: outer, n: n, inner: inner, k: k, largest: largest, withIndices: withIndices)
+        default: return TopKKernel<Float>(outer: outer, n: n, inner: inner, k: k, largest: largest, withIndices: withIndices)
+        }
+    }
+}
+
+/// One heap of k indices in scratch; the columns run on the calling thread.
+final class TopKKernel<T: Comparable>: Kernel {
+    let outer: Int, n: Int, inner: Int, k: Int
+    let largest: Bool, withIndices: Bool
+
+    init(outer: Int, n: Int, inner: Int, k: Int, largest: Bool, withIndices: Bool) {
+        self.outer = outer; self.n = n; self.inner = inner; self.k = k; self.largest = largest; self.withIndices = withIndices
+    }
+
+    var scratchByteCount: Int { k * MemoryLayout<Int>.stride }
+
+    func run(_ io: KernelIO) {
+        guard k > 0, let scratch = io.scratch else { return }
+        topK(io.input(0, as: T.self), values: io.output(0), indices: withIndices ? io.output(1) : nil,
+             n: n, inner: inner, k: k, largest: largest, heap: scratch.assumingMemoryBound(to: Int.self),
+             columns: 0 ..< outer * inner)
+    }
+}
