@@ -193,13 +193,14 @@ public func referenceDepthToSpace<T>(x: [T], xShape: [Int], blocksize b: Int, cr
     return y
 }
 
-/// SpaceToDepth of x [N, C, H, W] with block b: output channel (bh·b + bw)·C + c.
-public func referenceSpaceToDepth<T>(x: [T], xShape: [Int], blocksize b: Int) -> [T] {
+/// SpaceToDepth of x [N, C, H, W] with block b: output channel (bh·b + bw)·C + c (DCR) or
+/// c·b² + bh·b + bw (CRD).
+public func referenceSpaceToDepth<T>(x: [T], xShape: [Int], blocksize b: Int, crd: Bool = false) -> [T] {
     let (n, c, h, w) = (xShape[0], xShape[1], xShape[2], xShape[3])
     var y: [T] = []
     y.reserveCapacity(x.count)
     for i in 0 ..< n { for ch in 0 ..< c * b * b { for oh in 0 ..< h / b { for ow in 0 ..< w / b {
-        let k = ch % c, blk = ch / c, bh = blk / b, bw = blk % b
+        let k = crd ? ch / (b * b) : ch % c, blk = crd ? ch % (b * b) : ch / c, bh = blk / b, bw = blk % b
         y.append(x[((i * c + k) * h + oh * b + bh) * w + ow * b + bw])
     } } } }
     return y

@@ -107,9 +107,11 @@ public func depthToSpacePlan(shape: [Int], blocksize b: Int, crd: Bool, elementS
                : TransposePlan(shape: [n, b, b, c / (b * b), h, w], perm: [0, 3, 4, 1, 5, 2], elementSize: elementSize)
 }
 
-/// SpaceToDepth of [N, C, H, W] with block b: [N, C, H/b, b, W/b, b] in order [0, 3, 5, 1, 2, 4]
-/// gives [N, b, b, C, H/b, W/b] = [N, C·b², H/b, W/b].
-public func spaceToDepthPlan(shape: [Int], blocksize b: Int, elementSize: Int) -> TransposePlan {
+/// SpaceToDepth of [N, C, H, W] with block b: the view [N, C, H/b, b, W/b, b] in order
+/// [0, 3, 5, 1, 2, 4] (DCR: [N, b, b, C, H/b, W/b]) or [0, 1, 3, 5, 2, 4] (CRD: [N, C, b, b, H/b, W/b])
+/// is the output [N, C·b², H/b, W/b].
+public func spaceToDepthPlan(shape: [Int], blocksize b: Int, crd: Bool = false, elementSize: Int) -> TransposePlan {
     let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
-    return TransposePlan(shape: [n, c, h / b, b, w / b, b], perm: [0, 3, 5, 1, 2, 4], elementSize: elementSize)
+    return TransposePlan(shape: [n, c, h / b, b, w / b, b], perm: crd ? [0, 1, 3, 5, 2, 4] : [0, 3, 5, 1, 2, 4],
+                         elementSize: elementSize)
 }

@@ -217,8 +217,10 @@ extension OpTable {
         let w: Dim = x[3].fixedValue.map { .fixed($0 / b) } ?? g.unknownDim(o, 3)
         return [ValueInfo(type: t, shape: [x[0], c, h, w])]
     }, lower: { n, g in
-        try checkKnownAttrs(n, ["blocksize"])
+        try checkKnownAttrs(n, ["blocksize", "mode"])
         let b = try blocksize(n)
+        let mode = n.string("mode") ?? "DCR"
+        guard mode == "DCR" || mode == "CRD" else { throw n.unsupported("attribute 'mode' = \"\(mode)\" is not supported (DCR, CRD)") }
         if let x = g.shapeOf(n.input(0)), x.count == 4 {
             for k in 2 ... 3 {
                 if let v = x[k].fixedValue, v % b != 0 {
@@ -226,7 +228,7 @@ extension OpTable {
                 }
             }
         }
-        return ["blocksize": .int(Int64(b))]
+        return ["blocksize": .int(Int64(b)), "mode": .string(mode)]
     })
 }
 

@@ -2,17 +2,22 @@ import DLRTKernels
 import DLRTModel
 
 /// SpaceToDepth of [N, C, H, W] (any dtype), `blocksize` b dividing H and W: output
-/// [N, C·b², H/b, W/b], channel (bh·b + bw)·C + c (see `spaceToDepthPlan`).
+/// [N, C·b², H/b, W/b], channel (bh·b + bw)·C + c for `mode` DCR (default), c·b² + bh·b + bw for
+/// CRD (see `spaceToDepthPlan`).
 final class SpaceToDepthOperator: Operator {
     static var opCode: OpCode { .spaceToDepth }
 
     let node: Node
     let blocksize: Int
+    let crd: Bool
 
     init(node: Node, graph: Graph) throws {
         try ElemCheck.arity(node, inputs: 1 ... 1)
         self.node = node
         blocksize = try spaceDepthBlocksize(node)
+        let mode = try DenseAttributes(node).string("mode", default: "DCR")
+        guard mode == "DCR" || mode == "CRD" else { throw OpError(node, "attribute 'mode' is \"\(mode)\", expected DCR or CRD") }
+        crd = mode == "CRD"
     }
 
     func outputTypes(_ inputs: [PlanInput]) throws -> [TensorType] {
@@ -28,6 +33,6 @@ final class SpaceToDepthOperator: Operator {
 
     func makeKernel(inputs: [PlanInput], outputs: [TensorType]) throws -> Kernel {
         let x = try ElemCheck.input(node, inputs, 0)
-        return TransposeKernel(plan: spaceToDepthPlan(shape: x.shape, blocksize: blocksize, elementSize: x.dtype.byteSize))
+        return TransposeKernel(plan: spaceToDepthPlan(shape: x.shape, blocksize: blocksize, crd: crd, elementSize: x.dtype.byteSize))
     }
 }
