@@ -38,6 +38,7 @@ enum Fusion {
             var newNode: WNode? = nil
             if prod.op == "Conv" { newNode = foldIntoConv(prod, bn, &g) }
             else if prod.op == "Gemm" { newNode = foldIntoGemm(prod, bn, &g) }
+            else if prod.op == "ConvTranspose" { newNode = foldIntoConvTranspose(prod, bn, &g) }
             guard var n = newNode else { k += 1; continue }
             n.outputs = bn.outputs
             g.nodes[pi] = n
@@ -117,7 +118,7 @@ enum Fusion {
             }
             guard act.domain.isEmpty, act.outputs.count == 1, g.typeOf(act.input(0)) == .float,
                   let pi = soleProducer(of: act.input(0), g, g.useCounts()),
-                  ["Conv", "Gemm", "MatMul"].contains(g.nodes[pi].op), g.nodes[pi].outputs.count == 1,
+                  ["Conv", "Gemm", "MatMul", "ConvTranspose"].contains(g.nodes[pi].op), g.nodes[pi].outputs.count == 1,
                   (g.nodes[pi].int("activation") ?? 0) == 0 else { k += 1; continue }
             for (key, v) in attrs { g.nodes[pi].attrs[key] = v }
             g.nodes[pi].outputs = act.outputs

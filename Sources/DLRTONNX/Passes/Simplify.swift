@@ -48,6 +48,7 @@ enum Simplify {
                 if let to = n.int("to"), let t = g.typeOf(n.input(0)), Int64(t.rawValue) == to {
                     n = WNode(name: n.name, op: "Identity", domain: "", inputs: [n.input(0)], outputs: n.outputs, attrs: [:])
                 }
+            case "Resize", "Upsample", "Pad": OpTable.canonicalizeVision(&n, &g)
             default: OpTable.canonicalizeTransformer(&n, &g)
             }
             while n.inputs.count > 1, n.inputs.last == "" { n.inputs.removeLast() }

@@ -1,0 +1,165 @@
+// ConvTranspose (1-D uses H = 1) as GEMM + col2im. Per image and group:
+//   col [Mg·kH·kW, H·W] = Wgᵀ · Xg        (Wg: the group's rows of W [C, Mg, kH, kW] = [Cg, Mg·kH·kW])
+//   y[m, oh, ow] += col[(m·kH + kh)·kW + kw, ih·W + iw]   where oh = ih·sH − padTop + kh·dH, …
+// The input positions are taken in chunks of columns so the column buffer stays small; y starts
+// as the bias, the activation runs once an image is complete.
+
+/// Geometry of a 2-D transposed convolution. `outH`/`outW` come from the caller (they include
+/// output_padding and the end pads).
+public struct ConvTranspose2DShape: Sendable, Equatable {
+    public var batch = 1, inChannels = 1, inH = 1, inW = 1
+    public var outChannels = 1, outH = 1, outW = 1
+    public var kH = 1, kW = 1
+    public var strideH = 1, strideW = 1
+    public var padTop = 0, padLeft = 0
+    public var dilationH = 1, dilationW = 1
+    public var group = 1
+
+    public init() {}
+
+    public var inChannelsPerGroup: Int { inChannels / group }
+    public var outChannelsPerGroup: Int { outChannels / group }
+    /// Rows of the column matrix: Mg × kH × kW.
+    public var columnRows: Int { outChannelsPerGroup * kH * kW }
+    public var inPlane: Int { inH * inW }
+    public var outPlane: Int { outH * outW }
+
+    /// Input positions per GEMM (a multiple of the B panel width, at least one panel): the column
+    /// buffer holds at most ~2^18 floats unless one panel alone is larger.
+    public var chunkColumns: Int {
+        let budget = max(sgemmNR, (1 << 18) / max(1, columnRows) / sgemmNR * sgemmNR)
+        return min(budget, roundUp(max(1, inPlane), sgemmNR))
+    }
+
+    /// Floats of pre-packed weights (`convTranspose2DPackWeights`).
+    public var packedWeightCount: Int { group * sgemmPackedACount(m: columnRows, k: inChannelsPerGroup) }
+
+    /// Floats of scratch `convTranspose2DForward` needs: the packed B panels of one chunk, then
+    /// the column buffer (64-byte aligned offset).
+    public var scratchCount: Int {
+        let n = chunkColumns
+        return roundUp(sgemmScratchCount(m: columnRows, n: n, k: inChannelsPerGroup, packA: false, packB: true), 16)
+            + columnRows * n
+    }
+}
+
+/// Packs W [C, Mg, kH, kW] once: per group the A operand Wgᵀ (Mg·kH·kW × Cg), MR-panel packed.
+public func convTranspose2DPackWeights(_ s: ConvTranspose2DShape, _ w: UnsafePointer<Float>) -> DenseBuffer {
+    let buf = DenseBuffer(count: max(1, s.packedWeightCount))
+    let m = s.columnRows, k = s.inChannelsPerGroup
+    let per = sgemmPackedACount(m: m, k: k)
+    for g in 0 ..< s.group {
+        sgemmPackA(m: m, k: k, a: w + g * k * m, lda: m, transA: true, into: buf.pointer + g * per,
+                   panels: 0 ..< sgemmPanelsA(m))
+    }
+    return buf
+}
+
+/// y = act(bias + ConvTranspose(x)). `scratch` holds `s.scratchCount` floats.
+public func convTranspose2DForward(_ s: ConvTranspose2DShape, x: UnsafePointer<Float>, weights: UnsafePointer<Float>,
+                                   bias: UnsafePointer<Float>?, activation: DenseActivation,
+                                   y: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+                                   parallel: any ParallelLoop) {
+    let m = s.columnRows, k = s.inChannelsPerGroup, chunk = s.chunkColumns
+    let packedPer = sgemmPackedACount(m: m, k: k)
+    let packScratch = scratch
+    let col = scratch + roundUp(sgemmScratchCount(m: m, n: chunk, k: k, packA: false, packB: true), 16)
+    let outPlane = s.outPlane
+    for n in 0 ..< s.batch {
+        let yImage = y + n * s.outChannels * outPlane
+        parallel.parallelFor(s.outChannels, grain: 1, ConvTransposeFillTask(y: yImage, plane: outPlane, bias: bias))
+        for g in 0 ..< s.group {
+            let xg = x + (n * s.inChannels + g * k) * s.inPlane
+            var j0 = 0
+            while j0 < s.inPlane {
+                let cols = min(chunk, s.inPlane - j0)
+                sgemm(m: m, n: cols, k: k, a: .packed(weights + g * packedPer),
+                      b: .matrix(xg + j0, ld: s.inPlane, transposed: false), c: col, ldc: cols,
+                      epilogue: DenseEpilogue(), scratch: packScratch, parallel: parallel)
+                parallel.parallelFor(s.outChannelsPerGroup, grain: 1,
+                                     ConvTransposeScatterTask(s: s, col: col, first: j0, count: cols,
+                                                              y: yImage + g * s.outChannelsPerGroup * outPlane))
+                j0 += cols
+            }
+        }
+        if activation.kind != .none {
+            parallel.parallelFor(s.outChannels, grain: 1, ConvTransposeActivationTask(y: yImage, plane: outPlane, activation: activation))
+        }
+    }
+}
+
+/// Adds the column rows of output channels `channels` (of one group, chunk of input positions
+/// `first ..< first + count`) into their output planes.
+@inline(__always)
+func convTranspose2DScatter(_ s: ConvTranspose2DShape, col: UnsafePointer<Float>, first: Int, count: Int,
+                            y: UnsafeMutablePointer<Float>, channels: Range<Int>) {
+    let inW = s.inW, outW = s.outW, sW = s.strideW
+    let ih0 = first / inW, ihLast = (first + count - 1) / inW
+    for m in channels {
+        let plane = y + m * s.outPlane
+        for kh in 0 ..< s.kH {
+            let offH = kh * s.dilationH - s.padTop
+            for kw in 0 ..< s.kW {
+                let offW = kw * s.dilationW - s.padLeft
+                // Input columns iw whose output column iw·sW + offW lies in [0, outW).
+                let valid = denseValidRange(offset: offW, stride: sW, lo: 0, hi: outW, outCount: inW)
+                let row = col + ((m * s.kH + kh) * s.kW + kw) * count - first
+                for ih in ih0 ... ihLast {
+                    let oh = ih * s.strideH + offH
+                    if oh < 0 || oh >= s.outH { continue }
+                    let a = max(valid.lowerBound, ih == ih0 ? first - ih * inW : 0)
+                    let b = min(valid.upperBound, ih == ihLast ? first + count - ih * inW : inW)
+                    if a >= b { continue }
+                    let src = row + ih * inW
+                    let dst = plane + oh * outW + offW
+                    if sW == 1 {
+                        var iw = a
+                        while iw + 8 <= b {
+                            store8(load8(dst + iw) + load8(src + iw), dst + iw)
+                            iw += 8
+                        }
+                        while iw < b { dst[iw] += src[iw]; iw += 1 }
+                    } else {
+                        for iw in a ..< b { dst[iw * sW] += src[iw] }
+                    }
+                }
+            }
+        }
+    }
+}
+
+struct ConvTransposeScatterTask: ParallelTask {
+    let s: ConvTranspose2DShape
+    let col: UnsafePointer<Float>
+    let first: Int, count: Int
+    let y: UnsafeMutablePointer<Float>
+
+    init(s: ConvTranspose2DShape, col: UnsafeMutablePointer<Float>, first: Int, count: Int, y: UnsafeMutablePointer<Float>) {
+        self.s = s; self.col = UnsafePointer(col); self.first = first; self.count = count; self.y = y
+    }
+
+    func run(_ channels: Range<Int>) {
+        convTranspose2DScatter(s, col: col, first: first, count: count, y: y, channels: channels)
+    }
+}
+
+/// Output planes `channels` set to their bias (or 0).
+struct ConvTransposeFillTask: ParallelTask {
+    let y: UnsafeMutablePointer<Float>
+    let plane: Int
+    let bias: UnsafePointer<Float>?
+
+    func run(_ channels: Range<Int>) {
+        for c in channels { (y + c * plane).update(repeating: bias?[c] ?? 0, count: plane) }
+    }
+}
+
+struct ConvTransposeActivationTask: ParallelTask {
+    let y: UnsafeMutablePointer<Float>
+    let plane: Int
+    let activation: DenseActivation
+
+    func run(_ channels: Range<Int>) {
+        for c in channels { activation.apply(y + c * plane, count: plane) }
+    }
+}

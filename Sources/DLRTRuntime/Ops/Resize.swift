@@ -1,0 +1,155 @@
+import DLRTKernels
+import DLRTModel
+
+/// Resize (float32, any rank): `mode` nearest / linear / cubic, ONNX's coordinate
+/// transformations and nearest modes, and either `scales` (output = floor(in · scale), so one
+/// file runs at any input size) or `sizes` (with `keep_aspect_ratio_policy`), for `axes`
+/// (default: every axis). Index / weight tables are built per input shape at plan time.
+final class ResizeOperator: Operator {
+    static var opCode: OpCode { .resize }
+
+    let node: Node
+    let spec: ResizeSpec
+    let axes: [Int]?
+    let scales: [Float]?
+    let sizes: [Int]?
+    let notLarger: Bool?   // nil: stretch; else keep_aspect_ratio_policy not_larger / not_smaller
+    let roi: [Float]?
+
+    init(node: Node, graph: Graph) throws {
+        try ElemCheck.arity(node, inputs: 1 ... 1)
+        self.node = node
+        let a = DenseAttributes(node)
+        func parse<T: RawRepresentable>(_ name: String, _ def: String, _: T.Type) throws -> T where T.RawValue == String {
+            let v = try a.string(name, default: def)
+            guard let t = T(rawValue: v) else { throw a.error("attribute '\(name)' is \"\(v)\", which is not supported") }
+            return t
+        }
+        let mode = try parse("mode", "nearest", ResizeMode.self)
+        let coordinate = try parse("coordinate_transformation_mode", "half_pixel", ResizeCoordinateMode.self)
+        let nearest = try parse("nearest_mode", "round_prefer_floor", ResizeNearestMode.self)
+        let cubicA = try a.float("cubic_coeff_a", default: -0.75)
+        let extrapolation = try a.float("extrapolation_value", default: 0)
+        guard cubicA.isFinite else { throw a.error("attribute 'cubic_coeff_a' is \(cubicA), expected a finite value") }
+        spec = ResizeSpec(mode: mode, coordinate: coordinate, nearest: nearest, cubicA: cubicA,
+                          excludeOutside: try a.flag("exclude_outside", default: false), extrapolation: extrapolation)
+        axes = try a.ints("axes")
+        let s = try resizeFloats(node, "scales"), z = try a.ints("sizes")
+        guard (s == nil) != (z == nil) else { throw a.error("exactly one of the attributes 'scales' and 'sizes' is required") }
+        let count = s?.count ?? z?.count ?? 0
+        if let axes, axes.count != count {
+            throw a.error("'axes' \(describe(axes)) has \(axes.count) values but \(s == nil ? "sizes" : "scales") has \(count)")
+        }
+        if let s, !s.allSatisfy({ $0 > 0 && $0.isFinite && $0 < 1_048_576 }) {
+            throw a.error("attribute 'scales' \(s) has a value that is not a positive finite number below 2^20")
+        }
+        if let z, !z.allSatisfy({ $0 >= 0 }) { throw a.error("attribute 'sizes' \(describe(z)) has a negative value") }
+        scales = s; sizes = z
+        let policy = try a.string("keep_aspect_ratio_policy", default: "stretch")
+        switch policy {
+        case "stretch": notLarger = nil
+        case "not_larger": notLarger = true
+        case "not_smaller": notLarger = false
+        default: throw a.error("attribute 'keep_aspect_ratio_policy' is \"\(policy)\", expected stretch, not_larger or not_smaller")
+        }
+        roi = try resizeFloats(node, "roi")
+        if let roi, roi.count != 2 * count || !roi.allSatisfy(\.isFinite) {
+            throw a.error("attribute 'roi' \(roi) must hold \(2 * count) finite values (starts then ends)")
+        }
+    }
+
+    /// Per input axis: output size, scale and roi.
+    func geometry(_ x: [Int]) throws -> [(out: Int, scale: Float, roi: (Float, Float))] {
+        let r = x.count
+        guard r >= 1 else { throw OpError(node, "X is a scalar; Resize needs rank ≥ 1", kind: .shape) }
+        var g = x.map { (out: $0, scale: Float(1), roi: (Float(0), Float(1))) }
+        let list = try (axes ?? (0 ..< r).map { Int($0) }).map {
+            try ElemCheck.axis(node, "axes", Int64($0), rank: r, shape: x)
+        }
+        guard Set(list).count == list.count, list.count == (scales?.count ?? sizes?.count ?? 0) else {
+            throw OpError(node, "axes \(describe(list)) do not name \(scales?.count ?? sizes?.count ?? 0) distinct axes of X \(describe(x))", kind: .shape)
+        }
+        if let scales {
+            for (k, a) in list.enumerated() {
+                let o = (Float(x[a]) * scales[k]).rounded(.down)
+                guard o < Float(1 << 40) else { throw OpError(node, "output size on axis \(a) is too large", kind: .shape) }
+                g[a].out = Int(o); g[a].scale = scales[k]
+            }
+        } else if let sizes {
+            var common: Float? = nil
+            if let notLarger {
+                for (k, a) in list.enumerated() where x[a] > 0 {
+                    let s = Float(sizes[k]) / Float(x[a])
+                    common = common.map { notLarger ? Swift.min($0, s) : Swift.max($0, s) } ?? s
+                }
+            }
+            for (k, a) in list.enumerated() {
+                if let c = common {
+                    let o = (c * Float(x[a])).rounded(.toNearestOrAwayFromZero)
+                    guard o < Float(1 << 40) else { throw OpError(node, "output size on axis \(a) is too large", kind: .shape) }
+                    g[a].out = Int(o); g[a].scale = c
+                } else {
+                    g[a].out = sizes[k]
+                    g[a].scale = x[a] > 0 ? Float(sizes[k]) / Float(x[a]) : 1
+                }
+            }
+        }
+        if let roi {
+            for (k, a) in list.enumerated() { g[a].roi = (roi[k], roi[k + list.count]) }
+        }
+        for a in 0 ..< r where x[a] == 0 && g[a].out != 0 {
+            throw OpError(node, "X \(describe(x)) is empty on axis \(a) but the output size there is \(g[a].out)", kind: .shape)
+        }
+        return g
+    }
+
+    func outputTypes(_ inputs: [PlanInput]) throws -> [TensorType] {
+        let x = try ElemCheck.floatInput(node, inputs, 0, "X")
+        let out = try geometry(x.shape).map(\.out)
+        guard checkedElementCount(out).map({ $0 < 1 << 40 }) == true else {
+            throw OpError(node, "output shape \(describe(out)) is too large", kind: .shape)
+        }
+        return [TensorType(.float32, out)]
+    }
+
+    func makeKernel(inputs: [PlanInput], outputs: [TensorType]) throws -> Kernel {
+        let x = try ElemCheck.floatInput(node, inputs, 0, "X")
+        let g = try geometry(x.shape)
+        if outputs[0].elementCount == 0 { return ResizeKernel(plan: nil) }
+        let tables = x.shape.indices.map {
+            ResizeAxisTable(inSize: x.shape[$0], outSize: g[$0].out, scale: g[$0].scale, roi: g[$0].roi, spec: spec)
+        }
+        return ResizeKernel(plan: ResizePlan(inShape: x.shape, outShape: g.map(\.out), tables: tables,
+                                             extrapolation: spec.extrapolation))
+    }
+}
+
+final class ResizeKernel: Kernel {
+    let plan: ResizePlan?
+    let grain: Int
+
+    init(plan: ResizePlan?) {
+        self.plan = plan
+        let perRow = Swift.max(1, (plan?.outShape.last ?? 1) * (plan?.combos ?? 1))
+        grain = Swift.max(1, (1 << 14) / perRow)
+    }
+
+    func run(_ io: KernelIO) {
+        guard let plan else { return }
+        io.workers.parallelFor(plan.rowCount, grain: grain, ResizeTask(plan: plan, x: io.input(0), y: io.output(0)))
+    }
+}
+
+private struct ResizeTask: ParallelTask {
+    let plan: ResizePlan
+    let x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>
+
+    func run(_ rows: Range<Int>) { plan.run(x, y, rows: rows) }
+}
+
+/// A floats attribute (nil when absent).
+private func resizeFloats(_ node: Node, _ name: String) throws -> [Float]? {
+    guard let a = node.attributes[name] else { return nil }
+    guard case .floats(let v) = a else { throw OpError(node, "attribute '\(name)' is \(a), expected floats") }
+    return v
+}
