@@ -55,6 +55,10 @@ test-c: build $(OUT)/digits.dlrt
 	$(OUT)/test_capi $(OUT)/digits.dlrt $(OUT)/capi_input.bin $(OUT)/capi_expected.bin
 	gcc $(CFLAGS_TEST) Tests/CAPI/test_noalloc.c -o $(OUT)/test_noalloc -L$(BUILD) -ldlrt -Wl,-rpath,$(abspath $(BUILD))
 	$(OUT)/test_noalloc $(OUT)/digits.dlrt
+	$(PY) Tests/CAPI/make_lstm_reference.py $(OUT)/lstm_symbolic.onnx $(OUT)/lstm_cases.bin
+	$(CLI) convert $(OUT)/lstm_symbolic.onnx -o $(OUT)/lstm_symbolic.dlrt
+	gcc $(CFLAGS_TEST) Tests/CAPI/test_symbolic.c -o $(OUT)/test_symbolic -L$(BUILD) -ldlrt -Wl,-rpath,$(abspath $(BUILD)) -lm
+	$(OUT)/test_symbolic $(OUT)/lstm_symbolic.dlrt $(OUT)/lstm_cases.bin
 
 test-python: build
 	DLRT_CLI=$(abspath $(CLI)) DLRT_LIBRARY=$(abspath $(LIB)) $(PY) -m pytest -q Tests/python

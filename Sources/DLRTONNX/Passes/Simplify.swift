@@ -8,6 +8,7 @@ enum Simplify {
     static func canonicalize(_ g: inout WGraph) throws -> Bool {
         var changed = false
         let uses = g.useCounts()
+        let nodeCount = g.nodes.count
         for k in g.nodes.indices {
             var n = g.nodes[k]
             // Trailing outputs nobody reads (MaxPool Indices, BN running stats, Dropout mask).
@@ -49,7 +50,9 @@ enum Simplify {
                     n = WNode(name: n.name, op: "Identity", domain: "", inputs: [n.input(0)], outputs: n.outputs, attrs: [:])
                 }
             case "Resize", "Upsample", "Pad": OpTable.canonicalizeVision(&n, &g)
-            default: OpTable.canonicalizeTransformer(&n, &g)
+            default:
+                OpTable.canonicalizeTransformer(&n, &g)
+                try OpTable.canonicalizeRecurrent(&n, &g)
             }
             while n.inputs.count > 1, n.inputs.last == "" { n.inputs.removeLast() }
             if n.inputs != g.nodes[k].inputs || n.outputs != g.nodes[k].outputs || n.op != g.nodes[k].op
@@ -58,6 +61,8 @@ enum Simplify {
             }
             g.nodes[k] = n
         }
+        // A rewrite into several nodes (Einsum) appends its helpers: restore topological order.
+        if g.nodes.count != nodeCount { try Folder.topoSort(&g) }
         return changed
     }
 

@@ -1,0 +1,176 @@
+import DLRTKernels
+import DLRTModel
+
+/// One recurrent op (LSTM, GRU, RNN): its code and cell.
+protocol RecurrentSpec {
+    static var opCode: OpCode { get }
+    static var kind: RecurrentCellKind { get }
+}
+
+/// LSTM, GRU and RNN in dlrt form (docs/OPS.md, codes 90–92):
+/// inputs X, W, R, B?, sequence_lens?, initial_h?, initial_c? (LSTM), P? (LSTM);
+/// outputs Y, Y_h?, Y_c? (LSTM), leading ones present;
+/// attributes `hidden_size` (required), `direction` ("forward" | "reverse" | "bidirectional"),
+/// `layout` (0 | 1), `clip` (float > 0; absent = none), `activations` (ints: 0 Sigmoid, 1 Tanh,
+/// 2 Relu; absent = ONNX defaults), `input_forget` (LSTM), `linear_before_reset` (GRU).
+/// W, R, B, P are constants, packed once here.
+final class RecurrentOperator<Spec: RecurrentSpec>: Operator {
+    static var opCode: OpCode { Spec.opCode }
+
+    let node: Node
+    /// The attributes; seq, batch and input are filled per plan.
+    let template: RecurrentConfig
+    let weights: RecurrentWeights
+
+    init(node: Node, graph: Graph) throws {
+        let a = DenseAttributes(node)
+        let kind = Spec.kind
+        let maxInputs = kind == .lstm ? 8 : 6
+        try a.checkArity(inputs: 3, optional: maxInputs - 3, outputs: node.outputs.count)
+        guard node.outputs.count >= 1, node.outputs.count <= (kind == .lstm ? 3 : 2) else {
+            throw a.error("has \(node.outputs.count) outputs, expected 1…\(kind == .lstm ? 3 : 2)")
+        }
+        self.node = node
+        let hidden = try a.int("hidden_size", default: 0)
+        guard hidden >= 1, hidden <= 1 << 20 else { throw a.error("attribute 'hidden_size' is \(hidden), expected 1…2^20") }
+        let direction = try a.string("direction", default: "forward")
+        guard ["forward", "reverse", "bidirectional"].contains(direction) else {
+            throw a.error("attribute 'direction' is \"\(direction)\", expected forward, reverse or bidirectional")
+        }
+        let dirs = direction == "bidirectional" ? 2 : 1
+        let layout = try a.int("layout", default: 0)
+        guard layout == 0 || layout == 1 else { throw a.error("attribute 'layout' is \(layout), expected 0 or 1") }
+        var clip: Float? = nil
+        if node.attributes["clip"] != nil {
+            let c = try a.float("clip", default: 0)
+            guard c > 0, c.isFinite else { throw a.error("attribute 'clip' is \(c), expected a finite value > 0") }
+            clip = c
+        }
+        var activations = Array(repeating: kind.defaultActivations, count: dirs).flatMap { $0 }
+        if let codes = try a.ints("activations") {
+            guard codes.count == dirs * kind.activationCount else {
+                throw a.error("attribute 'activations' has \(codes.count) values, expected \(dirs * kind.activationCount)")
+            }
+            activations = try codes.map {
+                guard let act = RecurrentActivation(rawValue: $0) else {
+                    throw a.error("attribute 'activations' value \($0) is not 0 (Sigmoid), 1 (Tanh) or 2 (Relu)")
+                }
+                return act
+            }
+        }
+        let inputForget = kind == .lstm ? try a.flag("input_forget", default: false) : false
+        let lbr = kind == .gru ? try a.flag("linear_before_reset", default: false) : false
+
+        // Constant weights with exactly the shapes the attributes imply.
+        let gw = kind.gates * hidden
+        let w = try Self.constant(a, graph, 1, "W", rank: 3, dims: [dirs, gw, nil])
+        let input = w.shape[2]
+        let r = try Self.constant(a, graph, 2, "R", rank: 3, dims: [dirs, gw, hidden])
+        let b = try Self.optionalConstant(a, graph, 3, "B", dims: [dirs, 2 * gw])
+        let p = kind == .lstm ? try Self.optionalConstant(a, graph, 7, "P", dims: [dirs, 3 * hidden]) : nil
+        guard checkedElementCount([input, dirs * gw]) != nil, input <= 1 << 24 else {
+            throw a.error("W \(describe(w.shape)) is too large")
+        }
+        template = RecurrentConfig(kind: kind, seq: 0, batch: 0, input: input, hidden: hidden, directions: dirs,
+                                   reverse: direction == "reverse", batchFirst: layout == 1, clip: clip,
+                                   inputForget: inputForget, linearBeforeReset: lbr, activations: activations)
+        weights = RecurrentWeights(kind: kind, input: input, hidden: hidden, directions: dirs, linearBeforeReset: lbr,
+                                   w: w.pointer, r: r.pointer, b: b?.pointer, p: p?.pointer)
+    }
+
+    /// Constant float32 input `i` of rank `rank` whose dims equal `dims` (nil = any).
+    static func constant(_ a: DenseAttributes, _ graph: Graph, _ i: Int, _ name: String, rank: Int,
+                         dims: [Int?]) throws -> (pointer: UnsafePointer<Float>, shape: [Int]) {
+        guard let c = a.constantInput(i, graph: graph) else {
+            throw a.error("input \(name) must be a constant (dlrt packs recurrent weights at load)")
+        }
+        guard c.dtype == .float32 else { throw a.error("input \(name) is \(c.dtype), expected float32", kind: .unsupported) }
+        guard c.shape.count == rank, zip(c.shape, dims).allSatisfy({ $1 == nil || $0 == $1 }) else {
+            throw a.error("input \(name) has shape \(describe(c.shape)), expected [\(dims.map { $0.map(String.init) ?? "?" }.joined(separator: ", "))]",
+                          kind: .shape)
+        }
+        guard let count = checkedElementCount(c.shape), count * 4 <= c.data.byteCount, let base = c.data.bytes.baseAddress else {
+            throw a.error("constant \(name) \(describe(c.shape)) has only \(c.data.byteCount) bytes")
+        }
+        _ = count
+        return (base.assumingMemoryBound(to: Float.self), c.shape)
+    }
+
+    static func optionalConstant(_ a: DenseAttributes, _ graph: Graph, _ i: Int, _ name: String,
+                                 dims: [Int]) throws -> (pointer: UnsafePointer<Float>, shape: [Int])? {
+        guard i < a.node.inputs.count, a.node.inputs[i] >= 0 else { return nil }
+        return try constant(a, graph, i, name, rank: dims.count, dims: dims)
+    }
+
+    /// The configuration for these inputs, validated.
+    func config(_ inputs: [PlanInput]) throws -> RecurrentConfig {
+        let a = DenseAttributes(node)
+        let x = try denseFloatInput(inputs, 0, "X", a)
+        guard x.count == 3 else { throw a.error("X has shape \(describe(x)), expected rank 3", kind: .shape) }
+        var cfg = template
+        cfg.seq = cfg.batchFirst ? x[1] : x[0]
+        cfg.batch = cfg.batchFirst ? x[0] : x[1]
+        guard x[2] == cfg.input else {
+            throw a.error("X has shape \(describe(x)) but W expects \(cfg.input) input features", kind: .shape)
+        }
+        let state = cfg.batchFirst ? [cfg.batch, cfg.directions, cfg.hidden] : [cfg.directions, cfg.batch, cfg.hidden]
+        if inputs.count > 4, let t = inputs[4].type {
+            guard t.dtype == .int32, t.shape == [cfg.batch] else {
+                throw a.error("sequence_lens is \(t), expected int32[\(cfg.batch)]", kind: .shape)
+            }
+        }
+        for (i, name) in [(5, "initial_h"), (6, "initial_c")] where i < inputs.count {
+            guard let t = inputs[i].type else { continue }
+            guard t.dtype == .float32, t.shape == state else {
+                throw a.error("\(name) is \(t), expected float32\(describe(state))", kind: .shape)
+            }
+        }
+        return cfg
+    }
+
+    func outputTypes(_ inputs: [PlanInput]) throws -> [TensorType] {
+        let c = try config(inputs)
+        let y = c.batchFirst ? [c.batch, c.seq, c.directions, c.hidden] : [c.seq, c.directions, c.batch, c.hidden]
+        let state = c.batchFirst ? [c.batch, c.directions, c.hidden] : [c.directions, c.batch, c.hidden]
+        return [TensorType(.float32, y), TensorType(.float32, state), TensorType(.float32, state)]
+            .prefix(node.outputs.count).map { $0 }
+    }
+
+    func makeKernel(inputs: [PlanInput], outputs: [TensorType]) throws -> Kernel {
+        let cfg = try config(inputs)
+        func present(_ i: Int) -> Bool { i < inputs.count && inputs[i].type != nil }
+        return RecurrentKernel(cfg: cfg, weights: weights, hasSeqLens: present(4), hasInitialH: present(5),
+                               hasInitialC: present(6), outputCount: outputs.count)
+    }
+}
+
+final class RecurrentKernel: Kernel {
+    let cfg: RecurrentConfig
+    let weights: RecurrentWeights
+    let hasSeqLens: Bool, hasInitialH: Bool, hasInitialC: Bool
+    let outputCount: Int
+    let scratchByteCount: Int
+
+    init(cfg: RecurrentConfig, weights: RecurrentWeights, hasSeqLens: Bool, hasInitialH: Bool, hasInitialC: Bool,
+         outputCount: Int) {
+        self.cfg = cfg
+        self.weights = weights
+        self.hasSeqLens = hasSeqLens
+        self.hasInitialH = hasInitialH
+        self.hasInitialC = hasInitialC
+        self.outputCount = outputCount
+        scratchByteCount = 4 * RecurrentWorkspace(cfg).floatCount
+    }
+
+    func run(_ io: KernelIO) {
+        let rio = RecurrentIO(x: io.input(0, as: Float.self),
+                              seqLens: hasSeqLens ? io.input(4, as: Int32.self) : nil,
+                              initialH: hasInitialH ? io.input(5, as: Float.self) : nil,
+                              initialC: hasInitialC ? io.input(6, as: Float.self) : nil,
+                              y: io.output(0, as: Float.self),
+                              yh: outputCount > 1 ? io.output(1, as: Float.self) : nil,
+                              yc: outputCount > 2 ? io.output(2, as: Float.self) : nil)
+        guard let scratch = io.scratch?.assumingMemoryBound(to: Float.self) else { return }
+        recurrentRun(cfg, weights, rio, scratch: scratch, parallel: io.workers)
+    }
+}
