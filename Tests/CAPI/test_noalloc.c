@@ -3,11 +3,13 @@
  * posix_memalign/aligned_alloc (an executable's definitions win symbol lookup, so calls made
  * inside libdlrt.so and the Swift runtime are counted too) and counts calls during 1,000 runs.
  *
- * usage: test_noalloc MODEL.dlrt   (single float32 input; symbolic dims are set to 1)
+ * usage: test_noalloc MODEL.dlrt [N]   (every input bound: float32 ramps, integer inputs small
+ *        values valid as token ids / masks, bool true; symbolic dims set to N, default 1)
  */
 #define _GNU_SOURCE
 #include "dlrt.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +33,30 @@ int posix_memalign(void **out, size_t alignment, size_t n) {
     return *out ? 0 : 12;
 }
 
-static int check_context(dlrt_model *model, uint32_t threads) {
+static size_t dtype_size(dlrt_dtype t) {
+    switch (t) {
+    case DLRT_FLOAT32: case DLRT_INT32: return 4;
+    case DLRT_FLOAT16: return 2;
+    case DLRT_INT64: return 8;
+    default: return 1;
+    }
+}
+
+/* One input buffer filled with values every model here accepts. */
+static void *make_input(dlrt_dtype t, size_t elements) {
+    void *p = calloc(elements ? elements : 1, dtype_size(t));
+    for (size_t i = 0; i < elements; i++) {
+        switch (t) {
+        case DLRT_FLOAT32: ((float *)p)[i] = (float)(i % 17) / 17.0f; break;
+        case DLRT_INT64: ((int64_t *)p)[i] = (int64_t)(i % 2 == 0 ? 1 : i % 7); break;
+        case DLRT_INT32: ((int32_t *)p)[i] = (int32_t)(i % 2 == 0 ? 1 : i % 7); break;
+        default: ((uint8_t *)p)[i] = 1; break;
+        }
+    }
+    return p;
+}
+
+static int check_context(dlrt_model *model, uint32_t threads, int64_t symbolic) {
     dlrt_context_options options;
     dlrt_context_options_init(&options);
     options.num_threads = threads;
@@ -40,42 +65,54 @@ static int check_context(dlrt_model *model, uint32_t threads) {
         fprintf(stderr, "context: %s\n", dlrt_last_error());
         return 0;
     }
-    dlrt_tensor_info info;
-    dlrt_model_input_info(model, 0, &info);
-    int64_t shape[16];
-    size_t elements = 1;
-    for (size_t d = 0; d < info.rank; d++) {
-        shape[d] = info.shape[d] < 0 ? 1 : info.shape[d];
-        elements *= (size_t)shape[d];
+    size_t inputs = dlrt_model_input_count(model);
+    void *buffers[16] = {0};
+    bool ok = inputs <= 16;
+    for (size_t k = 0; k < inputs && ok; k++) {
+        dlrt_tensor_info info;
+        dlrt_model_input_info(model, k, &info);
+        int64_t shape[16];
+        size_t elements = 1;
+        for (size_t d = 0; d < info.rank && d < 16; d++) {
+            shape[d] = info.shape[d] < 0 ? symbolic : info.shape[d];
+            elements *= (size_t)shape[d];
+        }
+        buffers[k] = make_input(info.dtype, elements);
+        ok = dlrt_context_set_input(ctx, k, info.dtype, shape, info.rank, buffers[k],
+                                    elements * dtype_size(info.dtype)) == DLRT_OK;
+        if (!ok) fprintf(stderr, "input %zu: %s\n", k, dlrt_last_error());
     }
-    float *input = calloc(elements, sizeof(float));
-    for (size_t i = 0; i < elements; i++) input[i] = (float)(i % 17) / 17.0f;
-    dlrt_context_set_input(ctx, 0, DLRT_FLOAT32, shape, info.rank, input, elements * sizeof(float));
-    int ok = dlrt_context_run(ctx) == DLRT_OK && dlrt_context_run(ctx) == DLRT_OK;  /* warm-up */
+    ok = ok && dlrt_context_run(ctx) == DLRT_OK && dlrt_context_run(ctx) == DLRT_OK;  /* warm-up */
+    if (!ok) fprintf(stderr, "run: %s\n", dlrt_last_error());
+    size_t outputs = dlrt_model_output_count(model);
     long before = allocations;
     for (int r = 0; r < 1000 && ok; r++) {
         ok = dlrt_context_run(ctx) == DLRT_OK;
-        const void *out = NULL;
-        ok = ok && dlrt_context_get_output(ctx, 0, &out, NULL, NULL, NULL) == DLRT_OK;
+        for (size_t j = 0; j < outputs && ok; j++) {
+            const void *out = NULL;
+            ok = dlrt_context_get_output(ctx, j, &out, NULL, NULL, NULL) == DLRT_OK;
+        }
     }
     long during = allocations - before;
     printf("threads=%u: %ld heap allocations in 1000 runs (run %s)\n", threads, during, ok ? "ok" : "failed");
     dlrt_context_destroy(ctx);
-    free(input);
+    for (size_t k = 0; k < inputs && k < 16; k++) free(buffers[k]);
     return ok && during == 0;
 }
 
 int main(int argc, char **argv) {
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s MODEL.dlrt\n", argv[0]);
+    if (argc != 2 && argc != 3) {
+        fprintf(stderr, "usage: %s MODEL.dlrt [SYMBOLIC_DIM_SIZE]\n", argv[0]);
         return 2;
     }
+    int64_t symbolic = argc == 3 ? strtoll(argv[2], NULL, 10) : 1;
     dlrt_model *model = NULL;
     if (dlrt_model_load_file(argv[1], &model) != DLRT_OK) {
         fprintf(stderr, "load: %s\n", dlrt_last_error());
         return 1;
     }
-    int passed = check_context(model, 1) + check_context(model, 2);
+    printf("%s (symbolic dims = %lld)\n", argv[1], (long long)symbolic);
+    int passed = check_context(model, 1, symbolic) + check_context(model, 2, symbolic);
     dlrt_model_destroy(model);
     printf("%d passed, %d failed\n", passed, 2 - passed);
     return passed == 2 ? 0 : 1;
