@@ -291,3 +291,44 @@ def test_refuse_gelu_approximation(cli, tmp_path):
 def test_refuse_prelu_slope_not_unidirectional(cli, tmp_path):
     refused(cli, tmp_path, unchecked("PRelu", [("x", [2, 1]), ("s", [2, 4])], [("y", [2, 4])], 16),
             "bad_prelu", "slope", "does not broadcast")
+
+
+# ---------------------------------------------------------------------------------------------
+# PyTorch exports of nn.Hardswish, nn.Mish, nn.GELU() and nn.GELU(approximate='tanh'), written
+# node for node as torch.onnx emits them at each opset (torch is not a test dependency)
+
+
+def torch_activation(b: GraphBuilder, module: str, x: str, opset: int) -> str:
+    def scalar(v):
+        return b.node("Constant", [], value=helper.make_tensor(b.uid("c"), TensorProto.FLOAT, [], [v]))
+    if module == "Hardswish":
+        if opset >= 14:
+            return b.node("HardSwish", [x])
+        return b.node("Mul", [x, b.node("HardSigmoid", [x], alpha=1 / 6)])
+    if module == "Mish":
+        if opset >= 18:
+            return b.node("Mish", [x])
+        return b.node("Mul", [x, b.node("Tanh", [b.node("Softplus", [x])])])
+    if module == "GELU":
+        if opset >= 20:
+            return b.node("Gelu", [x])
+        erf = b.node("Erf", [b.node("Div", [x, scalar(1.4142135623730951)])])
+        return b.node("Mul", [b.node("Mul", [x, b.node("Add", [erf, scalar(1.0)])]), scalar(0.5)])
+    assert module == "GELU_tanh"
+    if opset >= 20:
+        return b.node("Gelu", [x], approximate="tanh")
+    cube = b.node("Mul", [x, b.node("Mul", [x, x])])
+    inner = b.node("Mul", [scalar(float(np.sqrt(2) * (2 / np.sqrt(np.pi)) * 0.5)), b.node("Add", [x, b.node("Mul", [scalar(0.044715), cube])])])
+    return b.node("Mul", [scalar(0.5), b.node("Mul", [x, b.node("Add", [scalar(1.0), b.node("Tanh", [inner])])])])
+
+
+TORCH = [(m, o) for m in ("Hardswish", "Mish", "GELU", "GELU_tanh") for o in (13, 14, 17, 18, 20)]
+
+
+@pytest.mark.parametrize("module,opset", TORCH, ids=[f"{m}-opset{o}" for m, o in TORCH])
+def test_pytorch_activation_exports(module, opset, convert, dlrt_mod):
+    b = GraphBuilder(90)
+    h = torch_activation(b, module, b.gemm("x", 16, 32), opset)
+    b.node("Identity", [b.gemm(h, 32, 8)], name="y")
+    model = b.build(f"torch_{module}_{opset}", [vi("x", ["batch", 16])], [vi("y_output_0", ["batch", 8])], opset=opset)
+    run_both(convert, dlrt_mod, model, f"torch_{module}_{opset}", [{"x": rnd(91 + n, n, 16, scale=3.0)} for n in (1, 4)])
