@@ -191,6 +191,16 @@ def test_argmax_argmin(op, axis, keep, last, dtype, convert, dlrt_mod):
     run_both(convert, dlrt_mod, model, f"{op}{axis}{keep}{last}{dtype}", [{"x": x}])
 
 
+@pytest.mark.parametrize("opset", [6, 11, 12])
+def test_argmax_older_opsets(opset, convert, dlrt_mod):
+    attrs = {"axis": 1, "keepdims": 0}
+    if opset >= 12:
+        attrs["select_last_index"] = 1
+    model = single("ArgMax", [("x", [4, 7])], [("y", [4], I64)], opset, attrs)
+    x = np.random.default_rng(opset).integers(-2, 3, (4, 7)).astype(np.float32)
+    run_both(convert, dlrt_mod, model, f"argmax_opset{opset}", [{"x": x}])
+
+
 TOPK = [(10, -1, 3, 1, [4, 9], F32), (10, 0, 2, 0, [5, 3], F32), (11, 1, 4, 1, [2, 6, 3], F32), (11, 1, 6, 0, [2, 6, 3], F32),
         (11, -1, 1, 1, [3, 67], F32), (9, -1, 2, 1, [3, 5], F32), (11, 2, 3, 1, [2, 2, 8], I64), (11, -1, 0, 1, [3, 4], F32),
         (11, 1, 2, 0, [3, 5], I32)]
@@ -226,6 +236,17 @@ def test_topk_values_only_symbolic_batch(convert, dlrt_mod):
     b.node("Identity", [v], name="out")
     model = b.build("topk_values", [vi("x", ["batch", 10])], [vi("out_output_0", ["batch", 4])], opset=13)
     run_both(convert, dlrt_mod, model, "topk_values", [{"x": rnd(4, n, 10)} for n in (1, 5)])
+
+
+def test_topk_k_from_shape(convert, dlrt_mod):
+    """K = x.shape[1] // 2 computed in the graph (Shape → Gather → Div): known at conversion."""
+    b = GraphBuilder(4)
+    dim = b.node("Gather", [b.node("Shape", ["x"]), b.const(np.array([1], np.int64))], axis=0)
+    k = b.node("Div", [dim, b.const(np.array([2], np.int64))])
+    b.node("TopK", ["x", k], n_out=2, axis=-1, largest=0, name="tk")
+    model = b.build("topk_shape_k", [vi("x", ["batch", 12])], [vi("tk_output_0", ["batch", 6]), vi("tk_output_1", ["batch", 6], I64)],
+                    opset=13)
+    run_both(convert, dlrt_mod, model, "topk_shape_k", [{"x": rnd(6, n, 12)} for n in (1, 3)])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -291,3 +312,44 @@ def test_refuse_gelu_approximation(cli, tmp_path):
 def test_refuse_prelu_slope_not_unidirectional(cli, tmp_path):
     refused(cli, tmp_path, unchecked("PRelu", [("x", [2, 1]), ("s", [2, 4])], [("y", [2, 4])], 16),
             "bad_prelu", "slope", "does not broadcast")
+
+
+# ---------------------------------------------------------------------------------------------
+# PyTorch exports of nn.Hardswish, nn.Mish, nn.GELU() and nn.GELU(approximate='tanh'), written
+# node for node as torch.onnx emits them at each opset (torch is not a test dependency)
+
+
+def torch_activation(b: GraphBuilder, module: str, x: str, opset: int) -> str:
+    def scalar(v):
+        return b.node("Constant", [], value=helper.make_tensor(b.uid("c"), TensorProto.FLOAT, [], [v]))
+    if module == "Hardswish":
+        if opset >= 14:
+            return b.node("HardSwish", [x])
+        return b.node("Mul", [x, b.node("HardSigmoid", [x], alpha=1 / 6)])
+    if module == "Mish":
+        if opset >= 18:
+            return b.node("Mish", [x])
+        return b.node("Mul", [x, b.node("Tanh", [b.node("Softplus", [x])])])
+    if module == "GELU":
+        if opset >= 20:
+            return b.node("Gelu", [x])
+        erf = b.node("Erf", [b.node("Div", [x, scalar(1.4142135623730951)])])
+        return b.node("Mul", [b.node("Mul", [x, b.node("Add", [erf, scalar(1.0)])]), scalar(0.5)])
+    assert module == "GELU_tanh"
+    if opset >= 20:
+        return b.node("Gelu", [x], approximate="tanh")
+    cube = b.node("Mul", [x, b.node("Mul", [x, x])])
+    inner = b.node("Mul", [scalar(float(np.sqrt(2) * (2 / np.sqrt(np.pi)) * 0.5)), b.node("Add", [x, b.node("Mul", [scalar(0.044715), cube])])])
+    return b.node("Mul", [scalar(0.5), b.node("Mul", [x, b.node("Add", [scalar(1.0), b.node("Tanh", [inner])])])])
+
+
+TORCH = [(m, o) for m in ("Hardswish", "Mish", "GELU", "GELU_tanh") for o in (13, 14, 17, 18, 20)]
+
+
+@pytest.mark.parametrize("module,opset", TORCH, ids=[f"{m}-opset{o}" for m, o in TORCH])
+def test_pytorch_activation_exports(module, opset, convert, dlrt_mod):
+    b = GraphBuilder(90)
+    h = torch_activation(b, module, b.gemm("x", 16, 32), opset)
+    b.node("Identity", [b.gemm(h, 32, 8)], name="y")
+    model = b.build(f"torch_{module}_{opset}", [vi("x", ["batch", 16])], [vi("y_output_0", ["batch", 8])], opset=opset)
+    run_both(convert, dlrt_mod, model, f"torch_{module}_{opset}", [{"x": rnd(91 + n, n, 16, scale=3.0)} for n in (1, 4)])

@@ -35,3 +35,12 @@ public func argReduce<C: ArgCompare, T: Comparable>(_ c: C.Type, _ x: UnsafePoin
         y[p] = Int64(best)
     }
 }
+
+/// ArgMax / ArgMin of `T` on raw addresses (input, output, n, inner, selectLast, output range).
+public typealias ArgReduceFunction = @Sendable (UnsafeRawPointer, UnsafeMutablePointer<Int64>, Int, Int, Bool, Range<Int>) -> Void
+
+/// The loop of `C` on `T`; call with concrete types (from a concrete spec) so it is specialised.
+@inlinable @inline(__always)
+public func argReduceFunction<C: ArgCompare, T: Comparable>(_: C.Type, _: T.Type) -> ArgReduceFunction {
+    { x, y, n, inner, last, outs in argReduce(C.self, x.assumingMemoryBound(to: T.self), y, n: n, inner: inner, selectLast: last, outs: outs) }
+}

@@ -23,34 +23,39 @@ public func logSoftmax(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Floa
     }
 }
 
-/// One contiguous row of `n` floats.
+/// One contiguous row of `n` floats. The max and the sum use four independent accumulators
+/// (32 elements per step) so the loops are not bound by one dependency chain.
 @inline(__always)
 func logSoftmaxRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
-    var vm = SIMD8<Float>(repeating: -.infinity)
+    @inline(__always) func maxLanes(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> { a.replacing(with: b, where: b .> a) }
+    var m0 = SIMD8<Float>(repeating: -.infinity), m1 = m0, m2 = m0, m3 = m0
     var i = 0
-    while i + 8 <= n {
-        let v = ewLoad8(x + i)
-        vm = vm.replacing(with: v, where: v .> vm)
-        i += 8
+    while i + 32 <= n {
+        m0 = maxLanes(m0, ewLoad8(x + i)); m1 = maxLanes(m1, ewLoad8(x + i + 8))
+        m2 = maxLanes(m2, ewLoad8(x + i + 16)); m3 = maxLanes(m3, ewLoad8(x + i + 24))
+        i += 32
     }
-    var m = vm.max()
+    while i + 8 <= n { m0 = maxLanes(m0, ewLoad8(x + i)); i += 8 }
+    var m = maxLanes(maxLanes(m0, m1), maxLanes(m2, m3)).max()
     while i < n {
         if x[i] > m { m = x[i] }
         i += 1
     }
     let vmax = SIMD8<Float>(repeating: m)
-    var vs = SIMD8<Float>(repeating: 0)
+    var s0 = SIMD8<Float>(repeating: 0), s1 = s0, s2 = s0, s3 = s0
     i = 0
-    while i + 8 <= n {
-        vs += ewExp(ewLoad8(x + i) - vmax)
-        i += 8
+    while i + 32 <= n {
+        s0 += ewExp(ewLoad8(x + i) - vmax); s1 += ewExp(ewLoad8(x + i + 8) - vmax)
+        s2 += ewExp(ewLoad8(x + i + 16) - vmax); s3 += ewExp(ewLoad8(x + i + 24) - vmax)
+        i += 32
     }
+    while i + 8 <= n { s0 += ewExp(ewLoad8(x + i) - vmax); i += 8 }
     if i < n {
         let e = ewExp(ewLoadPartial(x + i, n - i) - vmax)
-        for j in 0 ..< (n - i) { vs[j] += e[j] }
+        for j in 0 ..< (n - i) { s0[j] += e[j] }
     }
     // All −inf: m = −inf, and x − m is NaN; ONNX gives NaN there too (onnxruntime as well).
-    let shift = SIMD8<Float>(repeating: m + logf(vs.sum()))
+    let shift = SIMD8<Float>(repeating: m + logf(((s0 + s1) + (s2 + s3)).sum()))
     i = 0
     while i + 8 <= n {
         ewStore8(ewLoad8(x + i) - shift, y + i)

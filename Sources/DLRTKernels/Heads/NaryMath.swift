@@ -41,22 +41,39 @@ public enum NarySum: NaryCombine {
     public static func combine<T: NaryElement>(_ a: T, _ b: T) -> T { T.naryAdd(a, b) }
 }
 
-/// y[out + j] = Op(a[o0 + j·s0], b[o1 + j·s1]); strides 0 or 1. The contiguous cases are separate
-/// loops with constant strides so the compiler vectorises them. `a` may be `y` itself (a step
-/// after the first reads the accumulated output at the same positions it writes).
-public struct NaryRow<Op: NaryCombine, T: NaryElement>: BroadcastRowBody {
-    public let a: UnsafePointer<T>, b: UnsafePointer<T>, y: UnsafeMutablePointer<T>
-    @inlinable public init(a: UnsafePointer<T>, b: UnsafePointer<T>, y: UnsafeMutablePointer<T>) { self.a = a; self.b = b; self.y = y }
+/// One output row of a two-operand step on raw addresses: y[out + j] = Op(a[o0 + j·s0],
+/// b[o1 + j·s1]) for j in 0..<count (offsets in elements, strides 0 or 1).
+public typealias NaryRowFunction = @Sendable (_ a: UnsafeRawPointer, _ o0: Int, _ s0: Int, _ b: UnsafeRawPointer, _ o1: Int, _ s1: Int,
+                                              _ y: UnsafeMutableRawPointer, _ out: Int, _ count: Int) -> Void
 
-    @inlinable
-    public func row(out: Int, _ o0: Int, _ o1: Int, _ o2: Int, count: Int, _ s0: Int, _ s1: Int, _ s2: Int) {
-        let pa = a + o0, pb = b + o1, py = y + out
+/// The row function of `Op` on `T`. Call it with concrete types (from a concrete spec) so the
+/// loop is compiled for them. `a` may be `y` itself (a step after the first reads the
+/// accumulated output at the positions it writes). The contiguous cases are separate loops with
+/// constant strides so the compiler vectorises them.
+@inlinable @inline(__always)
+public func naryRowFunction<Op: NaryCombine, T: NaryElement>(_: Op.Type, _: T.Type) -> NaryRowFunction {
+    { a, o0, s0, b, o1, s1, y, out, count in
+        let pa = a.assumingMemoryBound(to: T.self) + o0, pb = b.assumingMemoryBound(to: T.self) + o1
+        let py = y.assumingMemoryBound(to: T.self) + out
         switch (s0, s1) {
         case (1, 1): for j in 0 ..< count { py[j] = Op.combine(pa[j], pb[j]) }
         case (1, 0): let vb = pb[0]; for j in 0 ..< count { py[j] = Op.combine(pa[j], vb) }
         case (0, 1): let va = pa[0]; for j in 0 ..< count { py[j] = Op.combine(va, pb[j]) }
         default: for j in 0 ..< count { py[j] = Op.combine(pa[j * s0], pb[j * s1]) }
         }
+    }
+}
+
+/// A `NaryBroadcastPlan` row body calling a `NaryRowFunction`.
+public struct NaryRow: BroadcastRowBody {
+    public let f: NaryRowFunction
+    public let a: UnsafeRawPointer, b: UnsafeRawPointer, y: UnsafeMutableRawPointer
+    @inlinable public init(_ f: @escaping NaryRowFunction, a: UnsafeRawPointer, b: UnsafeRawPointer, y: UnsafeMutableRawPointer) {
+        self.f = f; self.a = a; self.b = b; self.y = y
+    }
+    @inlinable
+    public func row(out: Int, _ o0: Int, _ o1: Int, _ o2: Int, count: Int, _ s0: Int, _ s1: Int, _ s2: Int) {
+        f(a, o0, s0, b, o1, s1, y, out, count)
     }
 }
 

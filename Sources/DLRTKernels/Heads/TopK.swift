@@ -64,3 +64,16 @@ public func topK<T: Comparable>(_ x: UnsafePointer<T>, values: UnsafeMutablePoin
 
 @inlinable @inline(__always)
 func topKSwap(_ p: UnsafeMutablePointer<Int>, _ a: Int, _ b: Int) { let t = p[a]; p[a] = p[b]; p[b] = t }
+
+/// TopK of `T` on raw addresses: (x, values, indices?, n, inner, k, largest, heap, columns).
+public typealias TopKFunction = @Sendable (UnsafeRawPointer, UnsafeMutableRawPointer, UnsafeMutablePointer<Int64>?, Int, Int, Int, Bool,
+                                           UnsafeMutablePointer<Int>, Range<Int>) -> Void
+
+/// The TopK loop on `T`; call with a concrete type so it is specialised.
+@inlinable @inline(__always)
+public func topKFunction<T: Comparable>(_: T.Type) -> TopKFunction {
+    { x, values, indices, n, inner, k, largest, heap, columns in
+        topK(x.assumingMemoryBound(to: T.self), values: values.assumingMemoryBound(to: T.self), indices: indices, n: n, inner: inner, k: k,
+             largest: largest, heap: heap, columns: columns)
+    }
+}

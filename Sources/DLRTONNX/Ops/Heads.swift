@@ -57,11 +57,12 @@ extension OpTable {
             if let k = n.inputs.indices.first(where: { g.typeOf(n.inputs[$0]) != t }) {
                 throw n.unsupported("input '\(n.inputs[k])' is \(g.typeOf(n.inputs[k]).map(\.description) ?? "untyped"), input '\(n.input(0))' is \(t.map(\.description) ?? "untyped"): all inputs must have one type")
             }
-            if let shapes = n.inputs.map({ fixedDims(g.shapeOf($0)) }) as [[Int]?]?, shapes.allSatisfy({ $0 != nil }) {
+            let shapes = n.inputs.compactMap { fixedDims(g.shapeOf($0)) }
+            if shapes.count == n.inputs.count {
                 var acc: [Int] = []
                 for s in shapes {
-                    guard let b = broadcastShapes(acc, s!) else {
-                        throw n.invalid("input shapes \(shapes.map { describe($0!) }.joined(separator: ", ")) do not broadcast")
+                    guard let b = broadcastShapes(acc, s) else {
+                        throw n.invalid("input shapes \(shapes.map { describe($0) }.joined(separator: ", ")) do not broadcast")
                     }
                     acc = b
                 }

@@ -5,11 +5,30 @@ import DLRTModel
 // Attributes: `axis` (0), `keepdims` (1), `select_last_index` (0).
 
 protocol ArgReduceSpec {
-    associatedtype C: ArgCompare
     static var opCode: OpCode { get }
+    /// The loop for float32, int32 or int64 input (nil otherwise). Implement in each concrete
+    /// type (calling `argLoops` with a concrete comparison) so the loops are specialised.
+    static func loop(_ dtype: DType) -> ArgReduceFunction?
 }
-enum ArgMaxSpec: ArgReduceSpec { typealias C = ArgMaxCompare; static var opCode: OpCode { .argMax } }
-enum ArgMinSpec: ArgReduceSpec { typealias C = ArgMinCompare; static var opCode: OpCode { .argMin } }
+
+@inline(__always)
+func argLoops<C: ArgCompare>(_ c: C.Type, _ dtype: DType) -> ArgReduceFunction? {
+    switch dtype {
+    case .float32: return argReduceFunction(c, Float.self)
+    case .int32: return argReduceFunction(c, Int32.self)
+    case .int64: return argReduceFunction(c, Int64.self)
+    default: return nil
+    }
+}
+
+enum ArgMaxSpec: ArgReduceSpec {
+    static var opCode: OpCode { .argMax }
+    static func loop(_ dtype: DType) -> ArgReduceFunction? { argLoops(ArgMaxCompare.self, dtype) }
+}
+enum ArgMinSpec: ArgReduceSpec {
+    static var opCode: OpCode { .argMin }
+    static func loop(_ dtype: DType) -> ArgReduceFunction? { argLoops(ArgMinCompare.self, dtype) }
+}
 
 final class ArgReduceOperator<Spec: ArgReduceSpec>: Operator {
     static var opCode: OpCode { Spec.opCode }
@@ -31,7 +50,7 @@ final class ArgReduceOperator<Spec: ArgReduceSpec>: Operator {
     /// The input type, the normalised axis and the [outer, n, inner] view.
     func view(_ inputs: [PlanInput]) throws -> (TensorType, Int, outer: Int, n: Int, inner: Int) {
         let x = try ElemCheck.input(node, inputs, 0)
-        guard [.float32, .int32, .int64].contains(x.dtype) else {
+        guard Spec.loop(x.dtype) != nil else {
             throw OpError(node, "input 0 (data) is \(x), expected float32, int32 or int64", kind: .unsupported)
         }
         let a = try ElemCheck.axis(node, "axis", axis, rank: x.shape.count, shape: x.shape)
@@ -50,30 +69,29 @@ final class ArgReduceOperator<Spec: ArgReduceSpec>: Operator {
 
     func makeKernel(inputs: [PlanInput], outputs: [TensorType]) throws -> Kernel {
         let (x, _, outer, n, inner) = try view(inputs)
-        switch x.dtype {
-        case .int32: return ArgReduceKernel<Spec.C, Int32>(outer: outer, n: n, inner: inner, selectLast: selectLast)
-        case .int64: return ArgReduceKernel<Spec.C, Int64>(outer: outer, n: n, inner: inner, selectLast: selectLast)
-        default: return ArgReduceKernel<Spec.C, Float>(outer: outer, n: n, inner: inner, selectLast: selectLast)
-        }
+        guard let loop = Spec.loop(x.dtype) else { throw OpError(node, "input type \(x.dtype) is not supported", kind: .unsupported) }
+        return ArgReduceKernel(loop: loop, outer: outer, n: n, inner: inner, selectLast: selectLast)
     }
 }
 
-final class ArgReduceKernel<C: ArgCompare, T: Comparable>: Kernel {
+final class ArgReduceKernel: Kernel {
+    let loop: ArgReduceFunction
     let outer: Int, n: Int, inner: Int
     let selectLast: Bool
 
-    init(outer: Int, n: Int, inner: Int, selectLast: Bool) {
-        self.outer = outer; self.n = n; self.inner = inner; self.selectLast = selectLast
+    init(loop: @escaping ArgReduceFunction, outer: Int, n: Int, inner: Int, selectLast: Bool) {
+        self.loop = loop; self.outer = outer; self.n = n; self.inner = inner; self.selectLast = selectLast
     }
 
     func run(_ io: KernelIO) {
-        let task = ArgReduceTask<C, T>(x: io.input(0), y: io.output(0), n: n, inner: inner, selectLast: selectLast)
+        let task = ArgReduceTask(loop: loop, x: io.rawInput(0), y: io.output(0), n: n, inner: inner, selectLast: selectLast)
         io.workers.parallelFor(outer * inner, grain: Swift.max(1, 8192 / n), task)
     }
 }
 
-private struct ArgReduceTask<C: ArgCompare, T: Comparable>: ParallelTask {
-    let x: UnsafePointer<T>, y: UnsafeMutablePointer<Int64>
+private struct ArgReduceTask: ParallelTask {
+    let loop: ArgReduceFunction
+    let x: UnsafeRawPointer, y: UnsafeMutablePointer<Int64>
     let n: Int, inner: Int, selectLast: Bool
-    func run(_ r: Range<Int>) { argReduce(C.self, x, y, n: n, inner: inner, selectLast: selectLast, outs: r) }
+    func run(_ r: Range<Int>) { loop(x, y, n, inner, selectLast, r) }
 }

@@ -6,34 +6,45 @@ import DLRTModel
 // output (y = x0 ∘ x1, y = y ∘ x2, …), Mean dividing by N at the end.
 
 protocol NarySpec {
-    associatedtype Op: NaryCombine
     static var opCode: OpCode { get }
-    static var types: [DType] { get }
     static var isMean: Bool { get }
+    /// The row function for `dtype`, nil when the op does not support it. Implement in each
+    /// concrete type (calling `naryRows` with a concrete operation) so the loops are specialised.
+    static func rows(_ dtype: DType) -> NaryRowFunction?
 }
+
+/// Min / Max rows: float32, int8, uint8, int32, int64; Sum / Mean (`floatOnly`): float32.
+@inline(__always)
+func naryRows<Op: NaryCombine>(_ op: Op.Type, _ dtype: DType, floatOnly: Bool) -> NaryRowFunction? {
+    switch dtype {
+    case .float32: return naryRowFunction(op, Float.self)
+    case .int32 where !floatOnly: return naryRowFunction(op, Int32.self)
+    case .int64 where !floatOnly: return naryRowFunction(op, Int64.self)
+    case .int8 where !floatOnly: return naryRowFunction(op, Int8.self)
+    case .uint8 where !floatOnly: return naryRowFunction(op, UInt8.self)
+    default: return nil
+    }
+}
+
 enum MinSpec: NarySpec {
-    typealias Op = NaryMin
     static var opCode: OpCode { .min }
-    static var types: [DType] { [.float32, .int32, .int64, .int8, .uint8] }
     static var isMean: Bool { false }
+    static func rows(_ dtype: DType) -> NaryRowFunction? { naryRows(NaryMin.self, dtype, floatOnly: false) }
 }
 enum MaxSpec: NarySpec {
-    typealias Op = NaryMax
     static var opCode: OpCode { .max }
-    static var types: [DType] { [.float32, .int32, .int64, .int8, .uint8] }
     static var isMean: Bool { false }
+    static func rows(_ dtype: DType) -> NaryRowFunction? { naryRows(NaryMax.self, dtype, floatOnly: false) }
 }
 enum MeanSpec: NarySpec {
-    typealias Op = NarySum
     static var opCode: OpCode { .mean }
-    static var types: [DType] { [.float32] }
     static var isMean: Bool { true }
+    static func rows(_ dtype: DType) -> NaryRowFunction? { naryRows(NarySum.self, dtype, floatOnly: true) }
 }
 enum SumSpec: NarySpec {
-    typealias Op = NarySum
     static var opCode: OpCode { .sum }
-    static var types: [DType] { [.float32] }
     static var isMean: Bool { false }
+    static func rows(_ dtype: DType) -> NaryRowFunction? { naryRows(NarySum.self, dtype, floatOnly: true) }
 }
 
 /// The node's inputs are bounded so a hostile file cannot make planning quadratic in memory.
@@ -48,78 +59,61 @@ final class NaryOperator<Spec: NarySpec>: Operator {
         self.node = node
     }
 
-    /// The common input type and the broadcast output shape.
-    func check(_ inputs: [PlanInput]) throws -> (DType, [[Int]], [Int]) {
+    /// The input shapes, the broadcast output shape and the row function.
+    func check(_ inputs: [PlanInput]) throws -> (DType, [[Int]], [Int], NaryRowFunction) {
         let types = try node.inputs.indices.map { try ElemCheck.input(node, inputs, $0) }
         let t = types[0].dtype
         if let bad = types.firstIndex(where: { $0.dtype != t }) {
             throw OpError(node, "input \(bad) is \(types[bad]), input 0 is \(types[0]): all inputs must have one type", kind: .shape)
         }
-        guard Spec.types.contains(t) else {
-            throw OpError(node, "input type \(t) is not supported, expected \(Spec.types.map(\.description).joined(separator: ", "))",
-                          kind: .unsupported)
+        guard let rows = Spec.rows(t) else {
+            let names = [DType.float32, .int8, .uint8, .int32, .int64].filter { Spec.rows($0) != nil }.map(\.description)
+            throw OpError(node, "input type \(t) is not supported, expected \(names.joined(separator: ", "))", kind: .unsupported)
         }
         let shapes = types.map(\.shape)
-        return (t, shapes, try broadcastPlan(node, shapes).outputShape)
+        return (t, shapes, try broadcastPlan(node, shapes).outputShape, rows)
     }
 
     func outputTypes(_ inputs: [PlanInput]) throws -> [TensorType] {
-        let (t, _, out) = try check(inputs)
+        let (t, _, out, _) = try check(inputs)
         return [TensorType(t, out)]
     }
 
     func makeKernel(inputs: [PlanInput], outputs: [TensorType]) throws -> Kernel {
-        let (t, shapes, out) = try check(inputs)
-        switch t {
-        case .int32: return try makeSteps(Int32.self, shapes, out)
-        case .int64: return try makeSteps(Int64.self, shapes, out)
-        case .int8: return try makeSteps(Int8.self, shapes, out)
-        case .uint8: return try makeSteps(UInt8.self, shapes, out)
-        default: return try makeSteps(Float.self, shapes, out)
-        }
-    }
-
-    func makeSteps<T: NaryElement>(_: T.Type, _ shapes: [[Int]], _ out: [Int]) throws -> Kernel {
-        if shapes.count == 1 {
-            let copy = BroadcastRowKernel(plan: try broadcastPlan(node, shapes)) { io in BroadcastCopyRow<T>(x: io.input(0), y: io.output(0)) }
-            return NaryKernel<Spec.Op, T>(first: copy, steps: [], divisor: nil)
-        }
-        let first = try broadcastPlan(node, [shapes[0], shapes[1]], extra: [out])
-        let steps = try shapes.indices.dropFirst(2).map { k in (input: k, plan: try broadcastPlan(node, [out, shapes[k]])) }
-        let firstKernel = BroadcastRowKernel(plan: first) { io in NaryRow<Spec.Op, T>(a: io.input(0), b: io.input(1), y: io.output(0)) }
-        return NaryKernel<Spec.Op, T>(first: firstKernel, steps: steps,
-                                      divisor: Spec.isMean ? Float(shapes.count) : nil, count: out.reduce(1, *))
+        let (_, shapes, out, rows) = try check(inputs)
+        // One input: the output is that input (same shape, nothing to broadcast).
+        if shapes.count == 1 { return ByteCopyKernel(byteCount: outputs[0].byteCount) }
+        var steps = [(a: 0, b: 1, plan: try broadcastPlan(node, [shapes[0], shapes[1]], extra: [out]))]
+        for k in shapes.indices.dropFirst(2) { steps.append((a: -1, b: k, plan: try broadcastPlan(node, [out, shapes[k]]))) }
+        return NaryKernel(rows: rows, steps: steps, divisor: Spec.isMean ? Float(shapes.count) : nil, count: outputs[0].elementCount)
     }
 }
 
-/// The first step (a broadcast kernel of inputs 0 and 1, or a copy of input 0), then one
-/// accumulate step per further input, then Mean's division.
-final class NaryKernel<Op: NaryCombine, T: NaryElement>: Kernel {
-    let first: Kernel
-    let steps: [(input: Int, plan: NaryBroadcastPlan)]
+/// Two-operand steps into the output: step 0 reads inputs 0 and 1, step k reads the output
+/// (`a` = -1) and input k+1; then Mean's division.
+final class NaryKernel: Kernel {
+    let rows: NaryRowFunction
+    let steps: [(a: Int, b: Int, plan: NaryBroadcastPlan)]
     let divisor: Float?
     let count: Int
 
-    init(first: Kernel, steps: [(input: Int, plan: NaryBroadcastPlan)], divisor: Float?, count: Int = 0) {
-        self.first = first; self.steps = steps; self.divisor = divisor; self.count = count
+    init(rows: @escaping NaryRowFunction, steps: [(a: Int, b: Int, plan: NaryBroadcastPlan)], divisor: Float?, count: Int) {
+        self.rows = rows; self.steps = steps; self.divisor = divisor; self.count = count
     }
 
     func run(_ io: KernelIO) {
-        first.run(io)
-        let y = io.output(0, as: T.self)
+        let y = io.rawOutput(0)
         for s in steps {
-            let body = NaryRow<Op, T>(a: UnsafePointer(y), b: io.input(s.input), y: y)
+            let body = NaryRow(rows, a: s.a < 0 ? UnsafeRawPointer(y) : io.rawInput(s.a), b: io.rawInput(s.b), y: y)
             io.workers.parallelFor(s.plan.rowCount, grain: Swift.max(1, (1 << 14) / Swift.max(1, s.plan.rowLength)),
                                    NaryStepTask(plan: s.plan, body: body))
         }
-        if let divisor, T.self == Float.self {
-            naryDivide(io.output(0, as: Float.self), divisor, 0 ..< count)
-        }
+        if let divisor { naryDivide(y.assumingMemoryBound(to: Float.self), divisor, 0 ..< count) }
     }
 }
 
-private struct NaryStepTask<B: BroadcastRowBody>: ParallelTask {
+private struct NaryStepTask: ParallelTask {
     let plan: NaryBroadcastPlan
-    let body: B
+    let body: NaryRow
     func run(_ r: Range<Int>) { plan.forEachRow(r, body) }
 }

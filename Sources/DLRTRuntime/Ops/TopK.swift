@@ -49,21 +49,24 @@ final class TopKOperator: Operator {
 
     func makeKernel(inputs: [PlanInput], outputs: [TensorType]) throws -> Kernel {
         let (x, _, outer, n, inner) = try view(inputs)
-        let withIndices = node.outputs.count == 2
+        let loop: TopKFunction
         switch x.dtype {
-        case .int32: return TopKKernel<Int32>(outer: outer, n: n, inner: inner, k: k, largest: largest, withIndices: withIndices)
-        case .int64: return TopKKernel<Int64>(outer: outer, n: n, inner: inner, k: k, largest: largest, withIndices: withIndices)
-        default: return TopKKernel<Float>(outer: outer, n: n, inner: inner, k: k, largest: largest, withIndices: withIndices)
+        case .int32: loop = topKFunction(Int32.self)
+        case .int64: loop = topKFunction(Int64.self)
+        default: loop = topKFunction(Float.self)
         }
+        return TopKKernel(loop: loop, outer: outer, n: n, inner: inner, k: k, largest: largest, withIndices: node.outputs.count == 2)
     }
 }
 
 /// One heap of k indices in scratch; the columns run on the calling thread.
-final class TopKKernel<T: Comparable>: Kernel {
+final class TopKKernel: Kernel {
+    let loop: TopKFunction
     let outer: Int, n: Int, inner: Int, k: Int
     let largest: Bool, withIndices: Bool
 
-    init(outer: Int, n: Int, inner: Int, k: Int, largest: Bool, withIndices: Bool) {
+    init(loop: @escaping TopKFunction, outer: Int, n: Int, inner: Int, k: Int, largest: Bool, withIndices: Bool) {
+        self.loop = loop
         self.outer = outer; self.n = n; self.inner = inner; self.k = k; self.largest = largest; self.withIndices = withIndices
     }
 
@@ -71,8 +74,7 @@ final class TopKKernel<T: Comparable>: Kernel {
 
     func run(_ io: KernelIO) {
         guard k > 0, let scratch = io.scratch else { return }
-        topK(io.input(0, as: T.self), values: io.output(0), indices: withIndices ? io.output(1) : nil,
-             n: n, inner: inner, k: k, largest: largest, heap: scratch.assumingMemoryBound(to: Int.self),
-             columns: 0 ..< outer * inner)
+        loop(io.rawInput(0), io.rawOutput(0), withIndices ? io.output(1, as: Int64.self) : nil, n, inner, k, largest,
+             scratch.assumingMemoryBound(to: Int.self), 0 ..< outer * inner)
     }
 }
