@@ -91,7 +91,7 @@ extension OpTable {
     /// becomes the last op (keeping the Einsum's output).
     static func lowerEinsum(_ n: inout WNode, _ g: inout WGraph) throws {
         guard let t = g.typeOf(n.input(0)), t == .float else {
-            throw n.unsupported("equation '\(n.string("equation") ?? "")': dlrt lowers float32 Einsum only")
+            throw n.unsupported("equation '\(n.string("equation") ?? "")': input '\(n.input(0))' is \(g.typeOf(n.input(0)).map { "\($0)" } ?? "of unknown type"); dlrt lowers float32 Einsum only")
         }
         var shapes: [[Dim]] = []
         for i in n.inputs {
