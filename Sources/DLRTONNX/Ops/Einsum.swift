@@ -1,17 +1,16 @@
 import DLRTModel
 
-// Einsum → existing dlrt ops (no Einsum op code). One or two operands:
+// Einsum → existing dlrt ops (no Einsum op code), any number of operands:
 //   1. indices in one operand only and not in the output are summed first (ReduceSum);
-//   2. one operand: Transpose to the output order;
-//   3. two operands, classified as batch (both + output), m (A + output), n (B + output),
-//      k (both, not output):
+//   2. operands are contracted left to right, two at a time; for a pair A, B the indices are
+//      batch (both, kept), m (A only, kept), n (B only, kept), k (both, summed):
 //        no k:  Mul of A [batch, m, 1…] and B [batch, 1…, n] (Transpose + Unsqueeze, broadcasting);
 //        else:  MatMul of A [batch, M, K] and B [batch, K, N] (Transpose + Reshape when a group
 //               has several dims), Reshape back to [batch, m…, n…];
-//      then Transpose to the output order.
-// Refused (naming the node and equation): more than two operands, an index repeated within one
-// operand (diagonals) or in the output, unknown operand ranks, and merged groups with more than
-// one dim unknown at conversion.
+//   3. Transpose to the output order.
+// Refused (naming the node and equation): an index repeated within one operand (diagonals) or in
+// the output, unknown operand ranks, non-float32 operands, and merged groups with more than one
+// dim unknown at conversion.
 
 /// A parsed equation: each operand's and the output's indices, "..." expanded to placeholder
 /// indices aligned from the right.
@@ -29,8 +28,7 @@ struct EinsumEquation {
         guard terms.count == ranks.count else {
             throw n.invalid("equation '\(raw)' has \(terms.count) operands but the node has \(ranks.count) inputs")
         }
-        guard terms.count <= 2 else { throw refuse("dlrt lowers Einsum with one or two operands only") }
-        let ellipsisRanks = try zip(terms, ranks).map { term, rank -> Int in
+                let ellipsisRanks = try zip(terms, ranks).map { term, rank -> Int in
             guard term.contains("...") else { return 0 }
             let letters = term.replacing("...", with: "").count
             guard rank >= letters else { throw n.invalid("equation '\(raw)': operand '\(term)' has more indices than its rank \(rank)") }
@@ -90,8 +88,8 @@ extension OpTable {
     /// Rewrites Einsum node `n` into dlrt ops: the helper nodes are appended to `g.nodes`, `n`
     /// becomes the last op (keeping the Einsum's output).
     static func lowerEinsum(_ n: inout WNode, _ g: inout WGraph) throws {
-        guard let t = g.typeOf(n.input(0)), t == .float else {
-            throw n.unsupported("equation '\(n.string("equation") ?? "")': input '\(n.input(0))' is \(g.typeOf(n.input(0)).map { "\($0)" } ?? "of unknown type"); dlrt lowers float32 Einsum only")
+        for i in n.inputs where g.typeOf(i) != .float {
+            throw n.unsupported("equation '\(n.string("equation") ?? "")': input '\(i)' is \(g.typeOf(i).map { "\($0)" } ?? "of unknown type"); dlrt lowers float32 Einsum only")
         }
         var shapes: [[Dim]] = []
         for i in n.inputs {
@@ -147,15 +145,12 @@ extension OpTable {
             ops[k] = emit("ReduceSum", [ops[k].name], ["axes": .ints(axes.map(Int64.init)), "keepdims": .int(0)],
                           ops[k].idx.filter { others.contains($0) })
         }
-        var result: Value
-        if ops.count == 1 {
-            result = ops[0]
-        } else {
-            let a = ops[0], b = ops[1]
-            let batch = eq.output.filter { a.idx.contains($0) && b.idx.contains($0) }
-            let m = eq.output.filter { a.idx.contains($0) && !b.idx.contains($0) }
-            let nn = eq.output.filter { b.idx.contains($0) && !a.idx.contains($0) }
-            let k = a.idx.filter { b.idx.contains($0) && !eq.output.contains($0) }
+        /// a ⊗ b keeping the indices `keep` (in that order where possible), summing the others.
+        func contract(_ a: Value, _ b: Value, keep: [Character]) throws -> Value {
+            let batch = keep.filter { a.idx.contains($0) && b.idx.contains($0) }
+            let m = keep.filter { a.idx.contains($0) && !b.idx.contains($0) }
+            let nn = keep.filter { b.idx.contains($0) && !a.idx.contains($0) }
+            let k = a.idx.filter { b.idx.contains($0) && !keep.contains($0) }
             if k.isEmpty {
                 var av = transpose(a, to: batch + m), bv = transpose(b, to: batch + nn)
                 if !nn.isEmpty {
@@ -166,22 +161,32 @@ extension OpTable {
                     bv = emit("Unsqueeze", [bv.name], ["axes": .ints((batch.count ..< batch.count + m.count).map(Int64.init))],
                               batch + m + nn)
                 }
-                result = emit("Mul", [av.name, bv.name], [:], batch + m + nn)
-            } else {
-                var av = transpose(a, to: batch + m + k), bv = transpose(b, to: batch + k + nn)
-                // A [m…, K] · B [K, N] broadcasts the m dims itself: no reshape needed.
-                let aDirect = batch.isEmpty && k.count == 1 && nn.count == 1 && b.idx.count == 2
-                if !aDirect && (m.count != 1 || k.count != 1) {
-                    av = try reshape(av, lead: batch.count, groups: [m, k], idx: batch + ["\u{2400}", "\u{2401}"])
-                }
-                if k.count != 1 || nn.count != 1 {
-                    bv = try reshape(bv, lead: batch.count, groups: [k, nn], idx: batch + ["\u{2401}", "\u{2402}"])
-                }
-                result = emit("MatMul", [av.name, bv.name], [:], batch + m + nn)
-                if !aDirect && (m.count != 1 || nn.count != 1) {
-                    result = try reshape(result, lead: batch.count, groups: (m + nn).map { [$0] }, idx: batch + m + nn)
-                }
+                return emit("Mul", [av.name, bv.name], [:], batch + m + nn)
             }
+            var av = transpose(a, to: batch + m + k), bv = transpose(b, to: batch + k + nn)
+            // A [m…, K] · B [K, N] broadcasts the m dims itself: no reshape needed.
+            let aDirect = batch.isEmpty && k.count == 1 && nn.count == 1 && b.idx.count == 2
+            if !aDirect && (m.count != 1 || k.count != 1) {
+                av = try reshape(av, lead: batch.count, groups: [m, k], idx: batch + ["\u{2400}", "\u{2401}"])
+            }
+            if k.count != 1 || nn.count != 1 {
+                bv = try reshape(bv, lead: batch.count, groups: [k, nn], idx: batch + ["\u{2401}", "\u{2402}"])
+            }
+            var r = emit("MatMul", [av.name, bv.name], [:], batch + m + nn)
+            if !aDirect && (m.count != 1 || nn.count != 1) {
+                r = try reshape(r, lead: batch.count, groups: (m + nn).map { [$0] }, idx: batch + m + nn)
+            }
+            return r
+        }
+
+        // 2. Contract left to right; an intermediate keeps the indices a later operand or the
+        // output still needs (in order of appearance), the last one the output's.
+        var result = ops[0]
+        for j in ops.indices.dropFirst() {
+            let later = Set(ops[(j + 1)...].flatMap(\.idx) + eq.output)
+            var keep: [Character] = []
+            for c in result.idx + ops[j].idx where later.contains(c) && !keep.contains(c) { keep.append(c) }
+            result = try contract(result, ops[j], keep: j == ops.count - 1 ? eq.output : keep)
         }
         result = transpose(result, to: eq.output)
         if let last = emitted.last, last.outputs == [result.name] {
