@@ -35,6 +35,7 @@ struct EinsumEquation {
             return rank - letters
         }
         let maxE = ellipsisRanks.max() ?? 0
+        guard maxE <= 64 else { throw refuse("'...' stands for \(maxE) dimensions (at most 64)") }
         let placeholders = (0 ..< maxE).map { Character(Unicode.Scalar(0x2460 + $0)!) }
         func expand(_ term: String, _ e: Int) -> [Character] {
             guard let r = term.firstRange(of: "...") else { return Array(term) }
