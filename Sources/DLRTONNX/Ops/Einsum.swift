@@ -22,32 +22,32 @@ struct EinsumEquation {
         guard let raw = n.string("equation") else { throw n.invalid("attribute 'equation' is required") }
         let eq = raw.filter { $0 != " " }
         func refuse(_ why: String) -> ModelError { n.unsupported("equation '\(raw)' is not supported: \(why)") }
-        let sides = eq.split(separator: "->", omittingEmptySubsequences: false).map(String.init)
+        let sides = EinsumEquation.splitEquation(Array(eq), "->")
         guard sides.count <= 2 else { throw refuse("more than one '->'") }
-        let terms = sides[0].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        let terms = EinsumEquation.splitEquation(sides[0], ",")
         guard terms.count == ranks.count else {
             throw n.invalid("equation '\(raw)' has \(terms.count) operands but the node has \(ranks.count) inputs")
         }
-                let ellipsisRanks = try zip(terms, ranks).map { term, rank -> Int in
-            guard term.contains("...") else { return 0 }
-            let letters = term.replacing("...", with: "").count
-            guard rank >= letters else { throw n.invalid("equation '\(raw)': operand '\(term)' has more indices than its rank \(rank)") }
+        let ellipsisRanks = try zip(terms, ranks).map { term, rank -> Int in
+            guard EinsumEquation.ellipsis(term) != nil else { return 0 }
+            let letters = term.count - 3
+            guard rank >= letters else { throw n.invalid("equation '\(raw)': operand '\(String(term))' has more indices than its rank \(rank)") }
             return rank - letters
         }
         let maxE = ellipsisRanks.max() ?? 0
         guard maxE <= 64 else { throw refuse("'...' stands for \(maxE) dimensions (at most 64)") }
         let placeholders = (0 ..< maxE).map { Character(Unicode.Scalar(0x2460 + $0)!) }
-        func expand(_ term: String, _ e: Int) -> [Character] {
-            guard let r = term.firstRange(of: "...") else { return Array(term) }
-            return Array(term[..<r.lowerBound]) + placeholders.suffix(e) + Array(term[r.upperBound...])
+        func expand(_ term: [Character], _ e: Int) -> [Character] {
+            guard let at = EinsumEquation.ellipsis(term) else { return term }
+            return Array(term[..<at]) + placeholders.suffix(e) + Array(term[(at + 3)...])
         }
         operands = zip(terms, ellipsisRanks).map { expand($0, $1) }
         for (k, (op, rank)) in zip(operands, ranks).enumerated() {
             guard op.allSatisfy({ $0.isLetter || placeholders.contains($0) }) else {
-                throw n.invalid("equation '\(raw)': operand \(k) '\(terms[k])' holds a character that is not a letter")
+                throw n.invalid("equation '\(raw)': operand \(k) '\(String(terms[k]))' holds a character that is not a letter")
             }
             guard op.count == rank else {
-                throw n.invalid("equation '\(raw)': operand \(k) '\(terms[k])' has \(op.count) indices, its input has rank \(rank)")
+                throw n.invalid("equation '\(raw)': operand \(k) '\(String(terms[k]))' has \(op.count) indices, its input has rank \(rank)")
             }
             if let dup = op.first(where: { c in op.filter { $0 == c }.count > 1 }) {
                 throw refuse("index '\(dup)' repeats within operand \(k) (a diagonal)")
@@ -64,6 +64,29 @@ struct EinsumEquation {
             guard known.contains(c) else { throw n.invalid("equation '\(raw)': output index '\(c)' is in no operand") }
             guard output.filter({ $0 == c }).count == 1 else { throw refuse("index '\(c)' repeats in the output") }
         }
+    }
+
+    /// `s` split at every occurrence of `sep` (empty parts kept).
+    private static func splitEquation(_ s: [Character], _ sep: String) -> [[Character]] {
+        let p = Array(sep)
+        var parts: [[Character]] = [[]]
+        var i = 0
+        while i < s.count {
+            if i + p.count <= s.count && Array(s[i ..< i + p.count]) == p {
+                parts.append([])
+                i += p.count
+            } else {
+                parts[parts.count - 1].append(s[i])
+                i += 1
+            }
+        }
+        return parts
+    }
+
+    /// Position of the first "..." in a term.
+    private static func ellipsis(_ term: [Character]) -> Int? {
+        guard term.count >= 3 else { return nil }
+        return (0 ... term.count - 3).first { term[$0] == "." && term[$0 + 1] == "." && term[$0 + 2] == "." }
     }
 
     /// The size of each index over the operands' shapes (a non-1 size wins over 1: broadcasting).
