@@ -6,12 +6,14 @@ import XCTest
 final class RecurrentKernelTests: XCTestCase {
     /// Runs both on random data; outputs start NaN-filled so any unwritten element fails.
     func check(_ cfg: RecurrentConfig, bias: Bool, initial: Bool, peep: Bool, seqLens: [Int32]?, seed: UInt64,
-               file: StaticString = #filePath, line: UInt = #line) {
+               xRange: Float = 2, file: StaticString = #filePath, line: UInt = #line) {
         var rng = TestRNG(seed: seed)
         let gw = cfg.gateWidth, dirs = cfg.directions
-        let x = rng.floats(cfg.seq * cfg.batch * cfg.input, -2, 2)
-        let w = rng.floats(dirs * gw * cfg.input, -0.6, 0.6)
-        let r = rng.floats(dirs * gw * cfg.hidden, -0.6, 0.6)
+        let x = rng.floats(cfg.seq * cfg.batch * cfg.input, -xRange, xRange)
+        // Well-conditioned pre-activations (like trained weights): scale 1/√fan-in, at most 0.6.
+        let s = min(0.6, 2 / Float(cfg.input + cfg.hidden).squareRoot())
+        let w = rng.floats(dirs * gw * cfg.input, -s, s)
+        let r = rng.floats(dirs * gw * cfg.hidden, -s, s)
         let b = bias ? rng.floats(dirs * 2 * gw) : nil
         let p = peep ? rng.floats(dirs * 3 * cfg.hidden) : nil
         let stateCount = dirs * cfg.batch * cfg.hidden
@@ -96,10 +98,21 @@ final class RecurrentKernelTests: XCTestCase {
     func testGRU() { sweep(.gru, count: 60, seed: 22) }
     func testRNN() { sweep(.rnn, count: 40, seed: 33) }
 
+    /// Saturated gates: pre-activations of ±100s (exp clamping, sigmoid → 0 / 1, tanh → ±1).
+    func testSaturation() {
+        for kind in [RecurrentCellKind.lstm, .gru, .rnn] {
+            for lbr in [false, true] {
+                check(RecurrentConfig(kind: kind, seq: 4, batch: 3, input: 9, hidden: 11, directions: 2, clip: lbr ? nil : 50,
+                                      linearBeforeReset: lbr),
+                      bias: true, initial: true, peep: kind == .lstm, seqLens: nil, seed: 8, xRange: 300)
+            }
+        }
+    }
+
     /// Every small shape corner with default attributes.
     func testEdgeSizes() {
         for kind in [RecurrentCellKind.lstm, .gru, .rnn] {
-            for (seq, batch, input, hidden) in [(1, 1, 1, 1), (9, 5, 67, 67), (2, 4, 1, 8), (3, 5, 16, 1), (1, 6, 3, 5)] {
+            for (seq, batch, input, hidden) in [(1, 1, 1, 1), (9, 5, 67, 67), (2, 4, 1, 8), (3, 5, 16, 1), (1, 6, 3, 5), (2, 3, 0, 4), (7, 1, 300, 300)] {
                 for dirs in 1 ... 2 {
                     check(RecurrentConfig(kind: kind, seq: seq, batch: batch, input: input, hidden: hidden, directions: dirs,
                                           linearBeforeReset: true),

@@ -51,20 +51,29 @@ struct RecurrentDirectionTask: ParallelTask {
             else { (state.c + b * hs).update(repeating: 0, count: hs) }
         }
         let cell = RecurrentCellMath(cfg: cfg, d: d, peepholes: weights.hasPeepholes ? weights.peepholes.pointer + d * 3 * hs : nil)
+        let fused = cell.hasDefaultActivations
         for s in 0 ..< cfg.seq {
             let t = cfg.backwards(d) ? cfg.seq - 1 - s : s
             switch cfg.kind {
             case .lstm:
                 recurrentGEMM(d, block: 0, a: state.h, state)
                 for b in 0 ..< cfg.batch where valid(t, b) {
-                    cell.lstm(xw: xwRow(t, b, d), pre: state.hr + b * gw, c: state.c + b * hs, h: state.h + b * hs)
+                    if fused {
+                        cell.lstmDefault(xw: xwRow(t, b, d), pre: state.hr + b * gw, c: state.c + b * hs, h: state.h + b * hs)
+                    } else {
+                        cell.lstm(xw: xwRow(t, b, d), pre: state.hr + b * gw, c: state.c + b * hs, h: state.h + b * hs)
+                    }
                 }
             case .gru:
                 recurrentGEMM(d, block: 0, a: state.h, state)
                 if weights.linearBeforeReset {
                     for b in 0 ..< cfg.batch where valid(t, b) {
-                        cell.gruResetGates(xw: xwRow(t, b, d), pre: state.hr + b * gw)
-                        cell.gruLinearBeforeReset(xw: xwRow(t, b, d), pre: state.hr + b * gw, h: state.h + b * hs)
+                        if fused {
+                            cell.gruDefault(xw: xwRow(t, b, d), pre: state.hr + b * gw, h: state.h + b * hs)
+                        } else {
+                            cell.gruResetGates(xw: xwRow(t, b, d), pre: state.hr + b * gw)
+                            cell.gruLinearBeforeReset(xw: xwRow(t, b, d), pre: state.hr + b * gw, h: state.h + b * hs)
+                        }
                     }
                 } else {
                     for b in 0 ..< cfg.batch {
@@ -112,7 +121,8 @@ struct RecurrentDirectionTask: ParallelTask {
         let blk = weights.blocks[k], gw = cfg.gateWidth
         sgemm(m: cfg.batch, n: blk.width, k: cfg.hidden, a: .matrix(a, ld: cfg.hidden, transposed: false),
               b: .packed(weights.r.pointer + d * weights.rStride + blk.offset), c: s.hr + blk.col, ldc: gw,
-              epilogue: DenseEpilogue(bias: weights.recurrentBias.pointer + d * gw + blk.col, biasRowStride: 0, biasColStride: 1),
+              epilogue: DenseEpilogue(bias: weights.hasRecurrentBias ? weights.recurrentBias.pointer + d * gw + blk.col : nil,
+                                      biasRowStride: 0, biasColStride: 1),
               scratch: s.gemmScratch)
     }
 }

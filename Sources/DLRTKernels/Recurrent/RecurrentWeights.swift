@@ -16,6 +16,8 @@ public final class RecurrentWeights: @unchecked Sendable {
     public let directions: Int
     public let linearBeforeReset: Bool
     public let hasPeepholes: Bool
+    /// Whether `recurrentBias` has nonzero entries (GRU, linear_before_reset = 1, with B).
+    let hasRecurrentBias: Bool
     let w: DenseBuffer
     let r: DenseBuffer
     let inputBias: DenseBuffer
@@ -36,6 +38,7 @@ public final class RecurrentWeights: @unchecked Sendable {
         self.directions = directions
         self.linearBeforeReset = linearBeforeReset
         hasPeepholes = p != nil
+        hasRecurrentBias = kind == .gru && linearBeforeReset && b != nil
         let gw = kind.gates * hidden, n = directions * gw
         self.w = DenseBuffer.packedB(k: input, n: n, b: w, ldb: input, transB: true)
 

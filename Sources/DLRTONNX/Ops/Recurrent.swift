@@ -19,7 +19,7 @@ extension OpTable {
         OpDef(name: name, code: code, infer: { n, g in
             let layout = n.int("layout") ?? 0
             let dirs = n.string("direction") == "bidirectional" ? 2 : 1
-            var hidden: Dim? = n.int("hidden_size").map { .fixed(Int($0)) }
+            var hidden: Dim? = n.int("hidden_size").flatMap { $0 >= 1 && $0 <= 1 << 20 ? .fixed(Int($0)) : nil }
             if hidden == nil, let r = g.shapeOf(n.input(2)), r.count == 3 { hidden = r[2] }
             guard let x = g.shapeOf(n.input(0)), x.count == 3, let hs = hidden else {
                 return Array(repeating: ValueInfo(type: g.typeOf(n.input(0)), shape: nil), count: gates == 4 ? 3 : 2)
@@ -56,7 +56,8 @@ extension OpTable {
             }
             let dirs = direction == "bidirectional" ? 2 : 1
             let hidden = n.int("hidden_size") ?? Int64(r.shape[2])
-            guard hidden >= 1, r.shape == [dirs, gates * Int(hidden), Int(hidden)], w.shape[0] == dirs, w.shape[1] == gates * Int(hidden) else {
+            guard hidden >= 1, hidden <= 1 << 20 else { throw n.unsupported("attribute 'hidden_size' = \(hidden) is not supported (1…2^20)") }
+            guard r.shape == [dirs, gates * Int(hidden), Int(hidden)], w.shape[0] == dirs, w.shape[1] == gates * Int(hidden) else {
                 throw n.invalid("W \(w.shape) and R \(r.shape) do not match hidden_size \(hidden), \(gates) gates, \(dirs) direction(s)")
             }
             var out: [String: AttributeValue] = ["hidden_size": .int(hidden), "direction": .string(direction)]
