@@ -159,17 +159,18 @@ func supportedOpsMarkdown() -> String {
         "|---|---|",
     ]
     lines += runtime.map { "| \($0.rawValue) | \($0.name) |" }
-    let onnx = ONNXConverter.supportedONNXOps
+    let onnx = ONNXConverter.supportedONNXOpTargets
     lines += [
         "",
         "## ONNX ops the converter accepts (\(onnx.count))",
         "",
         "Ops marked *folded* are accepted when the converter can compute them ahead of time",
-        "(constant inputs, or shapes known at conversion, including symbolic batch dims).",
+        "(constant inputs, or shapes known at conversion, including symbolic batch dims); a list",
+        "of ops means the converter rewrites the op into those.",
         "",
         "| ONNX op | becomes |",
         "|---|---|",
     ]
-    lines += onnx.map { "| \($0.onnx) | \($0.dlrt.map(\.name) ?? "*folded*") |" }
+    lines += onnx.map { "| \($0.onnx) | \($0.becomes ?? "*folded*") |" }
     return lines.joined(separator: "\n") + "\n"
 }

@@ -15,6 +15,9 @@ struct OpDef {
     var fold: ((WNode, [ConstTensor?]) throws -> [ConstTensor]?)? = nil
     /// Final dlrt attributes; throws for unsupported attribute values.
     var lower: ((WNode, WGraph) throws -> [String: AttributeValue])? = nil
+    /// For ops without a code that are rewritten into other dlrt ops (not folded): what they
+    /// become, as docs/SUPPORTED_OPS.md shows it.
+    var rewrittenAs: String? = nil
 }
 
 enum OpTable {
@@ -190,5 +193,11 @@ extension ONNXConverter {
     /// lowers to — nil for ops accepted only when they fold away (Shape, Gather, Constant, …).
     public static var supportedONNXOps: [(onnx: String, dlrt: OpCode?)] {
         OpTable.all.values.map { ($0.name, $0.code) }.sorted { $0.onnx < $1.onnx }
+    }
+
+    /// What each accepted ONNX op becomes: its dlrt op, the ops it is rewritten into, or nil
+    /// when it is only accepted if it folds away.
+    public static var supportedONNXOpTargets: [(onnx: String, becomes: String?)] {
+        OpTable.all.values.map { ($0.name, $0.code?.name ?? $0.rewrittenAs) }.sorted { $0.onnx < $1.onnx }
     }
 }

@@ -7,7 +7,7 @@ extension OpTable {
         recurrent("LSTM", .lstm, gates: 4, activations: ["Sigmoid", "Tanh", "Tanh"], extra: ["input_forget"]),
         recurrent("GRU", .gru, gates: 3, activations: ["Sigmoid", "Tanh"], extra: ["linear_before_reset"]),
         recurrent("RNN", .rnn, gates: 1, activations: ["Tanh"], extra: []),
-        einsumDef,
+        { var d = einsumDef; d.rewrittenAs = "MatMul, Transpose, ReduceSum, Mul, Reshape, Unsqueeze"; return d }(),
     ]
 
     /// dlrt codes of the recurrent activations (the runtime's `RecurrentActivation`).
