@@ -55,7 +55,8 @@ public struct ResizeAxisTable: Sendable, Equatable {
 
     public init(inSize: Int, outSize: Int, scale: Float, roi: (Float, Float) = (0, 1), spec: ResizeSpec) {
         self.inSize = inSize; self.outSize = outSize
-        let taps = spec.taps
+        // A one-element axis reads input 0 whatever the mode (the weights sum to 1): one tap.
+        let taps = inSize == 1 ? 1 : spec.taps
         self.taps = taps
         var index = [Int](repeating: 0, count: outSize * taps)
         var weight = [Float](repeating: 0, count: outSize * taps)
@@ -66,7 +67,7 @@ public struct ResizeAxisTable: Sendable, Equatable {
             let xo = resizeOriginal(o, inSize: inSize, outSize: outSize, scale: scale, roi: roi, spec.coordinate)
             if spec.coordinate == .tfCropAndResize && !(xo >= 0 && xo <= last) { outside[o] = true; continue }
             let b = o * taps
-            switch spec.mode {
+            switch taps == 1 ? .nearest : spec.mode {
             case .nearest:
                 index[b] = clampIndex(resizeNearest(xo, spec.nearest, limit: inSize))
                 weight[b] = 1

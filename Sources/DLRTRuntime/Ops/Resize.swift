@@ -97,6 +97,12 @@ final class ResizeOperator: Operator {
         if let roi {
             for (k, a) in list.enumerated() { g[a].roi = (roi[k], roi[k + list.count]) }
         }
+        // The per-row tables hold taps^(interpolated axes before the last) entries per row.
+        let interpolated = (0 ..< r - 1).filter { x[$0] > 1 && (g[$0].out != x[$0] || g[$0].scale != 1) }.count
+        if spec.mode != .nearest && interpolated > (spec.mode == .linear ? 6 : 3) {
+            throw OpError(node, "\(spec.mode.rawValue) resize of \(interpolated + 1) axes of X \(describe(x)) is not supported (at most \(spec.mode == .linear ? 7 : 4))",
+                          kind: .unsupported)
+        }
         for a in 0 ..< r where x[a] == 0 && g[a].out != 0 {
             throw OpError(node, "X \(describe(x)) is empty on axis \(a) but the output size there is \(g[a].out)", kind: .shape)
         }
