@@ -66,8 +66,12 @@ final class ResizeOperator: Operator {
         let list = try (axes ?? (0 ..< r).map { Int($0) }).map {
             try ElemCheck.axis(node, "axes", Int64($0), rank: r, shape: x)
         }
-        guard Set(list).count == list.count, list.count == (scales?.count ?? sizes?.count ?? 0) else {
-            throw OpError(node, "axes \(describe(list)) do not name \(scales?.count ?? sizes?.count ?? 0) distinct axes of X \(describe(x))", kind: .shape)
+        let what = scales == nil ? "sizes" : "scales", count = scales?.count ?? sizes?.count ?? 0
+        guard axes != nil || count == r else {
+            throw OpError(node, "attribute '\(what)' has \(count) values, expected \(r) values (one per axis of X \(describe(x)))", kind: .shape)
+        }
+        guard Set(list).count == list.count else {
+            throw OpError(node, "attribute 'axes' \(describe(list)) names an axis of X \(describe(x)) twice", kind: .shape)
         }
         if let scales {
             for (k, a) in list.enumerated() {
