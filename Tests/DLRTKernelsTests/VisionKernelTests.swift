@@ -111,6 +111,17 @@ final class VisionKernelTests: XCTestCase {
         CT(inChannels: 67, outChannels: 33, inH: 5, inW: 7, strides: [2, 2], pads: [1, 1, 1, 1]).test()
     }
 
+    func testConvTransposeImagesPerGEMM() {
+        // Small planes: several images side by side in one GEMM (5 + 2 images here, 1024 column rows).
+        var shape = ConvTranspose2DShape()
+        shape.batch = 7; shape.outChannels = 64; shape.kH = 4; shape.kW = 4; shape.inH = 7; shape.inW = 7
+        XCTAssertEqual(shape.imagesPerGEMM, 5)
+        CT(batch: 7, inChannels: 3, outChannels: 64, inH: 7, inW: 7, kernel: [4, 4], strides: [2, 2], pads: [1, 1, 1, 1]).test()
+        CT(batch: 5, inChannels: 6, outChannels: 4, group: 2, inH: 2, inW: 3, strides: [2, 3], pads: [0, 1, 1, 0],
+           outputPadding: [1, 2], activation: DenseActivation(.leakyRelu, alpha: 0.2)).test()
+        CT(batch: 4, inChannels: 10, outChannels: 8, inH: 1, inW: 1, kernel: [4, 4]).test()
+    }
+
     // MARK: Resize
 
     func resizeCheck(_ xShape: [Int], _ outShape: [Int], scales: [Float], spec: ResizeSpec, roi: [(Float, Float)]? = nil,
@@ -134,6 +145,12 @@ final class VisionKernelTests: XCTestCase {
             }
         }
         assertClose(got, want, tol: 1e-5, "Resize \(xShape)→\(outShape) \(spec)", file: file, line: line)
+        // One range of all rows: repeated rows are copied from the previous output row.
+        var whole = [Float](repeating: .nan, count: want.count)
+        x.withUnsafeBufferPointer { px in
+            whole.withUnsafeMutableBufferPointer { plan.run(px.baseAddress!, $0.baseAddress!, rows: 0 ..< plan.rowCount) }
+        }
+        assertClose(whole, want, tol: 1e-5, "Resize \(xShape)→\(outShape) \(spec), one range", file: file, line: line)
     }
 
     func testResizeModesAndCoordinates() {
@@ -212,24 +229,26 @@ final class VisionKernelTests: XCTestCase {
             let x = (0 ..< shape.reduce(1, *)).map { Int32($0) }
             for crd in [false, true] where shape[1] % (b * b) == 0 {
                 let want = referenceDepthToSpace(x: x, xShape: shape, blocksize: b, crd: crd)
-                let plan = depthToSpacePlan(shape: shape, blocksize: b, crd: crd, elementSize: 4)
-                XCTAssertEqual(transposed(x, plan), want, "DepthToSpace \(shape) b \(b) crd \(crd)")
+                let plan = DepthSpacePlan(depthToSpace: shape, blocksize: b, crd: crd, elementSize: 4)
+                XCTAssertEqual(plan.outputShape, [shape[0], shape[1] / (b * b), shape[2] * b, shape[3] * b])
+                XCTAssertEqual(rearranged(x, plan), want, "DepthToSpace \(shape) b \(b) crd \(crd)")
             }
         }
         for (shape, b) in [([1, 2, 4, 6], 2), ([2, 3, 6, 9], 3), ([1, 1, 2, 2], 2), ([2, 5, 3, 3], 1)] {
             let x = (0 ..< shape.reduce(1, *)).map { Int32($0) }
             for crd in [false, true] {
                 let want = referenceSpaceToDepth(x: x, xShape: shape, blocksize: b, crd: crd)
-                XCTAssertEqual(transposed(x, spaceToDepthPlan(shape: shape, blocksize: b, crd: crd, elementSize: 4)), want,
-                               "SpaceToDepth \(shape) b \(b) crd \(crd)")
+                let plan = DepthSpacePlan(spaceToDepth: shape, blocksize: b, crd: crd, elementSize: 4)
+                XCTAssertEqual(plan.outputShape, [shape[0], shape[1] * b * b, shape[2] / b, shape[3] / b])
+                XCTAssertEqual(rearranged(x, plan), want, "SpaceToDepth \(shape) b \(b) crd \(crd)")
             }
         }
     }
 
-    func transposed(_ x: [Int32], _ plan: TransposePlan) -> [Int32] {
+    func rearranged(_ x: [Int32], _ plan: DepthSpacePlan) -> [Int32] {
         var y = [Int32](repeating: -1, count: x.count)
         x.withUnsafeBytes { px in
-            y.withUnsafeMutableBytes { py in reversedTasks(plan.workCount) { plan.run(px.baseAddress!, py.baseAddress!, work: $0) } }
+            y.withUnsafeMutableBytes { py in reversedTasks(plan.rowCount) { plan.run(px.baseAddress!, py.baseAddress!, rows: $0) } }
         }
         return y
     }

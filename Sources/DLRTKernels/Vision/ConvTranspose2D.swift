@@ -24,23 +24,32 @@ public struct ConvTranspose2DShape: Sendable, Equatable {
     public var inPlane: Int { inH * inW }
     public var outPlane: Int { outH * outW }
 
-    /// Input positions per GEMM (a multiple of the B panel width, at least one panel): the column
-    /// buffer holds at most ~2^18 floats unless one panel alone is larger.
+    /// Columns the column buffer holds (~2^18 floats, at least one B panel of 16).
+    var columnBudget: Int { max(sgemmNR, (1 << 18) / max(1, columnRows) / sgemmNR * sgemmNR) }
+
+    /// Whole images per GEMM: small planes of several images are gathered side by side into one
+    /// B matrix [Cg, images · H·W], so e.g. DCGAN's 1×1 input is one GEMM for the batch.
+    public var imagesPerGEMM: Int {
+        inPlane >= columnBudget / 2 || batch <= 1 ? 1 : min(batch, columnBudget / max(1, inPlane))
+    }
+
+    /// Columns of one GEMM: a chunk of one image's input positions, or `imagesPerGEMM` planes.
     public var chunkColumns: Int {
-        let budget = max(sgemmNR, (1 << 18) / max(1, columnRows) / sgemmNR * sgemmNR)
-        return min(budget, roundUp(max(1, inPlane), sgemmNR))
+        imagesPerGEMM > 1 ? imagesPerGEMM * inPlane : min(columnBudget, roundUp(max(1, inPlane), sgemmNR))
     }
 
     /// Floats of pre-packed weights (`convTranspose2DPackWeights`).
     public var packedWeightCount: Int { group * sgemmPackedACount(m: columnRows, k: inChannelsPerGroup) }
 
-    /// Floats of scratch `convTranspose2DForward` needs: the packed B panels of one chunk, then
-    /// the column buffer (64-byte aligned offset).
+    /// Floats of scratch `convTranspose2DForward` needs: the packed B panels of one GEMM, the
+    /// gathered B matrix when images are batched, then the column buffer (each 64-byte aligned).
     public var scratchCount: Int {
         let n = chunkColumns
-        return roundUp(sgemmScratchCount(m: columnRows, n: n, k: inChannelsPerGroup, packA: false, packB: true), 16)
-            + columnRows * n
+        return packCount + gatherCount + columnRows * n
     }
+
+    var packCount: Int { roundUp(sgemmScratchCount(m: columnRows, n: chunkColumns, k: inChannelsPerGroup, packA: false, packB: true), 16) }
+    var gatherCount: Int { imagesPerGEMM > 1 ? roundUp(inChannelsPerGroup * chunkColumns, 16) : 0 }
 }
 
 /// Packs W [C, Mg, kH, kW] once: per group the A operand Wgᵀ (Mg·kH·kW × Cg), MR-panel packed.
@@ -60,38 +69,58 @@ public func convTranspose2DForward(_ s: ConvTranspose2DShape, x: UnsafePointer<F
                                    bias: UnsafePointer<Float>?, activation: DenseActivation,
                                    y: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
                                    parallel: any ParallelLoop) {
-    let m = s.columnRows, k = s.inChannelsPerGroup, chunk = s.chunkColumns
+    let m = s.columnRows, k = s.inChannelsPerGroup, chunk = s.chunkColumns, mg = s.outChannelsPerGroup
     let packedPer = sgemmPackedACount(m: m, k: k)
-    let packScratch = scratch
-    let col = scratch + roundUp(sgemmScratchCount(m: m, n: chunk, k: k, packA: false, packB: true), 16)
-    let outPlane = s.outPlane
-    for n in 0 ..< s.batch {
-        let yImage = y + n * s.outChannels * outPlane
-        parallel.parallelFor(s.outChannels, grain: 1, ConvTransposeFillTask(y: yImage, plane: outPlane, bias: bias))
-        for g in 0 ..< s.group {
-            let xg = x + (n * s.inChannels + g * k) * s.inPlane
+    let gathered = scratch + s.packCount
+    let col = gathered + s.gatherCount
+    let outPlane = s.outPlane, inPlane = s.inPlane, ipg = s.imagesPerGEMM
+    parallel.parallelFor(s.batch * s.outChannels, grain: 1,
+                         ConvTransposeFillTask(y: y, plane: outPlane, channels: s.outChannels, bias: bias))
+    for g in 0 ..< s.group {
+        let a = SGEMMOperand.packed(weights + g * packedPer)
+        let yGroup = y + g * mg * outPlane
+        if ipg > 1 {
+            // Images n0 ..< n0 + count side by side: B [Cg, count · H·W], col [rows, count · H·W].
+            var n0 = 0
+            while n0 < s.batch {
+                let count = min(ipg, s.batch - n0), cols = count * inPlane
+                for i in 0 ..< count {
+                    for c in 0 ..< k {
+                        (gathered + c * cols + i * inPlane).update(from: x + ((n0 + i) * s.inChannels + g * k + c) * inPlane, count: inPlane)
+                    }
+                }
+                sgemm(m: m, n: cols, k: k, a: a, b: .matrix(gathered, ld: cols, transposed: false), c: col, ldc: cols,
+                      epilogue: DenseEpilogue(), scratch: scratch, parallel: parallel)
+                parallel.parallelFor(count * mg, grain: 1,
+                                     ConvTransposeScatterTask(s: s, col: col, ld: cols, first: 0, count: inPlane,
+                                                              y: yGroup + n0 * s.outChannels * outPlane))
+                n0 += count
+            }
+            continue
+        }
+        for n in 0 ..< s.batch {
+            let xg = x + (n * s.inChannels + g * k) * inPlane
             var j0 = 0
-            while j0 < s.inPlane {
-                let cols = min(chunk, s.inPlane - j0)
-                sgemm(m: m, n: cols, k: k, a: .packed(weights + g * packedPer),
-                      b: .matrix(xg + j0, ld: s.inPlane, transposed: false), c: col, ldc: cols,
-                      epilogue: DenseEpilogue(), scratch: packScratch, parallel: parallel)
-                parallel.parallelFor(s.outChannelsPerGroup, grain: 1,
-                                     ConvTransposeScatterTask(s: s, col: col, first: j0, count: cols,
-                                                              y: yImage + g * s.outChannelsPerGroup * outPlane))
+            while j0 < inPlane {
+                let cols = min(chunk, inPlane - j0)
+                sgemm(m: m, n: cols, k: k, a: a, b: .matrix(xg + j0, ld: inPlane, transposed: false), c: col, ldc: cols,
+                      epilogue: DenseEpilogue(), scratch: scratch, parallel: parallel)
+                parallel.parallelFor(mg, grain: 1,
+                                     ConvTransposeScatterTask(s: s, col: col, ld: cols, first: j0, count: cols,
+                                                              y: yGroup + n * s.outChannels * outPlane))
                 j0 += cols
             }
         }
-        if activation.kind != .none {
-            parallel.parallelFor(s.outChannels, grain: 1, ConvTransposeActivationTask(y: yImage, plane: outPlane, activation: activation))
-        }
+    }
+    if activation.kind != .none {
+        parallel.parallelFor(s.batch * s.outChannels, grain: 1, ConvTransposeActivationTask(y: y, plane: outPlane, activation: activation))
     }
 }
 
 /// Adds the column rows of output channels `channels` (of one group, chunk of input positions
-/// `first ..< first + count`) into their output planes.
+/// `first ..< first + count`; column rows `ld` floats apart) into their output planes.
 @inline(__always)
-func convTranspose2DScatter(_ s: ConvTranspose2DShape, col: UnsafePointer<Float>, first: Int, count: Int,
+func convTranspose2DScatter(_ s: ConvTranspose2DShape, col: UnsafePointer<Float>, ld: Int, first: Int, count: Int,
                             y: UnsafeMutablePointer<Float>, channels: Range<Int>) {
     let inW = s.inW, outW = s.outW, sW = s.strideW
     let ih0 = first / inW, ihLast = (first + count - 1) / inW
@@ -103,7 +132,7 @@ func convTranspose2DScatter(_ s: ConvTranspose2DShape, col: UnsafePointer<Float>
                 let offW = kw * s.dilationW - s.padLeft
                 // Input columns iw whose output column iw·sW + offW lies in [0, outW).
                 let valid = denseValidRange(offset: offW, stride: sW, lo: 0, hi: outW, outCount: inW)
-                let row = col + ((m * s.kH + kh) * s.kW + kw) * count - first
+                let row = col + ((m * s.kH + kh) * s.kW + kw) * ld - first
                 for ih in ih0 ... ihLast {
                     let oh = ih * s.strideH + offH
                     if oh < 0 || oh >= s.outH { continue }
@@ -128,29 +157,38 @@ func convTranspose2DScatter(_ s: ConvTranspose2DShape, col: UnsafePointer<Float>
     }
 }
 
+/// The scatter for (image, channel) pairs t = i · Mg + m: image i's columns start at i · `count`
+/// (several images per GEMM) and its planes at `y` + i · M · outPlane.
 struct ConvTransposeScatterTask: ParallelTask {
     let s: ConvTranspose2DShape
     let col: UnsafePointer<Float>
-    let first: Int, count: Int
+    let ld: Int, first: Int, count: Int
     let y: UnsafeMutablePointer<Float>
 
-    init(s: ConvTranspose2DShape, col: UnsafeMutablePointer<Float>, first: Int, count: Int, y: UnsafeMutablePointer<Float>) {
-        self.s = s; self.col = UnsafePointer(col); self.first = first; self.count = count; self.y = y
+    init(s: ConvTranspose2DShape, col: UnsafeMutablePointer<Float>, ld: Int, first: Int, count: Int, y: UnsafeMutablePointer<Float>) {
+        self.s = s; self.col = UnsafePointer(col); self.ld = ld; self.first = first; self.count = count; self.y = y
     }
 
-    func run(_ channels: Range<Int>) {
-        convTranspose2DScatter(s, col: col, first: first, count: count, y: y, channels: channels)
+    func run(_ pairs: Range<Int>) {
+        let mg = s.outChannelsPerGroup
+        var t = pairs.lowerBound
+        while t < pairs.upperBound {
+            let i = t / mg, m0 = t - i * mg, m1 = min(mg, m0 + pairs.upperBound - t)
+            convTranspose2DScatter(s, col: col + i * count, ld: ld, first: first, count: count,
+                                   y: y + i * s.outChannels * s.outPlane, channels: m0 ..< m1)
+            t += m1 - m0
+        }
     }
 }
 
-/// Output planes `channels` set to their bias (or 0).
+/// Output planes `planes` (image · M + channel) set to their bias (or 0).
 struct ConvTransposeFillTask: ParallelTask {
     let y: UnsafeMutablePointer<Float>
-    let plane: Int
+    let plane: Int, channels: Int
     let bias: UnsafePointer<Float>?
 
-    func run(_ channels: Range<Int>) {
-        for c in channels { (y + c * plane).update(repeating: bias?[c] ?? 0, count: plane) }
+    func run(_ planes: Range<Int>) {
+        for p in planes { (y + p * plane).update(repeating: bias?[p % channels] ?? 0, count: plane) }
     }
 }
 

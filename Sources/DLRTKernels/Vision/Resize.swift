@@ -141,6 +141,8 @@ public struct ResizePlan: Sendable {
     /// the whole row is the extrapolation value.
     public let rowsPerPlane: Int, combos: Int
     let rowOffset: [Int], rowWeight: [Float], rowOutside: [Bool]
+    /// Row r reads exactly what row r − 1 of its plane reads (nearest upsampling): copied.
+    let rowRepeats: [Bool]
     /// The last axis.
     let last: ResizeAxisTable
     let lastHasOutside: Bool
@@ -189,6 +191,13 @@ public struct ResizePlan: Sendable {
             }
         }
         rowOffset = offsets; rowWeight = weights; rowOutside = outside
+        var repeats = [Bool](repeating: false, count: rowsPerPlane)
+        let perRow = combos
+        for r in repeats.indices.dropFirst() where outside[r] == outside[r - 1] {
+            let a = r * perRow, b = a - perRow
+            repeats[r] = offsets[a ..< a + perRow] == offsets[b ..< b + perRow] && weights[a ..< a + perRow] == weights[b ..< b + perRow]
+        }
+        rowRepeats = repeats
     }
 
     /// Computes output rows `rows` (index = plane · rowsPerPlane + row). Does not allocate.
@@ -201,6 +210,7 @@ public struct ResizePlan: Sendable {
             for row in rows {
                 let p = row / rowsPerPlane, r = row - p * rowsPerPlane
                 let out = y + row * n
+                if rowRepeats[r] && row > rows.lowerBound { out.update(from: out - n, count: n); continue }
                 if rowOutside[r] { out.update(repeating: extrapolation, count: n); continue }
                 let base = x + p * inPlane
                 for c in 0 ..< combos {
