@@ -197,7 +197,20 @@ struct ConvTransposeActivationTask: ParallelTask {
     let plane: Int
     let activation: DenseActivation
 
-    func run(_ channels: Range<Int>) {
-        for c in channels { activation.apply(y + c * plane, count: plane) }
+    func run(_ planes: Range<Int>) {
+        let p = y + planes.lowerBound * plane, count = planes.count * plane
+        guard activation.kind == .sigmoid || activation.kind == .tanh else { activation.apply(p, count: count); return }
+        // The vector forms of the elementwise Sigmoid / Tanh ops (a few ulp of libm's).
+        let tanh = activation.kind == .tanh
+        var i = 0
+        while i + 8 <= count {
+            let v = ewLoad8(p + i)
+            ewStore8(tanh ? ewTanh(v) : ewSigmoid(v), p + i)
+            i += 8
+        }
+        if i < count {
+            let v = ewLoadPartial(p + i, count - i)
+            ewStorePartial(tanh ? ewTanh(v) : ewSigmoid(v), p + i, count - i)
+        }
     }
 }

@@ -213,6 +213,16 @@ public struct ResizePlan: Sendable {
                 if rowRepeats[r] && row > rows.lowerBound { out.update(from: out - n, count: n); continue }
                 if rowOutside[r] { out.update(repeating: extrapolation, count: n); continue }
                 let base = x + p * inPlane
+                if combos == 2 && taps == 2 {
+                    // Bilinear: both source rows in one pass.
+                    let r0 = base + ro[2 * r], r1 = base + ro[2 * r + 1], w0 = rw[2 * r], w1 = rw[2 * r + 1]
+                    for j in 0 ..< n {
+                        let i0 = li[2 * j], i1 = li[2 * j + 1], a0 = lw[2 * j], a1 = lw[2 * j + 1]
+                        out[j] = w0 * (a0 * r0[i0] + a1 * r0[i1]) + w1 * (a0 * r1[i0] + a1 * r1[i1])
+                    }
+                    if lastHasOutside { for j in 0 ..< n where last.outside[j] { out[j] = extrapolation } }
+                    continue
+                }
                 for c in 0 ..< combos {
                     let src = base + ro[r * combos + c]
                     let w = rw[r * combos + c]
