@@ -133,6 +133,29 @@ def test_convtranspose(name, xs, ws, attrs, bias, convert, dlrt_mod):
     check_case(case, convert, dlrt_mod)
 
 
+def test_convtranspose_grouped_bn_fold_and_sigmoid(convert, dlrt_mod, cli):
+    """BatchNormalization folded into a grouped ConvTranspose (W's axis 1 per group), Sigmoid fused."""
+    b = GraphBuilder(720)
+    w = b.weight((6, 2, 3, 3), scale=0.5)
+    h = b.node("ConvTranspose", ["x", w, b.const(rnd(7, 6, scale=0.1))], group=3, strides=[2, 2], pads=[1, 1, 0, 0],
+               output_padding=[1, 0])
+    h = b.node("Sigmoid", [b.bn(h, 6)])
+    b.nodes[-1].output[0] = "y"
+    m = b.build("ct_group_bn", [vi("x", ["n", 6, 5, 4])], [vi("y", ["n", 6, 11, 8])], opset=13)
+    case = Case("convtranspose_group_bn_sigmoid", m, [{"x": rnd(8, 1, 6, 5, 4)}, {"x": rnd(9, 3, 6, 5, 4)}])
+    check_case(case, convert, dlrt_mod)
+    info = run_cli(cli, "inspect", convert(case.model, case.name), check=True).stdout
+    assert "ops (1 nodes): ConvTranspose×1" in info, info
+
+
+def test_resize_tf_crop_and_resize(convert, dlrt_mod):
+    roi = np.array([0, 0, 0.2, 0.1, 1, 1, 0.9, 1.2], np.float32)
+    case = single("resize_tf_crop_and_resize", "Resize", ["x", "roi", "", "sizes"], [vi("x", [1, 2, 6, 5])], None,
+                  [{"x": rnd(10, 1, 2, 6, 5)}], opset=13, consts=[(1, roi), (3, np.array([1, 2, 4, 7], np.int64))],
+                  mode="linear", coordinate_transformation_mode="tf_crop_and_resize", extrapolation_value=-2.0)
+    check_case(case, convert, dlrt_mod)
+
+
 RESIZE = [  # (name, opset, x shape, scales, sizes, attrs)
     ("nearest_half_pixel_up", 13, [1, 2, 5, 7], [1, 1, 2, 3], None, dict(mode="nearest")),
     ("nearest_down_round_ceil", 13, [1, 2, 9, 8], [1, 1, 0.6, 0.5], None, dict(mode="nearest", nearest_mode="round_prefer_ceil")),
