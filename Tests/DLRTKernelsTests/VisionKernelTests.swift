@@ -44,15 +44,18 @@ final class VisionKernelTests: XCTestCase {
             var got = [Float](repeating: .nan, count: want.count)
             var scratch = [Float](repeating: .nan, count: s.scratchCount)
             x.withUnsafeBufferPointer { px in
+              w.withUnsafeBufferPointer { pw in
                 (b ?? [Float(0)]).withUnsafeBufferPointer { pb in
                     got.withUnsafeMutableBufferPointer { py in
                         scratch.withUnsafeMutableBufferPointer { ps in
-                            convTranspose2DForward(s, x: px.baseAddress!, weights: packed.pointer, bias: b == nil ? nil : pb.baseAddress,
+                            convTranspose2DForward(s, x: px.baseAddress!, weights: packed.pointer, rawWeights: pw.baseAddress!,
+                                                   bias: b == nil ? nil : pb.baseAddress,
                                                    activation: activation, y: py.baseAddress!, scratch: ps.baseAddress!,
                                                    parallel: ReversedTasks())
                         }
                     }
                 }
+              }
             }
             assertClose(got, want, tol: 1e-4, "ConvTranspose \(self)", file: file, line: line)
         }
@@ -120,6 +123,12 @@ final class VisionKernelTests: XCTestCase {
         CT(batch: 5, inChannels: 6, outChannels: 4, group: 2, inH: 2, inW: 3, strides: [2, 3], pads: [0, 1, 1, 0],
            outputPadding: [1, 2], activation: DenseActivation(.leakyRelu, alpha: 0.2)).test()
         CT(batch: 4, inChannels: 10, outChannels: 8, inH: 1, inW: 1, kernel: [4, 4]).test()
+        // At most 4 input positions in all: no GEMM, W read in place.
+        CT(batch: 1, inChannels: 100, outChannels: 67, inH: 1, inW: 1, kernel: [4, 4]).test()
+        CT(batch: 3, inChannels: 9, outChannels: 6, group: 3, inH: 1, inW: 1, kernel: [3, 2], strides: [2, 2]).test()
+        CT(batch: 1, inChannels: 5, outChannels: 7, inH: 2, inW: 2, strides: [2, 1], pads: [1, 0, 0, 1], outputPadding: [1, 0]).test()
+        CT(batch: 2, inChannels: 4, outChannels: 3, inH: nil, inW: 2, kernel: [3], strides: [2], pads: [0, 1], dilations: [2],
+           outputPadding: [1], activation: DenseActivation(.tanh)).test()
     }
 
     // MARK: Resize

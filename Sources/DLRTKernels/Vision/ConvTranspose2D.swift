@@ -2,7 +2,9 @@
 //   col [Mg·kH·kW, H·W] = Wgᵀ · Xg        (Wg: the group's rows of W [C, Mg, kH, kW] = [Cg, Mg·kH·kW])
 //   y[m, oh, ow] += col[(m·kH + kh)·kW + kw, ih·W + iw]   where oh = ih·sH − padTop + kh·dH, …
 // The input positions are taken in chunks of columns so the column buffer stays small; y starts
-// as the bias, the activation runs once an image is complete.
+// as the bias, the activation runs once every image is complete. At most `sgemmSmallM` columns
+// in all (DCGAN's 1×1 latent input) skip the GEMM, whose panels would be mostly padding: colᵀ
+// [cols, Mg·kH·kW] accumulates rows of W read in place.
 
 /// Geometry of a 2-D transposed convolution. `outH`/`outW` come from the caller (they include
 /// output_padding and the end pads).
@@ -64,9 +66,10 @@ public func convTranspose2DPackWeights(_ s: ConvTranspose2DShape, _ w: UnsafePoi
     return buf
 }
 
-/// y = act(bias + ConvTranspose(x)). `scratch` holds `s.scratchCount` floats.
+/// y = act(bias + ConvTranspose(x)). `weights` are the packed weights, `rawWeights` W itself
+/// [C, Mg, kH, kW]; `scratch` holds `s.scratchCount` floats.
 public func convTranspose2DForward(_ s: ConvTranspose2DShape, x: UnsafePointer<Float>, weights: UnsafePointer<Float>,
-                                   bias: UnsafePointer<Float>?, activation: DenseActivation,
+                                   rawWeights: UnsafePointer<Float>, bias: UnsafePointer<Float>?, activation: DenseActivation,
                                    y: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
                                    parallel: any ParallelLoop) {
     let m = s.columnRows, k = s.inChannelsPerGroup, chunk = s.chunkColumns, mg = s.outChannelsPerGroup
@@ -89,11 +92,17 @@ public func convTranspose2DForward(_ s: ConvTranspose2DShape, x: UnsafePointer<F
                         (gathered + c * cols + i * inPlane).update(from: x + ((n0 + i) * s.inChannels + g * k + c) * inPlane, count: inPlane)
                     }
                 }
-                sgemm(m: m, n: cols, k: k, a: a, b: .matrix(gathered, ld: cols, transposed: false), c: col, ldc: cols,
-                      epilogue: DenseEpilogue(), scratch: scratch, parallel: parallel)
+                let small = cols <= sgemmSmallM
+                if small {
+                    parallel.parallelFor((m + 63) / 64, grain: 1,
+                                         ConvTransposeSmallTask(w: rawWeights + g * k * m, x: gathered, colT: col, k: k, m: m, cols: cols))
+                } else {
+                    sgemm(m: m, n: cols, k: k, a: a, b: .matrix(gathered, ld: cols, transposed: false), c: col, ldc: cols,
+                          epilogue: DenseEpilogue(), scratch: scratch, parallel: parallel)
+                }
                 parallel.parallelFor(count * mg, grain: 1,
-                                     ConvTransposeScatterTask(s: s, col: col, ld: cols, first: 0, count: inPlane,
-                                                              y: yGroup + n0 * s.outChannels * outPlane))
+                                     ConvTransposeScatterTask(s: s, col: col, ld: small ? 1 : cols, step: small ? m : 1, first: 0,
+                                                              count: inPlane, y: yGroup + n0 * s.outChannels * outPlane))
                 n0 += count
             }
             continue
@@ -103,11 +112,17 @@ public func convTranspose2DForward(_ s: ConvTranspose2DShape, x: UnsafePointer<F
             var j0 = 0
             while j0 < inPlane {
                 let cols = min(chunk, inPlane - j0)
-                sgemm(m: m, n: cols, k: k, a: a, b: .matrix(xg + j0, ld: inPlane, transposed: false), c: col, ldc: cols,
-                      epilogue: DenseEpilogue(), scratch: scratch, parallel: parallel)
+                let small = inPlane <= sgemmSmallM
+                if small {
+                    parallel.parallelFor((m + 63) / 64, grain: 1,
+                                         ConvTransposeSmallTask(w: rawWeights + g * k * m, x: xg, colT: col, k: k, m: m, cols: cols))
+                } else {
+                    sgemm(m: m, n: cols, k: k, a: a, b: .matrix(xg + j0, ld: inPlane, transposed: false), c: col, ldc: cols,
+                          epilogue: DenseEpilogue(), scratch: scratch, parallel: parallel)
+                }
                 parallel.parallelFor(mg, grain: 1,
-                                     ConvTransposeScatterTask(s: s, col: col, ld: cols, first: j0, count: cols,
-                                                              y: yGroup + n * s.outChannels * outPlane))
+                                     ConvTransposeScatterTask(s: s, col: col, ld: small ? 1 : cols, step: small ? m : 1, first: j0,
+                                                              count: cols, y: yGroup + n * s.outChannels * outPlane))
                 j0 += cols
             }
         }
@@ -118,9 +133,10 @@ public func convTranspose2DForward(_ s: ConvTranspose2DShape, x: UnsafePointer<F
 }
 
 /// Adds the column rows of output channels `channels` (of one group, chunk of input positions
-/// `first ..< first + count`; column rows `ld` floats apart) into their output planes.
+/// `first ..< first + count`) into their output planes. Column row r, position p is at
+/// col[r · ld + (p − first) · step] (step 1: the GEMM's col; ld 1: the small path's colᵀ).
 @inline(__always)
-func convTranspose2DScatter(_ s: ConvTranspose2DShape, col: UnsafePointer<Float>, ld: Int, first: Int, count: Int,
+func convTranspose2DScatter(_ s: ConvTranspose2DShape, col: UnsafePointer<Float>, ld: Int, step: Int, first: Int, count: Int,
                             y: UnsafeMutablePointer<Float>, channels: Range<Int>) {
     let inW = s.inW, outW = s.outW, sW = s.strideW
     let ih0 = first / inW, ihLast = (first + count - 1) / inW
@@ -132,16 +148,18 @@ func convTranspose2DScatter(_ s: ConvTranspose2DShape, col: UnsafePointer<Float>
                 let offW = kw * s.dilationW - s.padLeft
                 // Input columns iw whose output column iw·sW + offW lies in [0, outW).
                 let valid = denseValidRange(offset: offW, stride: sW, lo: 0, hi: outW, outCount: inW)
-                let row = col + ((m * s.kH + kh) * s.kW + kw) * ld - first
+                let row = col + ((m * s.kH + kh) * s.kW + kw) * ld - first * step
                 for ih in ih0 ... ihLast {
                     let oh = ih * s.strideH + offH
                     if oh < 0 || oh >= s.outH { continue }
                     let a = max(valid.lowerBound, ih == ih0 ? first - ih * inW : 0)
                     let b = min(valid.upperBound, ih == ihLast ? first + count - ih * inW : inW)
                     if a >= b { continue }
-                    let src = row + ih * inW
+                    let src = row + ih * inW * step
                     let dst = plane + oh * outW + offW
-                    if sW == 1 {
+                    if step != 1 {
+                        for iw in a ..< b { dst[iw * sW] += src[iw * step] }
+                    } else if sW == 1 {
                         var iw = a
                         while iw + 8 <= b {
                             store8(load8(dst + iw) + load8(src + iw), dst + iw)
@@ -162,11 +180,12 @@ func convTranspose2DScatter(_ s: ConvTranspose2DShape, col: UnsafePointer<Float>
 struct ConvTransposeScatterTask: ParallelTask {
     let s: ConvTranspose2DShape
     let col: UnsafePointer<Float>
-    let ld: Int, first: Int, count: Int
+    let ld: Int, step: Int, first: Int, count: Int
     let y: UnsafeMutablePointer<Float>
 
-    init(s: ConvTranspose2DShape, col: UnsafeMutablePointer<Float>, ld: Int, first: Int, count: Int, y: UnsafeMutablePointer<Float>) {
-        self.s = s; self.col = UnsafePointer(col); self.ld = ld; self.first = first; self.count = count; self.y = y
+    init(s: ConvTranspose2DShape, col: UnsafeMutablePointer<Float>, ld: Int, step: Int, first: Int, count: Int,
+         y: UnsafeMutablePointer<Float>) {
+        self.s = s; self.col = UnsafePointer(col); self.ld = ld; self.step = step; self.first = first; self.count = count; self.y = y
     }
 
     func run(_ pairs: Range<Int>) {
@@ -174,7 +193,7 @@ struct ConvTransposeScatterTask: ParallelTask {
         var t = pairs.lowerBound
         while t < pairs.upperBound {
             let i = t / mg, m0 = t - i * mg, m1 = min(mg, m0 + pairs.upperBound - t)
-            convTranspose2DScatter(s, col: col + i * count, ld: ld, first: first, count: count,
+            convTranspose2DScatter(s, col: col + i * count * step, ld: ld, step: step, first: first, count: count,
                                    y: y + i * s.outChannels * s.outPlane, channels: m0 ..< m1)
             t += m1 - m0
         }
@@ -211,6 +230,39 @@ struct ConvTransposeActivationTask: ParallelTask {
         if i < count {
             let v = ewLoadPartial(p + i, count - i)
             ewStorePartial(tanh ? ewTanh(v) : ewSigmoid(v), p + i, count - i)
+        }
+    }
+}
+
+/// colᵀ [cols, m] = Xᵀ · Wg for at most `sgemmSmallM` columns, rows 64·blocks of m: each row c of
+/// Wg [k, m] (read in place) is added into every column's row, scaled by x[c, j] (X [k, cols]).
+struct ConvTransposeSmallTask: ParallelTask {
+    let w: UnsafePointer<Float>
+    let x: UnsafePointer<Float>
+    let colT: UnsafeMutablePointer<Float>
+    let k: Int, m: Int, cols: Int
+
+    init(w: UnsafePointer<Float>, x: UnsafePointer<Float>, colT: UnsafeMutablePointer<Float>, k: Int, m: Int, cols: Int) {
+        self.w = w; self.x = x; self.colT = colT; self.k = k; self.m = m; self.cols = cols
+    }
+
+    func run(_ blocks: Range<Int>) {
+        let r0 = blocks.lowerBound * 64, r1 = min(m, blocks.upperBound * 64)
+        for j in 0 ..< cols { (colT + j * m + r0).update(repeating: 0, count: r1 - r0) }
+        for c in 0 ..< k {
+            let wRow = w + c * m
+            for j in 0 ..< cols {
+                let a = x[c * cols + j], a8 = SIMD8<Float>(repeating: a)
+                let out = colT + j * m
+                var r = r0
+                while r + 8 <= r1 {
+                    var v = load8(out + r)
+                    v.addProduct(a8, load8(wRow + r))
+                    store8(v, out + r)
+                    r += 8
+                }
+                while r < r1 { out[r] += a * wRow[r]; r += 1 }
+            }
         }
     }
 }

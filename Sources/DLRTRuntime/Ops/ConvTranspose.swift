@@ -18,6 +18,8 @@ final class ConvTransposeOperator: Operator {
     let weightShape: [Int]
     let activation: DenseActivation
     let packedWeights: DenseBuffer
+    /// W as stored (read in place by the path for at most 4 input positions).
+    let rawWeights: TensorData
     /// Channels, kernel and group (the per-shape fields are filled by `shape(for:)`).
     let packShape: ConvTranspose2DShape
 
@@ -76,6 +78,7 @@ final class ConvTransposeOperator: Operator {
         packShape = s
         guard let base = w.data.bytes.baseAddress else { throw a.error("W has no data") }
         packedWeights = convTranspose2DPackWeights(s, base.assumingMemoryBound(to: Float.self))
+        rawWeights = w.data
     }
 
     /// Output spatial sizes and begin pads for input spatial sizes `spatial`.
@@ -146,20 +149,23 @@ final class ConvTransposeOperator: Operator {
     func makeKernel(inputs: [PlanInput], outputs: [TensorType]) throws -> Kernel {
         let x = try denseFloatInput(inputs, 0, "X", DenseAttributes(node))
         let hasBias = inputs.count > 2 && inputs[2].type != nil
-        return ConvTransposeKernel(shape: try shape(for: x), weights: packedWeights, hasBias: hasBias, activation: activation)
+        return ConvTransposeKernel(shape: try shape(for: x), weights: packedWeights, rawWeights: rawWeights, hasBias: hasBias,
+                                   activation: activation)
     }
 }
 
 final class ConvTransposeKernel: Kernel {
     let s: ConvTranspose2DShape
     let weights: DenseBuffer
+    let rawWeights: TensorData
     let hasBias: Bool
     let activation: DenseActivation
     let serial: Bool
 
-    init(shape: ConvTranspose2DShape, weights: DenseBuffer, hasBias: Bool, activation: DenseActivation) {
+    init(shape: ConvTranspose2DShape, weights: DenseBuffer, rawWeights: TensorData, hasBias: Bool, activation: DenseActivation) {
         s = shape
         self.weights = weights
+        self.rawWeights = rawWeights
         self.hasBias = hasBias
         self.activation = activation
         serial = s.batch * s.columnRows * s.inPlane * s.inChannelsPerGroup < 1 << 15
@@ -171,7 +177,8 @@ final class ConvTransposeKernel: Kernel {
         if s.batch * s.outChannels * s.outPlane == 0 { return }
         guard let scratch = io.scratch?.assumingMemoryBound(to: Float.self) else { return }
         let bias: UnsafePointer<Float>? = hasBias ? io.input(2, as: Float.self) : nil
-        convTranspose2DForward(s, x: io.input(0, as: Float.self), weights: weights.pointer, bias: bias,
+        guard let raw = rawWeights.bytes.baseAddress?.assumingMemoryBound(to: Float.self) else { return }
+        convTranspose2DForward(s, x: io.input(0, as: Float.self), weights: weights.pointer, rawWeights: raw, bias: bias,
                                activation: activation, y: io.output(0, as: Float.self), scratch: scratch,
                                parallel: denseParallel(io, serial: serial))
     }
