@@ -322,10 +322,18 @@ def test_refuse_convtranspose_output_shape_symbolic(tmp_path, cli):
     refusal(tmp_path, cli, m, "'up1'", "output_shape")
 
 
-def test_refuse_convtranspose_runtime_weights(tmp_path, cli):
+def test_convtranspose_runtime_weights(convert, dlrt_mod):
+    """W fed at run time (fixed shape): packed into scratch on every run."""
+    m = raw_model([helper.make_node("ConvTranspose", ["x", "w", "b"], ["y"], name="up2", strides=[2, 2], pads=[1, 0, 1, 0])],
+                  [vi("x", ["n", 4, 5, 3]), vi("w", [4, 3, 3, 3]), vi("b", [3])], [vi("y", ["n", 3, 9, 7])])
+    feeds = [{"x": rnd(30, n, 4, 5, 3), "w": rnd(31 + n, 4, 3, 3, 3), "b": rnd(40 + n, 3)} for n in (1, 2)]
+    check_case(Case("convtranspose_runtime_weights", m, feeds), convert, dlrt_mod)
+
+
+def test_refuse_convtranspose_symbolic_weights(tmp_path, cli):
     m = raw_model([helper.make_node("ConvTranspose", ["x", "w"], ["y"], name="up2")],
-                  [vi("x", [1, 2, 4, 4]), vi("w", [2, 2, 3, 3])], [vi("y", [1, 2, 6, 6])])
-    refusal(tmp_path, cli, m, "'up2'", "W", "constant")
+                  [vi("x", [1, 2, 4, 4]), vi("w", [2, "m", 3, 3])], [vi("y", [1, 2, 6, 6])])
+    refusal(tmp_path, cli, m, "'up2'", "W", "neither a constant nor of a shape known")
 
 
 def test_refuse_convtranspose_3d(tmp_path, cli):

@@ -57,13 +57,17 @@ public struct ConvTranspose2DShape: Sendable, Equatable {
 /// Packs W [C, Mg, kH, kW] once: per group the A operand Wgᵀ (Mg·kH·kW × Cg), MR-panel packed.
 public func convTranspose2DPackWeights(_ s: ConvTranspose2DShape, _ w: UnsafePointer<Float>) -> DenseBuffer {
     let buf = DenseBuffer(count: max(1, s.packedWeightCount))
+    convTranspose2DPackWeights(s, w, into: buf.pointer)
+    return buf
+}
+
+/// The same packing into `dst` (`s.packedWeightCount` floats), for a W fed at run time.
+public func convTranspose2DPackWeights(_ s: ConvTranspose2DShape, _ w: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>) {
     let m = s.columnRows, k = s.inChannelsPerGroup
     let per = sgemmPackedACount(m: m, k: k)
     for g in 0 ..< s.group {
-        sgemmPackA(m: m, k: k, a: w + g * k * m, lda: m, transA: true, into: buf.pointer + g * per,
-                   panels: 0 ..< sgemmPanelsA(m))
+        sgemmPackA(m: m, k: k, a: w + g * k * m, lda: m, transA: true, into: dst + g * per, panels: 0 ..< sgemmPanelsA(m))
     }
-    return buf
 }
 
 /// y = act(bias + ConvTranspose(x)). `weights` are the packed weights, `rawWeights` W itself

@@ -92,8 +92,8 @@ extension OpTable {
     }, lower: { n, g in
         try checkKnownAttrs(n, ["kernel_shape", "strides", "pads", "dilations", "group", "auto_pad", "output_padding",
                                 "output_shape", "activation", "activation_alpha", "activation_min", "activation_max"])
-        guard g.constants[n.input(1)] != nil else {
-            throw n.unsupported("weight W ('\(n.input(1))') is not a constant; dlrt needs constant ConvTranspose weights")
+        guard g.constants[n.input(1)] != nil || fixedDims(g.shapeOf(n.input(1))) != nil else {
+            throw n.unsupported("weight W ('\(n.input(1))') is neither a constant nor of a shape known at conversion")
         }
         for i in n.inputs where !i.isEmpty {
             if let t = g.typeOf(i), t != .float { throw n.unsupported("input '\(i)' is \(t); dlrt's ConvTranspose computes float32 only") }
