@@ -166,7 +166,7 @@ final class VisionKernelTests: XCTestCase {
         let coords: [ResizeCoordinateMode] = [.halfPixel, .halfPixelSymmetric, .pytorchHalfPixel, .alignCorners, .asymmetric, .tfHalfPixelForNN]
         let nearest: [ResizeNearestMode] = [.roundPreferFloor, .roundPreferCeil, .floor, .ceil]
         let cases: [([Int], [Float])] = [([1, 2, 5, 7], [1, 1, 2, 3]), ([2, 1, 9, 8], [1, 1, 0.6, 0.5]), ([1, 3, 4, 6], [1, 1, 1.7, 0.75]),
-                                         ([3, 9], [1, 2.5]), ([1, 1, 1, 5], [1, 1, 3, 1])]
+                                         ([3, 9], [1, 2.5]), ([1, 1, 1, 5], [1, 1, 3, 1]), ([1, 2, 3, 5], [1, 1, 2, 2]), ([2, 4], [1, 4])]
         for (xs, sc) in cases {
             let out = zip(xs, sc).map { Int((Float($0) * $1).rounded(.down)) }
             for c in coords {

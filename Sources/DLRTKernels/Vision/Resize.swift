@@ -146,6 +146,8 @@ public struct ResizePlan: Sendable {
     /// The last axis.
     let last: ResizeAxisTable
     let lastHasOutside: Bool
+    /// k > 1 when the last axis is nearest upsampling by the integer k (output j reads input j / k).
+    let lastRepeat: Int
     let extrapolation: Float
 
     public var rowCount: Int { planes * rowsPerPlane }
@@ -160,6 +162,9 @@ public struct ResizePlan: Sendable {
         outPlane = outShape[first...].reduce(1, *)
         last = tables[r - 1]
         lastHasOutside = last.outside.contains(true)
+        let lt = tables[r - 1], k = lt.inSize > 0 ? lt.outSize / lt.inSize : 0
+        lastRepeat = lt.taps == 1 && k > 1 && lt.outSize == k * lt.inSize && !lt.outside.contains(true)
+            && (0 ..< lt.outSize).allSatisfy { lt.index[$0] == $0 / k } ? k : 0
         let mid = Array(first ..< r - 1)
         rowsPerPlane = mid.reduce(1) { $0 * outShape[$1] }
         combos = mid.reduce(1) { $0 * tables[$1].taps }
@@ -229,7 +234,12 @@ public struct ResizePlan: Sendable {
                     let first = c == 0
                     switch taps {
                     case 1:
-                        if first && w == 1 { for j in 0 ..< n { out[j] = src[li[j]] } }
+                        if first && w == 1 && lastRepeat == 2 {
+                            for i in 0 ..< n / 2 { let v = src[i]; out[2 * i] = v; out[2 * i + 1] = v }
+                        } else if first && w == 1 && lastRepeat > 2 {
+                            let k = lastRepeat
+                            for i in 0 ..< n / k { (out + i * k).update(repeating: src[i], count: k) }
+                        } else if first && w == 1 { for j in 0 ..< n { out[j] = src[li[j]] } }
                         else { for j in 0 ..< n { out[j] = (first ? 0 : out[j]) + w * src[li[j]] } }
                     case 2:
                         for j in 0 ..< n {
