@@ -90,8 +90,13 @@ def detector(opset: int) -> Case:
 
 
 @pytest.mark.parametrize("opset", [13, 17])
-def test_detector_segmenter_two_sizes(opset, convert, dlrt_mod):
-    check_case(detector(opset), convert, dlrt_mod)
+def test_detector_segmenter_two_sizes(opset, convert, dlrt_mod, cli):
+    case = detector(opset)
+    check_case(case, convert, dlrt_mod)
+    info = run_cli(cli, "inspect", convert(case.model, case.name), check=True).stdout
+    for op in ["Resize×2", "Pad×1", "DepthToSpace×1", "Concat×1", "Transpose×1"]:
+        assert op in info, info
+    assert "segmentation_output_0: float32 [batch, 4, H, W]" in info, info
 
 
 # ---- per-op cases --------------------------------------------------------------------------------
