@@ -144,39 +144,72 @@ func convTranspose2DScatter(_ s: ConvTranspose2DShape, col: UnsafePointer<Float>
                             y: UnsafeMutablePointer<Float>, channels: Range<Int>) {
     let inW = s.inW, outW = s.outW, sW = s.strideW
     let ih0 = first / inW, ihLast = (first + count - 1) / inW
+    // Stride 2, no dilation: taps kw and kw + 1 fill alternate output columns, added as one
+    // interleaved vector.
+    let pairs = sW == 2 && s.dilationW == 1 && step == 1
     for m in channels {
         let plane = y + m * s.outPlane
         for kh in 0 ..< s.kH {
             let offH = kh * s.dilationH - s.padTop
-            for kw in 0 ..< s.kW {
+            var kw = 0
+            while kw < s.kW {
                 let offW = kw * s.dilationW - s.padLeft
                 // Input columns iw whose output column iw·sW + offW lies in [0, outW).
                 let valid = denseValidRange(offset: offW, stride: sW, lo: 0, hi: outW, outCount: inW)
                 let row = col + ((m * s.kH + kh) * s.kW + kw) * ld - first * step
+                let paired = pairs && kw + 1 < s.kW
+                let valid1 = paired ? denseValidRange(offset: offW + 1, stride: 2, lo: 0, hi: outW, outCount: inW) : 0 ..< 0
                 for ih in ih0 ... ihLast {
                     let oh = ih * s.strideH + offH
                     if oh < 0 || oh >= s.outH { continue }
-                    let a = max(valid.lowerBound, ih == ih0 ? first - ih * inW : 0)
-                    let b = min(valid.upperBound, ih == ihLast ? first + count - ih * inW : inW)
-                    if a >= b { continue }
+                    let lo = ih == ih0 ? first - ih * inW : 0, hi = ih == ihLast ? first + count - ih * inW : inW
+                    let a = max(valid.lowerBound, lo), b = min(valid.upperBound, hi)
                     let src = row + ih * inW * step
                     let dst = plane + oh * outW + offW
-                    if step != 1 {
-                        for iw in a ..< b { dst[iw * sW] += src[iw * step] }
-                    } else if sW == 1 {
-                        var iw = a
-                        while iw + 8 <= b {
-                            store8(load8(dst + iw) + load8(src + iw), dst + iw)
-                            iw += 8
+                    if paired {
+                        let a1 = max(valid1.lowerBound, lo), b1 = min(valid1.upperBound, hi)
+                        convTransposeAddPair(dst, src, src + ld, a ..< max(a, b), a1 ..< max(a1, b1))
+                    } else if a < b {
+                        if step != 1 {
+                            for iw in a ..< b { dst[iw * sW] += src[iw * step] }
+                        } else if sW == 1 {
+                            var iw = a
+                            while iw + 8 <= b {
+                                store8(load8(dst + iw) + load8(src + iw), dst + iw)
+                                iw += 8
+                            }
+                            while iw < b { dst[iw] += src[iw]; iw += 1 }
+                        } else {
+                            for iw in a ..< b { dst[iw * sW] += src[iw] }
                         }
-                        while iw < b { dst[iw] += src[iw]; iw += 1 }
-                    } else {
-                        for iw in a ..< b { dst[iw * sW] += src[iw] }
                     }
                 }
+                kw += paired ? 2 : 1
             }
         }
     }
+}
+
+/// dst[2·iw] += a[iw] for iw in `ra`, dst[2·iw + 1] += b[iw] for iw in `rb` (stride-2 taps kw and
+/// kw + 1 of one input row); where both ranges overlap, 4 pairs at a time as one interleaved vector.
+@inline(__always)
+func convTransposeAddPair(_ dst: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                          _ ra: Range<Int>, _ rb: Range<Int>) {
+    let lo = max(ra.lowerBound, rb.lowerBound), hi = max(lo, min(ra.upperBound, rb.upperBound))
+    // The ends outside the common range, one tap at a time.
+    for iw in ra.lowerBound ..< max(ra.lowerBound, min(lo, ra.upperBound)) { dst[2 * iw] += a[iw] }
+    for iw in min(max(hi, ra.lowerBound), ra.upperBound) ..< ra.upperBound { dst[2 * iw] += a[iw] }
+    for iw in rb.lowerBound ..< max(rb.lowerBound, min(lo, rb.upperBound)) { dst[2 * iw + 1] += b[iw] }
+    for iw in min(max(hi, rb.lowerBound), rb.upperBound) ..< rb.upperBound { dst[2 * iw + 1] += b[iw] }
+    var iw = lo
+    while iw + 4 <= hi {
+        var v = SIMD8<Float>()
+        v.evenHalf = UnsafeRawPointer(a + iw).loadUnaligned(as: SIMD4<Float>.self)
+        v.oddHalf = UnsafeRawPointer(b + iw).loadUnaligned(as: SIMD4<Float>.self)
+        store8(load8(dst + 2 * iw) + v, dst + 2 * iw)
+        iw += 4
+    }
+    while iw < hi { dst[2 * iw] += a[iw]; dst[2 * iw + 1] += b[iw]; iw += 1 }
 }
 
 /// The scatter for (image, channel) pairs t = i · Mg + m: image i's columns start at i · `count`
