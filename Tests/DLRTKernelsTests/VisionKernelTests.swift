@@ -195,6 +195,31 @@ final class VisionKernelTests: XCTestCase {
                     roi: [(0, 1), (0, 1), (-0.3, 0.7), (0.2, 0.9)])
     }
 
+    func testResizeEdgeValues() {
+        // ±inf and NaN propagate as in the reference (0 · inf = NaN where a weight is 0).
+        let xShape = [1, 1, 3, 4]
+        let x: [Float] = [1, .infinity, -2, 3, .nan, 0, -.infinity, 1e30, -1e30, 5, 6, -0.0]
+        for spec in [ResizeSpec(mode: .nearest, coordinate: .halfPixel), ResizeSpec(mode: .linear, coordinate: .halfPixel),
+                     ResizeSpec(mode: .linear, coordinate: .alignCorners), ResizeSpec(mode: .cubic, coordinate: .asymmetric)] {
+            let scales: [Float] = [1, 1, 2, 1.5], outShape = [1, 1, 6, 6]
+            let axes = (0 ..< 4).map {
+                ReferenceResizeAxis(mode: spec.mode.rawValue, coordinate: spec.coordinate.rawValue, scale: scales[$0])
+            }
+            let want = referenceResize(x: x, xShape: xShape, outShape: outShape, axes: axes)
+            let tables = (0 ..< 4).map { ResizeAxisTable(inSize: xShape[$0], outSize: outShape[$0], scale: scales[$0], spec: spec) }
+            let plan = ResizePlan(inShape: xShape, outShape: outShape, tables: tables, extrapolation: 0)
+            var got = [Float](repeating: 7, count: want.count)
+            x.withUnsafeBufferPointer { px in
+                got.withUnsafeMutableBufferPointer { plan.run(px.baseAddress!, $0.baseAddress!, rows: 0 ..< plan.rowCount) }
+            }
+            for i in want.indices {
+                let g = got[i], w = want[i]
+                XCTAssert(g.isNaN == w.isNaN && (g.isNaN || g == w || abs(g - w) <= 1e-5 * max(1, abs(w))),
+                          "\(spec.mode) \(spec.coordinate) element \(i): got \(g), want \(w)")
+            }
+        }
+    }
+
     // MARK: Pad
 
     func padCheck<T: Equatable>(_: T.Type, _ xShape: [Int], _ pads: [Int], _ mode: PadMode, value: T, make: (Int) -> T,
