@@ -44,15 +44,18 @@ final class VisionKernelTests: XCTestCase {
             var got = [Float](repeating: .nan, count: want.count)
             var scratch = [Float](repeating: .nan, count: s.scratchCount)
             x.withUnsafeBufferPointer { px in
+              w.withUnsafeBufferPointer { pw in
                 (b ?? [Float(0)]).withUnsafeBufferPointer { pb in
                     got.withUnsafeMutableBufferPointer { py in
                         scratch.withUnsafeMutableBufferPointer { ps in
-                            convTranspose2DForward(s, x: px.baseAddress!, weights: packed.pointer, bias: b == nil ? nil : pb.baseAddress,
+                            convTranspose2DForward(s, x: px.baseAddress!, weights: packed.pointer, rawWeights: pw.baseAddress!,
+                                                   bias: b == nil ? nil : pb.baseAddress,
                                                    activation: activation, y: py.baseAddress!, scratch: ps.baseAddress!,
                                                    parallel: ReversedTasks())
                         }
                     }
                 }
+              }
             }
             assertClose(got, want, tol: 1e-4, "ConvTranspose \(self)", file: file, line: line)
         }
@@ -111,6 +114,23 @@ final class VisionKernelTests: XCTestCase {
         CT(inChannels: 67, outChannels: 33, inH: 5, inW: 7, strides: [2, 2], pads: [1, 1, 1, 1]).test()
     }
 
+    func testConvTransposeImagesPerGEMM() {
+        // Small planes: several images side by side in one GEMM (5 + 2 images here, 1024 column rows).
+        var shape = ConvTranspose2DShape()
+        shape.batch = 7; shape.outChannels = 64; shape.kH = 4; shape.kW = 4; shape.inH = 7; shape.inW = 7
+        XCTAssertEqual(shape.imagesPerGEMM, 5)
+        CT(batch: 7, inChannels: 3, outChannels: 64, inH: 7, inW: 7, kernel: [4, 4], strides: [2, 2], pads: [1, 1, 1, 1]).test()
+        CT(batch: 5, inChannels: 6, outChannels: 4, group: 2, inH: 2, inW: 3, strides: [2, 3], pads: [0, 1, 1, 0],
+           outputPadding: [1, 2], activation: DenseActivation(.leakyRelu, alpha: 0.2)).test()
+        CT(batch: 4, inChannels: 10, outChannels: 8, inH: 1, inW: 1, kernel: [4, 4]).test()
+        // At most 4 input positions in all: no GEMM, W read in place.
+        CT(batch: 1, inChannels: 100, outChannels: 67, inH: 1, inW: 1, kernel: [4, 4]).test()
+        CT(batch: 3, inChannels: 9, outChannels: 6, group: 3, inH: 1, inW: 1, kernel: [3, 2], strides: [2, 2]).test()
+        CT(batch: 1, inChannels: 5, outChannels: 7, inH: 2, inW: 2, strides: [2, 1], pads: [1, 0, 0, 1], outputPadding: [1, 0]).test()
+        CT(batch: 2, inChannels: 4, outChannels: 3, inH: nil, inW: 2, kernel: [3], strides: [2], pads: [0, 1], dilations: [2],
+           outputPadding: [1], activation: DenseActivation(.tanh)).test()
+    }
+
     // MARK: Resize
 
     func resizeCheck(_ xShape: [Int], _ outShape: [Int], scales: [Float], spec: ResizeSpec, roi: [(Float, Float)]? = nil,
@@ -134,13 +154,19 @@ final class VisionKernelTests: XCTestCase {
             }
         }
         assertClose(got, want, tol: 1e-5, "Resize \(xShape)→\(outShape) \(spec)", file: file, line: line)
+        // One range of all rows: repeated rows are copied from the previous output row.
+        var whole = [Float](repeating: .nan, count: want.count)
+        x.withUnsafeBufferPointer { px in
+            whole.withUnsafeMutableBufferPointer { plan.run(px.baseAddress!, $0.baseAddress!, rows: 0 ..< plan.rowCount) }
+        }
+        assertClose(whole, want, tol: 1e-5, "Resize \(xShape)→\(outShape) \(spec), one range", file: file, line: line)
     }
 
     func testResizeModesAndCoordinates() {
         let coords: [ResizeCoordinateMode] = [.halfPixel, .halfPixelSymmetric, .pytorchHalfPixel, .alignCorners, .asymmetric, .tfHalfPixelForNN]
         let nearest: [ResizeNearestMode] = [.roundPreferFloor, .roundPreferCeil, .floor, .ceil]
         let cases: [([Int], [Float])] = [([1, 2, 5, 7], [1, 1, 2, 3]), ([2, 1, 9, 8], [1, 1, 0.6, 0.5]), ([1, 3, 4, 6], [1, 1, 1.7, 0.75]),
-                                         ([3, 9], [1, 2.5]), ([1, 1, 1, 5], [1, 1, 3, 1])]
+                                         ([3, 9], [1, 2.5]), ([1, 1, 1, 5], [1, 1, 3, 1]), ([1, 2, 3, 5], [1, 1, 2, 2]), ([2, 4], [1, 4])]
         for (xs, sc) in cases {
             let out = zip(xs, sc).map { Int((Float($0) * $1).rounded(.down)) }
             for c in coords {
@@ -167,6 +193,31 @@ final class VisionKernelTests: XCTestCase {
         resizeCheck([1, 1, 4, 4], [1, 1, 3, 3], scales: [1, 1, 0.8, 0.8],
                     spec: ResizeSpec(mode: .nearest, coordinate: .tfCropAndResize, extrapolation: -1),
                     roi: [(0, 1), (0, 1), (-0.3, 0.7), (0.2, 0.9)])
+    }
+
+    func testResizeEdgeValues() {
+        // ±inf and NaN propagate as in the reference (0 · inf = NaN where a weight is 0).
+        let xShape = [1, 1, 3, 4]
+        let x: [Float] = [1, .infinity, -2, 3, .nan, 0, -.infinity, 1e30, -1e30, 5, 6, -0.0]
+        for spec in [ResizeSpec(mode: .nearest, coordinate: .halfPixel), ResizeSpec(mode: .linear, coordinate: .halfPixel),
+                     ResizeSpec(mode: .linear, coordinate: .alignCorners), ResizeSpec(mode: .cubic, coordinate: .asymmetric)] {
+            let scales: [Float] = [1, 1, 2, 1.5], outShape = [1, 1, 6, 6]
+            let axes = (0 ..< 4).map {
+                ReferenceResizeAxis(mode: spec.mode.rawValue, coordinate: spec.coordinate.rawValue, scale: scales[$0])
+            }
+            let want = referenceResize(x: x, xShape: xShape, outShape: outShape, axes: axes)
+            let tables = (0 ..< 4).map { ResizeAxisTable(inSize: xShape[$0], outSize: outShape[$0], scale: scales[$0], spec: spec) }
+            let plan = ResizePlan(inShape: xShape, outShape: outShape, tables: tables, extrapolation: 0)
+            var got = [Float](repeating: 7, count: want.count)
+            x.withUnsafeBufferPointer { px in
+                got.withUnsafeMutableBufferPointer { plan.run(px.baseAddress!, $0.baseAddress!, rows: 0 ..< plan.rowCount) }
+            }
+            for i in want.indices {
+                let g = got[i], w = want[i]
+                XCTAssert(g.isNaN == w.isNaN && (g.isNaN || g == w || abs(g - w) <= 1e-5 * max(1, abs(w))),
+                          "\(spec.mode) \(spec.coordinate) element \(i): got \(g), want \(w)")
+            }
+        }
     }
 
     // MARK: Pad
@@ -212,24 +263,26 @@ final class VisionKernelTests: XCTestCase {
             let x = (0 ..< shape.reduce(1, *)).map { Int32($0) }
             for crd in [false, true] where shape[1] % (b * b) == 0 {
                 let want = referenceDepthToSpace(x: x, xShape: shape, blocksize: b, crd: crd)
-                let plan = depthToSpacePlan(shape: shape, blocksize: b, crd: crd, elementSize: 4)
-                XCTAssertEqual(transposed(x, plan), want, "DepthToSpace \(shape) b \(b) crd \(crd)")
+                let plan = DepthSpacePlan(depthToSpace: shape, blocksize: b, crd: crd, elementSize: 4)
+                XCTAssertEqual(plan.outputShape, [shape[0], shape[1] / (b * b), shape[2] * b, shape[3] * b])
+                XCTAssertEqual(rearranged(x, plan), want, "DepthToSpace \(shape) b \(b) crd \(crd)")
             }
         }
         for (shape, b) in [([1, 2, 4, 6], 2), ([2, 3, 6, 9], 3), ([1, 1, 2, 2], 2), ([2, 5, 3, 3], 1)] {
             let x = (0 ..< shape.reduce(1, *)).map { Int32($0) }
             for crd in [false, true] {
                 let want = referenceSpaceToDepth(x: x, xShape: shape, blocksize: b, crd: crd)
-                XCTAssertEqual(transposed(x, spaceToDepthPlan(shape: shape, blocksize: b, crd: crd, elementSize: 4)), want,
-                               "SpaceToDepth \(shape) b \(b) crd \(crd)")
+                let plan = DepthSpacePlan(spaceToDepth: shape, blocksize: b, crd: crd, elementSize: 4)
+                XCTAssertEqual(plan.outputShape, [shape[0], shape[1] * b * b, shape[2] / b, shape[3] / b])
+                XCTAssertEqual(rearranged(x, plan), want, "SpaceToDepth \(shape) b \(b) crd \(crd)")
             }
         }
     }
 
-    func transposed(_ x: [Int32], _ plan: TransposePlan) -> [Int32] {
+    func rearranged(_ x: [Int32], _ plan: DepthSpacePlan) -> [Int32] {
         var y = [Int32](repeating: -1, count: x.count)
         x.withUnsafeBytes { px in
-            y.withUnsafeMutableBytes { py in reversedTasks(plan.workCount) { plan.run(px.baseAddress!, py.baseAddress!, work: $0) } }
+            y.withUnsafeMutableBytes { py in reversedTasks(plan.rowCount) { plan.run(px.baseAddress!, py.baseAddress!, rows: $0) } }
         }
         return y
     }

@@ -90,8 +90,13 @@ def detector(opset: int) -> Case:
 
 
 @pytest.mark.parametrize("opset", [13, 17])
-def test_detector_segmenter_two_sizes(opset, convert, dlrt_mod):
-    check_case(detector(opset), convert, dlrt_mod)
+def test_detector_segmenter_two_sizes(opset, convert, dlrt_mod, cli):
+    case = detector(opset)
+    check_case(case, convert, dlrt_mod)
+    info = run_cli(cli, "inspect", convert(case.model, case.name), check=True).stdout
+    for op in ["Resize×2", "Pad×1", "DepthToSpace×1", "Concat×1", "Transpose×1"]:
+        assert op in info, info
+    assert "segmentation_output_0: float32 [batch, 4, H, W]" in info, info
 
 
 # ---- per-op cases --------------------------------------------------------------------------------
@@ -130,6 +135,29 @@ def test_convtranspose(name, xs, ws, attrs, bias, convert, dlrt_mod):
     inputs = ["x", "w"] + (["b"] if bias else [])
     case = single(f"convtranspose_{name}", "ConvTranspose", inputs, [vi("x", xs)], None,
                   [{"x": rnd(3, *xs)}], consts=consts, **attrs)
+    check_case(case, convert, dlrt_mod)
+
+
+def test_convtranspose_grouped_bn_fold_and_sigmoid(convert, dlrt_mod, cli):
+    """BatchNormalization folded into a grouped ConvTranspose (W's axis 1 per group), Sigmoid fused."""
+    b = GraphBuilder(720)
+    w = b.weight((6, 2, 3, 3), scale=0.5)
+    h = b.node("ConvTranspose", ["x", w, b.const(rnd(7, 6, scale=0.1))], group=3, strides=[2, 2], pads=[1, 1, 0, 0],
+               output_padding=[1, 0])
+    h = b.node("Sigmoid", [b.bn(h, 6)])
+    b.nodes[-1].output[0] = "y"
+    m = b.build("ct_group_bn", [vi("x", ["n", 6, 5, 4])], [vi("y", ["n", 6, 11, 8])], opset=13)
+    case = Case("convtranspose_group_bn_sigmoid", m, [{"x": rnd(8, 1, 6, 5, 4)}, {"x": rnd(9, 3, 6, 5, 4)}])
+    check_case(case, convert, dlrt_mod)
+    info = run_cli(cli, "inspect", convert(case.model, case.name), check=True).stdout
+    assert "ops (1 nodes): ConvTranspose×1" in info, info
+
+
+def test_resize_tf_crop_and_resize(convert, dlrt_mod):
+    roi = np.array([0, 0, 0.2, 0.1, 1, 1, 0.9, 1.2], np.float32)
+    case = single("resize_tf_crop_and_resize", "Resize", ["x", "roi", "", "sizes"], [vi("x", [1, 2, 6, 5])], None,
+                  [{"x": rnd(10, 1, 2, 6, 5)}], opset=13, consts=[(1, roi), (3, np.array([1, 2, 4, 7], np.int64))],
+                  mode="linear", coordinate_transformation_mode="tf_crop_and_resize", extrapolation_value=-2.0)
     check_case(case, convert, dlrt_mod)
 
 
@@ -299,10 +327,18 @@ def test_refuse_convtranspose_output_shape_symbolic(tmp_path, cli):
     refusal(tmp_path, cli, m, "'up1'", "output_shape")
 
 
-def test_refuse_convtranspose_runtime_weights(tmp_path, cli):
+def test_convtranspose_runtime_weights(convert, dlrt_mod):
+    """W fed at run time (fixed shape): packed into scratch on every run."""
+    m = raw_model([helper.make_node("ConvTranspose", ["x", "w", "b"], ["y"], name="up2", strides=[2, 2], pads=[1, 0, 1, 0])],
+                  [vi("x", ["n", 4, 5, 3]), vi("w", [4, 3, 3, 3]), vi("b", [3])], [vi("y", ["n", 3, 9, 7])])
+    feeds = [{"x": rnd(30, n, 4, 5, 3), "w": rnd(31 + n, 4, 3, 3, 3), "b": rnd(40 + n, 3)} for n in (1, 2)]
+    check_case(Case("convtranspose_runtime_weights", m, feeds), convert, dlrt_mod)
+
+
+def test_refuse_convtranspose_symbolic_weights(tmp_path, cli):
     m = raw_model([helper.make_node("ConvTranspose", ["x", "w"], ["y"], name="up2")],
-                  [vi("x", [1, 2, 4, 4]), vi("w", [2, 2, 3, 3])], [vi("y", [1, 2, 6, 6])])
-    refusal(tmp_path, cli, m, "'up2'", "W", "constant")
+                  [vi("x", [1, 2, 4, 4]), vi("w", [2, "m", 3, 3])], [vi("y", [1, 2, 6, 6])])
+    refusal(tmp_path, cli, m, "'up2'", "W", "neither a constant nor of a shape known")
 
 
 def test_refuse_convtranspose_3d(tmp_path, cli):

@@ -79,6 +79,9 @@ public struct ReferenceResizeAxis {
         let xo = original(x, inSize: inSize, outSize: outSize)
         if coordinate == "tf_crop_and_resize" && (xo < 0 || xo > Float(inSize - 1)) { return nil }
         func clampIndex(_ i: Int) -> Int { min(max(i, 0), inSize - 1) }
+        // An axis of one element reads it whatever the mode (as onnxruntime, which interpolates
+        // only resized axes: no 0-weight taps multiplying an infinity into NaN).
+        if inSize == 1 { return [(0, 1)] }
         switch mode {
         case "nearest":
             let f = xo.rounded(.down)

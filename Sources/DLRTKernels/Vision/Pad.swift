@@ -97,21 +97,3 @@ public struct PadPlan: Sendable, Equatable {
         }
     }
 }
-
-/// DepthToSpace of [N, C, H, W] with block b as a transpose of a 6-D view: DCR reads
-/// [N, b, b, C/b², H, W] in order [0, 3, 4, 1, 5, 2]; CRD reads [N, C/b², b, b, H, W] in order
-/// [0, 1, 4, 2, 5, 3]. The output [N, C/b², H·b, W·b] is that transpose's result.
-public func depthToSpacePlan(shape: [Int], blocksize b: Int, crd: Bool, elementSize: Int) -> TransposePlan {
-    let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
-    return crd ? TransposePlan(shape: [n, c / (b * b), b, b, h, w], perm: [0, 1, 4, 2, 5, 3], elementSize: elementSize)
-               : TransposePlan(shape: [n, b, b, c / (b * b), h, w], perm: [0, 3, 4, 1, 5, 2], elementSize: elementSize)
-}
-
-/// SpaceToDepth of [N, C, H, W] with block b: the view [N, C, H/b, b, W/b, b] in order
-/// [0, 3, 5, 1, 2, 4] (DCR: [N, b, b, C, H/b, W/b]) or [0, 1, 3, 5, 2, 4] (CRD: [N, C, b, b, H/b, W/b])
-/// is the output [N, C·b², H/b, W/b].
-public func spaceToDepthPlan(shape: [Int], blocksize b: Int, crd: Bool = false, elementSize: Int) -> TransposePlan {
-    let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
-    return TransposePlan(shape: [n, c, h / b, b, w / b, b], perm: crd ? [0, 1, 3, 5, 2, 4] : [0, 3, 5, 1, 2, 4],
-                         elementSize: elementSize)
-}

@@ -55,7 +55,8 @@ public struct ResizeAxisTable: Sendable, Equatable {
 
     public init(inSize: Int, outSize: Int, scale: Float, roi: (Float, Float) = (0, 1), spec: ResizeSpec) {
         self.inSize = inSize; self.outSize = outSize
-        let taps = spec.taps
+        // A one-element axis reads input 0 whatever the mode (the weights sum to 1): one tap.
+        let taps = inSize == 1 ? 1 : spec.taps
         self.taps = taps
         var index = [Int](repeating: 0, count: outSize * taps)
         var weight = [Float](repeating: 0, count: outSize * taps)
@@ -66,7 +67,7 @@ public struct ResizeAxisTable: Sendable, Equatable {
             let xo = resizeOriginal(o, inSize: inSize, outSize: outSize, scale: scale, roi: roi, spec.coordinate)
             if spec.coordinate == .tfCropAndResize && !(xo >= 0 && xo <= last) { outside[o] = true; continue }
             let b = o * taps
-            switch spec.mode {
+            switch taps == 1 ? .nearest : spec.mode {
             case .nearest:
                 index[b] = clampIndex(resizeNearest(xo, spec.nearest, limit: inSize))
                 weight[b] = 1
@@ -140,9 +141,13 @@ public struct ResizePlan: Sendable {
     /// the whole row is the extrapolation value.
     public let rowsPerPlane: Int, combos: Int
     let rowOffset: [Int], rowWeight: [Float], rowOutside: [Bool]
+    /// Row r reads exactly what row r − 1 of its plane reads (nearest upsampling): copied.
+    let rowRepeats: [Bool]
     /// The last axis.
     let last: ResizeAxisTable
     let lastHasOutside: Bool
+    /// k > 1 when the last axis is nearest upsampling by the integer k (output j reads input j / k).
+    let lastRepeat: Int
     let extrapolation: Float
 
     public var rowCount: Int { planes * rowsPerPlane }
@@ -157,6 +162,9 @@ public struct ResizePlan: Sendable {
         outPlane = outShape[first...].reduce(1, *)
         last = tables[r - 1]
         lastHasOutside = last.outside.contains(true)
+        let lt = tables[r - 1], k = lt.inSize > 0 ? lt.outSize / lt.inSize : 0
+        lastRepeat = lt.taps == 1 && k > 1 && lt.outSize == k * lt.inSize && !lt.outside.contains(true)
+            && (0 ..< lt.outSize).allSatisfy { lt.index[$0] == $0 / k } ? k : 0
         let mid = Array(first ..< r - 1)
         rowsPerPlane = mid.reduce(1) { $0 * outShape[$1] }
         combos = mid.reduce(1) { $0 * tables[$1].taps }
@@ -188,6 +196,13 @@ public struct ResizePlan: Sendable {
             }
         }
         rowOffset = offsets; rowWeight = weights; rowOutside = outside
+        var repeats = [Bool](repeating: false, count: rowsPerPlane)
+        let perRow = combos
+        for r in repeats.indices.dropFirst() where outside[r] == outside[r - 1] {
+            let a = r * perRow, b = a - perRow
+            repeats[r] = offsets[a ..< a + perRow] == offsets[b ..< b + perRow] && weights[a ..< a + perRow] == weights[b ..< b + perRow]
+        }
+        rowRepeats = repeats
     }
 
     /// Computes output rows `rows` (index = plane · rowsPerPlane + row). Does not allocate.
@@ -200,15 +215,31 @@ public struct ResizePlan: Sendable {
             for row in rows {
                 let p = row / rowsPerPlane, r = row - p * rowsPerPlane
                 let out = y + row * n
+                if rowRepeats[r] && row > rows.lowerBound { out.update(from: out - n, count: n); continue }
                 if rowOutside[r] { out.update(repeating: extrapolation, count: n); continue }
                 let base = x + p * inPlane
+                if combos == 2 && taps == 2 {
+                    // Bilinear: both source rows in one pass.
+                    let r0 = base + ro[2 * r], r1 = base + ro[2 * r + 1], w0 = rw[2 * r], w1 = rw[2 * r + 1]
+                    for j in 0 ..< n {
+                        let i0 = li[2 * j], i1 = li[2 * j + 1], a0 = lw[2 * j], a1 = lw[2 * j + 1]
+                        out[j] = w0 * (a0 * r0[i0] + a1 * r0[i1]) + w1 * (a0 * r1[i0] + a1 * r1[i1])
+                    }
+                    if lastHasOutside { for j in 0 ..< n where last.outside[j] { out[j] = extrapolation } }
+                    continue
+                }
                 for c in 0 ..< combos {
                     let src = base + ro[r * combos + c]
                     let w = rw[r * combos + c]
                     let first = c == 0
                     switch taps {
                     case 1:
-                        if first && w == 1 { for j in 0 ..< n { out[j] = src[li[j]] } }
+                        if first && w == 1 && lastRepeat == 2 {
+                            for i in 0 ..< n / 2 { let v = src[i]; out[2 * i] = v; out[2 * i + 1] = v }
+                        } else if first && w == 1 && lastRepeat > 2 {
+                            let k = lastRepeat
+                            for i in 0 ..< n / k { (out + i * k).update(repeating: src[i], count: k) }
+                        } else if first && w == 1 { for j in 0 ..< n { out[j] = src[li[j]] } }
                         else { for j in 0 ..< n { out[j] = (first ? 0 : out[j]) + w * src[li[j]] } }
                     case 2:
                         for j in 0 ..< n {

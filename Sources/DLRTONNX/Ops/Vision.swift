@@ -55,12 +55,13 @@ extension OpTable {
             }
             target = os.map { Int($0) }
         } else if autoPad != "NOTSET", let spatial {
-            target = zip(spatial, strides).map { $0 * $1 }
+            target = zip(spatial, strides).map { satMul($0, $1) }
         }
         if let target, let spatial {
             for i in 0 ..< r {
-                let full = strides[i] * (spatial[i] - 1) + outPad[i] + (k[i] - 1) * dilations[i] + 1
-                let total = full - target[i]
+                // Saturating: declared sizes are unchecked here (the shape limits reject huge results later).
+                let full = satAdd(satMul(strides[i], spatial[i] - 1), satAdd(outPad[i] + 1, satMul(k[i] - 1, dilations[i])))
+                let total = full == .max ? 0 : full - target[i]
                 if total < 0 { outPad[i] -= total; pads[i] = 0; pads[i + r] = 0; continue }
                 let small = total / 2
                 pads[i] = autoPad == "SAME_UPPER" ? small : total - small
@@ -84,16 +85,16 @@ extension OpTable {
         var s: [Dim] = [x[0], m]
         for i in 0 ..< k.count {
             guard let v = x[i + 2].fixedValue else { s.append(g.unknownDim(out, i + 2)); continue }
-            if p.autoPad != "NOTSET" { s.append(.fixed(v * p.strides[i])); continue }
-            let full = p.strides[i] * (v - 1) + p.outputPadding[i] + (k[i] - 1) * p.dilations[i] + 1
+            if p.autoPad != "NOTSET" { s.append(.fixed(satMul(v, p.strides[i]))); continue }
+            let full = satAdd(satMul(p.strides[i], v - 1), satAdd(p.outputPadding[i] + 1, satMul(k[i] - 1, p.dilations[i])))
             s.append(.fixed(max(0, full - p.pads[i] - p.pads[i + k.count])))
         }
         return [ValueInfo(type: t, shape: s)]
     }, lower: { n, g in
         try checkKnownAttrs(n, ["kernel_shape", "strides", "pads", "dilations", "group", "auto_pad", "output_padding",
                                 "output_shape", "activation", "activation_alpha", "activation_min", "activation_max"])
-        guard g.constants[n.input(1)] != nil else {
-            throw n.unsupported("weight W ('\(n.input(1))') is not a constant; dlrt needs constant ConvTranspose weights")
+        guard g.constants[n.input(1)] != nil || fixedDims(g.shapeOf(n.input(1))) != nil else {
+            throw n.unsupported("weight W ('\(n.input(1))') is neither a constant nor of a shape known at conversion")
         }
         for i in n.inputs where !i.isEmpty {
             if let t = g.typeOf(i), t != .float { throw n.unsupported("input '\(i)' is \(t); dlrt's ConvTranspose computes float32 only") }
@@ -149,8 +150,8 @@ extension OpTable {
             return [ValueInfo(type: t, shape: x.indices.map { g.unknownDim(n.output(0), $0) })]
         }
         let s: [Dim] = x.indices.map { k in
-            let extra = Int(clamping: p[k]) + Int(clamping: p[k + x.count])
-            if let v = x[k].fixedValue { return .fixed(max(0, v + extra)) }
+            let extra = satAdd(Int(clamping: p[k]), Int(clamping: p[k + x.count]))
+            if let v = x[k].fixedValue { return .fixed(max(0, satAdd(v, extra))) }
             return extra == 0 ? x[k] : g.unknownDim(n.output(0), k)
         }
         return [ValueInfo(type: t, shape: s)]
@@ -195,8 +196,8 @@ extension OpTable {
         let t = g.typeOf(n.input(0)), o = n.output(0)
         guard let x = g.shapeOf(n.input(0)), x.count == 4, let b = try? blocksize(n) else { return [ValueInfo(type: t, shape: nil)] }
         let c: Dim = x[1].fixedValue.map { .fixed($0 / (b * b)) } ?? g.unknownDim(o, 1)
-        let h: Dim = x[2].fixedValue.map { .fixed($0 * b) } ?? g.unknownDim(o, 2)
-        let w: Dim = x[3].fixedValue.map { .fixed($0 * b) } ?? g.unknownDim(o, 3)
+        let h: Dim = x[2].fixedValue.map { .fixed(satMul($0, b)) } ?? g.unknownDim(o, 2)
+        let w: Dim = x[3].fixedValue.map { .fixed(satMul($0, b)) } ?? g.unknownDim(o, 3)
         return [ValueInfo(type: t, shape: [x[0], c, h, w])]
     }, lower: { n, g in
         try checkKnownAttrs(n, ["blocksize", "mode"])
@@ -212,7 +213,7 @@ extension OpTable {
     static let spaceToDepthDef = OpDef(name: "SpaceToDepth", code: .spaceToDepth, infer: { n, g in
         let t = g.typeOf(n.input(0)), o = n.output(0)
         guard let x = g.shapeOf(n.input(0)), x.count == 4, let b = try? blocksize(n) else { return [ValueInfo(type: t, shape: nil)] }
-        let c: Dim = x[1].fixedValue.map { .fixed($0 * b * b) } ?? g.unknownDim(o, 1)
+        let c: Dim = x[1].fixedValue.map { .fixed(satMul($0, b * b)) } ?? g.unknownDim(o, 1)
         let h: Dim = x[2].fixedValue.map { .fixed($0 / b) } ?? g.unknownDim(o, 2)
         let w: Dim = x[3].fixedValue.map { .fixed($0 / b) } ?? g.unknownDim(o, 3)
         return [ValueInfo(type: t, shape: [x[0], c, h, w])]

@@ -68,7 +68,8 @@ extension OpTable {
         for (k, a) in tg.axes.enumerated() {
             if let sc = tg.scales {
                 if sc[k] == 1 { continue }
-                s[a] = x[a].fixedValue.map { .fixed(Int((Float($0) * sc[k]).rounded(.down))) } ?? g.unknownDim(o, a)
+                let v = x[a].fixedValue.map { (Float($0) * sc[k]).rounded(.down) }
+                s[a] = v.flatMap { $0 >= 0 && $0 < 1e15 ? .fixed(Int($0)) : nil } ?? g.unknownDim(o, a)
             } else if let sz = tg.sizes {
                 s[a] = policy == "stretch" ? .fixed(Int(clamping: sz[k])) : g.unknownDim(o, a)
             }

@@ -1,8 +1,9 @@
 import DLRTKernels
 import DLRTModel
 
-/// ConvTranspose (1-D and 2-D, groups) with fused bias and activation. W [C, M/group, k…] must be
-/// a constant; it is packed once here as the GEMM's A operand (Wgᵀ per group). Output size per
+/// ConvTranspose (1-D and 2-D, groups) with fused bias and activation. A constant W [C, M/group, k…]
+/// is packed once here as the GEMM's A operand (Wgᵀ per group); a W fed at run time (fixed
+/// shape) is packed into scratch on every run. Output size per
 /// axis: stride·(in − 1) + output_padding + (k − 1)·dilation + 1 − pad_begin − pad_end; auto_pad
 /// SAME_UPPER / SAME_LOWER give in·stride (the extra pad at the end / the beginning).
 final class ConvTransposeOperator: Operator {
@@ -17,7 +18,10 @@ final class ConvTransposeOperator: Operator {
     let group: Int
     let weightShape: [Int]
     let activation: DenseActivation
-    let packedWeights: DenseBuffer
+    /// Packed W and W as stored (read in place by the path for at most 4 input positions); nil
+    /// when W is not a constant.
+    let packedWeights: DenseBuffer?
+    let rawWeights: TensorData?
     /// Channels, kernel and group (the per-shape fields are filled by `shape(for:)`).
     let packShape: ConvTranspose2DShape
 
@@ -25,20 +29,22 @@ final class ConvTransposeOperator: Operator {
         let a = DenseAttributes(node)
         try a.checkArity(inputs: 2, optional: 1)
         self.node = node
-        guard let w = a.constantInput(1, graph: graph) else {
-            throw a.error("W (input 1) is not a constant; only constant weights are supported", kind: .unsupported)
+        let w = a.constantInput(1, graph: graph)
+        let wTensor = graph.tensors[Int(node.inputs[1])]
+        guard let wShape = w?.shape ?? wTensor.fixedShape else {
+            throw a.error("W (input 1) is not a constant and its shape \(describe(wTensor.shape)) is not fixed", kind: .unsupported)
         }
-        guard w.dtype == .float32 else { throw a.error("W is \(w.dtype), expected float32", kind: .unsupported) }
-        guard w.shape.count == 3 || w.shape.count == 4 else {
-            throw a.error("W has shape \(describe(w.shape)), expected [C, M/group, k] or [C, M/group, kH, kW]",
-                          kind: w.shape.count > 4 ? .unsupported : .invalidModel)
+        guard wTensor.dtype == .float32 else { throw a.error("W is \(wTensor.dtype), expected float32", kind: .unsupported) }
+        guard wShape.count == 3 || wShape.count == 4 else {
+            throw a.error("W has shape \(describe(wShape)), expected [C, M/group, k] or [C, M/group, kH, kW]",
+                          kind: wShape.count > 4 ? .unsupported : .invalidModel)
         }
-        guard let count = checkedElementCount(w.shape), count * 4 <= w.data.byteCount else {
-            throw a.error("W \(describe(w.shape)) needs more bytes than its \(w.data.byteCount)")
+        guard let count = checkedElementCount(wShape), count * 4 <= (w?.data.byteCount ?? count * 4) else {
+            throw a.error("W \(describe(wShape)) needs more bytes than its \(w?.data.byteCount ?? 0)")
         }
-        weightShape = w.shape
-        rank = w.shape.count - 2
-        kernel = Array(w.shape[2...])
+        weightShape = wShape
+        rank = wShape.count - 2
+        kernel = Array(wShape[2...])
         if let k = try a.ints("kernel_shape"), k != kernel {
             throw a.error("kernel_shape \(describe(k)) does not match W's spatial dims \(describe(kernel))")
         }
@@ -60,22 +66,28 @@ final class ConvTransposeOperator: Operator {
         }
         self.autoPad = autoPad
         group = try a.int("group", default: 1)
-        guard group >= 1 && group <= w.shape[0] && w.shape[0] % group == 0 else {
-            throw a.error("attribute 'group' is \(group); W \(describe(w.shape)) has \(w.shape[0]) input channels, which must be a multiple of it")
+        guard group >= 1 && group <= wShape[0] && wShape[0] % group == 0 else {
+            throw a.error("attribute 'group' is \(group); W \(describe(wShape)) has \(wShape[0]) input channels, which must be a multiple of it")
         }
-        guard w.shape[1] >= 1, kernel.allSatisfy({ $0 >= 1 }) else {
-            throw a.error("W \(describe(w.shape)) has an empty output-channel or kernel dim")
+        guard wShape[1] >= 1, kernel.allSatisfy({ $0 >= 1 }) else {
+            throw a.error("W \(describe(wShape)) has an empty output-channel or kernel dim")
         }
         activation = try DenseActivation(node: node)
         var s = ConvTranspose2DShape()
         s.group = group
-        s.inChannels = w.shape[0]
-        s.outChannels = w.shape[1] * group
+        s.inChannels = wShape[0]
+        s.outChannels = wShape[1] * group
         s.kH = rank == 2 ? kernel[0] : 1
         s.kW = kernel[rank - 1]
         packShape = s
-        guard let base = w.data.bytes.baseAddress else { throw a.error("W has no data") }
-        packedWeights = convTranspose2DPackWeights(s, base.assumingMemoryBound(to: Float.self))
+        if let w {
+            guard let base = w.data.bytes.baseAddress else { throw a.error("W has no data") }
+            packedWeights = convTranspose2DPackWeights(s, base.assumingMemoryBound(to: Float.self))
+            rawWeights = w.data
+        } else {
+            packedWeights = nil
+            rawWeights = nil
+        }
     }
 
     /// Output spatial sizes and begin pads for input spatial sizes `spatial`.
@@ -129,6 +141,9 @@ final class ConvTransposeOperator: Operator {
     func outputTypes(_ inputs: [PlanInput]) throws -> [TensorType] {
         let a = DenseAttributes(node)
         let x = try denseFloatInput(inputs, 0, "X", a)
+        guard try denseFloatInput(inputs, 1, "W", a) == weightShape else {
+            throw a.error("W has shape \(describe(inputs[1].type?.shape ?? [])), expected \(describe(weightShape))", kind: .shape)
+        }
         let m = packShape.outChannels
         if inputs.count > 2, let b = inputs[2].type {
             guard b.dtype == .float32 else { throw a.error("B is \(b.dtype), expected float32", kind: .unsupported) }
@@ -146,33 +161,51 @@ final class ConvTransposeOperator: Operator {
     func makeKernel(inputs: [PlanInput], outputs: [TensorType]) throws -> Kernel {
         let x = try denseFloatInput(inputs, 0, "X", DenseAttributes(node))
         let hasBias = inputs.count > 2 && inputs[2].type != nil
-        return ConvTransposeKernel(shape: try shape(for: x), weights: packedWeights, hasBias: hasBias, activation: activation)
+        return ConvTransposeKernel(shape: try shape(for: x), weights: packedWeights, rawWeights: rawWeights, hasBias: hasBias,
+                                   activation: activation)
     }
 }
 
 final class ConvTransposeKernel: Kernel {
     let s: ConvTranspose2DShape
-    let weights: DenseBuffer
+    let weights: DenseBuffer?
+    let rawWeights: TensorData?
     let hasBias: Bool
     let activation: DenseActivation
     let serial: Bool
 
-    init(shape: ConvTranspose2DShape, weights: DenseBuffer, hasBias: Bool, activation: DenseActivation) {
+    init(shape: ConvTranspose2DShape, weights: DenseBuffer?, rawWeights: TensorData?, hasBias: Bool, activation: DenseActivation) {
         s = shape
         self.weights = weights
+        self.rawWeights = rawWeights
         self.hasBias = hasBias
         self.activation = activation
         serial = s.batch * s.columnRows * s.inPlane * s.inChannelsPerGroup < 1 << 15
     }
 
-    var scratchByteCount: Int { s.batch * s.outPlane == 0 ? 0 : s.scratchCount * 4 }
+    /// Floats of scratch for packing a W fed at run time (after the forward pass's own scratch).
+    var packCount: Int { weights == nil ? roundUp16(s.packedWeightCount) : 0 }
+
+    var scratchByteCount: Int { s.batch * s.outPlane == 0 ? 0 : (roundUp16(s.scratchCount) + packCount) * 4 }
 
     func run(_ io: KernelIO) {
         if s.batch * s.outChannels * s.outPlane == 0 { return }
         guard let scratch = io.scratch?.assumingMemoryBound(to: Float.self) else { return }
         let bias: UnsafePointer<Float>? = hasBias ? io.input(2, as: Float.self) : nil
-        convTranspose2DForward(s, x: io.input(0, as: Float.self), weights: weights.pointer, bias: bias,
+        let raw: UnsafePointer<Float>, packed: UnsafePointer<Float>
+        if let weights, let base = rawWeights?.bytes.baseAddress {
+            raw = base.assumingMemoryBound(to: Float.self)
+            packed = UnsafePointer(weights.pointer)
+        } else {
+            raw = io.input(1, as: Float.self)
+            let dst = scratch + roundUp16(s.scratchCount)
+            convTranspose2DPackWeights(s, raw, into: dst)
+            packed = UnsafePointer(dst)
+        }
+        convTranspose2DForward(s, x: io.input(0, as: Float.self), weights: packed, rawWeights: raw, bias: bias,
                                activation: activation, y: io.output(0, as: Float.self), scratch: scratch,
                                parallel: denseParallel(io, serial: serial))
     }
 }
+
+@inline(__always) private func roundUp16(_ n: Int) -> Int { (n + 15) / 16 * 16 }

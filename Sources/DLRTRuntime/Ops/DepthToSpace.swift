@@ -2,7 +2,7 @@ import DLRTKernels
 import DLRTModel
 
 /// DepthToSpace of [N, C, H, W] (any dtype), `blocksize` b ≥ 1 dividing C by b², `mode` DCR
-/// (default) or CRD: a transpose of a 6-D view (see `depthToSpacePlan`).
+/// (default) or CRD (see `DepthSpacePlan`).
 final class DepthToSpaceOperator: Operator {
     static var opCode: OpCode { .depthToSpace }
 
@@ -32,7 +32,7 @@ final class DepthToSpaceOperator: Operator {
 
     func makeKernel(inputs: [PlanInput], outputs: [TensorType]) throws -> Kernel {
         let x = try ElemCheck.input(node, inputs, 0)
-        return TransposeKernel(plan: depthToSpacePlan(shape: x.shape, blocksize: blocksize, crd: crd, elementSize: x.dtype.byteSize))
+        return DepthSpaceKernel(plan: DepthSpacePlan(depthToSpace: x.shape, blocksize: blocksize, crd: crd, elementSize: x.dtype.byteSize))
     }
 }
 
@@ -41,4 +41,26 @@ func spaceDepthBlocksize(_ node: Node) throws -> Int {
     guard let b = try ElemCheck.int(node, "blocksize", default: nil) else { throw OpError(node, "attribute 'blocksize' is required") }
     guard b >= 1 && b <= 4096 else { throw OpError(node, "attribute 'blocksize' is \(b), expected 1…4096") }
     return Int(b)
+}
+
+/// DepthToSpace / SpaceToDepth: output rows split among the workers.
+final class DepthSpaceKernel: Kernel {
+    let plan: DepthSpacePlan
+    let grain: Int
+
+    init(plan: DepthSpacePlan) {
+        self.plan = plan
+        grain = Swift.max(1, (1 << 15) / Swift.max(1, (plan.outputShape.last ?? 1) * plan.elementSize))
+    }
+
+    func run(_ io: KernelIO) {
+        io.workers.parallelFor(plan.rowCount, grain: grain, DepthSpaceTask(plan: plan, src: io.rawInput(0), dst: io.rawOutput(0)))
+    }
+}
+
+private struct DepthSpaceTask: ParallelTask {
+    let plan: DepthSpacePlan
+    let src: UnsafeRawPointer, dst: UnsafeMutableRawPointer
+
+    func run(_ rows: Range<Int>) { plan.run(src, dst, rows: rows) }
 }

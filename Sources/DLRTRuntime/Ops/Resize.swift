@@ -66,8 +66,12 @@ final class ResizeOperator: Operator {
         let list = try (axes ?? (0 ..< r).map { Int($0) }).map {
             try ElemCheck.axis(node, "axes", Int64($0), rank: r, shape: x)
         }
-        guard Set(list).count == list.count, list.count == (scales?.count ?? sizes?.count ?? 0) else {
-            throw OpError(node, "axes \(describe(list)) do not name \(scales?.count ?? sizes?.count ?? 0) distinct axes of X \(describe(x))", kind: .shape)
+        let what = scales == nil ? "sizes" : "scales", count = scales?.count ?? sizes?.count ?? 0
+        guard axes != nil || count == r else {
+            throw OpError(node, "attribute '\(what)' has \(count) values, expected \(r) values (one per axis of X \(describe(x)))", kind: .shape)
+        }
+        guard Set(list).count == list.count else {
+            throw OpError(node, "attribute 'axes' \(describe(list)) names an axis of X \(describe(x)) twice", kind: .shape)
         }
         if let scales {
             for (k, a) in list.enumerated() {
@@ -96,6 +100,12 @@ final class ResizeOperator: Operator {
         }
         if let roi {
             for (k, a) in list.enumerated() { g[a].roi = (roi[k], roi[k + list.count]) }
+        }
+        // The per-row tables hold taps^(interpolated axes before the last) entries per row.
+        let interpolated = (0 ..< r - 1).filter { x[$0] > 1 && (g[$0].out != x[$0] || g[$0].scale != 1) }.count
+        if spec.mode != .nearest && interpolated > (spec.mode == .linear ? 6 : 3) {
+            throw OpError(node, "\(spec.mode.rawValue) resize of \(interpolated + 1) axes of X \(describe(x)) is not supported (at most \(spec.mode == .linear ? 7 : 4))",
+                          kind: .unsupported)
         }
         for a in 0 ..< r where x[a] == 0 && g[a].out != 0 {
             throw OpError(node, "X \(describe(x)) is empty on axis \(a) but the output size there is \(g[a].out)", kind: .shape)

@@ -3,7 +3,7 @@ import DLRTModel
 
 /// SpaceToDepth of [N, C, H, W] (any dtype), `blocksize` b dividing H and W: output
 /// [N, C·b², H/b, W/b], channel (bh·b + bw)·C + c for `mode` DCR (default), c·b² + bh·b + bw for
-/// CRD (see `spaceToDepthPlan`).
+/// CRD (see `DepthSpacePlan`).
 final class SpaceToDepthOperator: Operator {
     static var opCode: OpCode { .spaceToDepth }
 
@@ -33,6 +33,6 @@ final class SpaceToDepthOperator: Operator {
 
     func makeKernel(inputs: [PlanInput], outputs: [TensorType]) throws -> Kernel {
         let x = try ElemCheck.input(node, inputs, 0)
-        return TransposeKernel(plan: spaceToDepthPlan(shape: x.shape, blocksize: blocksize, crd: crd, elementSize: x.dtype.byteSize))
+        return DepthSpaceKernel(plan: DepthSpacePlan(spaceToDepth: x.shape, blocksize: blocksize, crd: crd, elementSize: x.dtype.byteSize))
     }
 }
