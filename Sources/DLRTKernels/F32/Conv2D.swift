@@ -1,30 +1,6 @@
-/// Geometry of a 2-D convolution (1-D uses H = 1). Pads are the begin pads; end pads only
-/// matter through outH / outW, which the caller computes.
-public struct Conv2DShape: Sendable, Equatable {
-    public var batch = 1, inChannels = 1, inH = 1, inW = 1
-    public var outChannels = 1, outH = 1, outW = 1
-    public var kH = 1, kW = 1
-    public var strideH = 1, strideW = 1
-    public var padTop = 0, padLeft = 0
-    public var dilationH = 1, dilationW = 1
-    public var group = 1
-
-    public init() {}
-
-    public var channelsPerGroup: Int { inChannels / group }
-    public var outChannelsPerGroup: Int { outChannels / group }
-    /// GEMM reduction length: C/group × kH × kW.
-    public var gemmK: Int { channelsPerGroup * kH * kW }
-    public var outPlane: Int { outH * outW }
-    public var inPlane: Int { inH * inW }
-    /// 1×1, stride 1, unpadded: the input plane is the GEMM's B matrix as it is.
-    public var isPointwise: Bool {
-        kH == 1 && kW == 1 && strideH == 1 && strideW == 1 && padTop == 0 && padLeft == 0
-            && outH == inH && outW == inW
-    }
-    /// One input and one output channel per group.
-    public var isDepthwise: Bool { group == inChannels && group == outChannels && group > 1 }
-
+/// Convolution via the SGEMM (im2col / 1×1) and the depthwise kernel. `Conv2DShape` itself is in
+/// DLRTKernelsCore (the per-ISA depthwise kernel reads it); the sizes of its buffers are here.
+extension Conv2DShape {
     /// Floats of pre-packed weights `conv2dPackWeights` produces.
     public var packedWeightCount: Int {
         isDepthwise ? outChannels * kH * kW : group * sgemmPackedACount(m: outChannelsPerGroup, k: gemmK)
@@ -281,110 +257,14 @@ func conv2dCopy(_ src: UnsafePointer<Float>, _ stride: Int, _ d: UnsafeMutablePo
     while i < n { d[i] = src[i * stride]; i += 1 }
 }
 
-@inline(__always) func ceilDiv(_ a: Int, _ b: Int) -> Int { a >= 0 ? (a + b - 1) / b : -((-a) / b) }
-@inline(__always) func floorDiv(_ a: Int, _ b: Int) -> Int { a >= 0 ? a / b : -((-a + b - 1) / b) }
-
-/// Output indices o in 0..<outCount whose position o·stride + offset lies in lo..<hi.
-@inline(__always)
-func denseValidRange(offset: Int, stride: Int, lo: Int, hi: Int, outCount: Int) -> Range<Int> {
-    if stride == 1 {
-        let a = max(0, lo - offset), b = min(outCount, hi - offset)
-        return a < b ? a ..< b : 0 ..< 0
-    }
-    let a = max(0, ceilDiv(lo - offset, stride))
-    let b = min(outCount, floorDiv(hi - 1 - offset, stride) + 1)
-    return a < b ? a ..< b : 0 ..< 0
-}
-
 /// Depthwise conv (group == C == M) for planes `planes` (index = image · C + channel) of the
-/// whole batch: y = act(bias + Σ w·x), accumulated row by row (vector over the output row).
+/// whole batch: y = act(bias + Σ w·x), with the depthwise kernel of `kernels`.
 public func conv2dDepthwise(_ s: Conv2DShape, x: UnsafePointer<Float>, weights: UnsafePointer<Float>,
                             bias: UnsafePointer<Float>?, activation: DenseActivation,
-                            y: UnsafeMutablePointer<Float>, planes: Range<Int>) {
-    let kk = s.kH * s.kW
-    for p in planes {
-        let c = p % s.inChannels
-        let xp = x + p * s.inPlane
-        let yp = y + p * s.outPlane
-        let wc = weights + c * kk
-        let b0: Float = bias.map { $0[c] } ?? 0
-        // Stride-1 interior columns (every tap in bounds horizontally) accumulate 8 outputs in registers.
-        let vLo = s.strideW == 1 ? min(s.padLeft, s.outW) : 0
-        let vHiMax = s.strideW == 1 ? max(vLo, min(s.outW, s.inW + s.padLeft - (s.kW - 1) * s.dilationW)) : 0
-        let vHi = vLo + (vHiMax - vLo) / 8 * 8
-        for oh in 0 ..< s.outH {
-            let yrow = yp + oh * s.outW
-            yrow.update(repeating: b0, count: s.outW)
-            var ow = vLo
-            // Four independent accumulators hide the FMA latency.
-            while ow + 32 <= vHi {
-                var a0 = SIMD8<Float>(repeating: b0), a1 = a0, a2 = a0, a3 = a0
-                for kh in 0 ..< s.kH {
-                    let ih = oh * s.strideH - s.padTop + kh * s.dilationH
-                    if ih < 0 || ih >= s.inH { continue }
-                    let xr = xp + ih * s.inW + ow - s.padLeft
-                    let wr = wc + kh * s.kW
-                    for kw in 0 ..< s.kW {
-                        let wv = SIMD8<Float>(repeating: wr[kw])
-                        let xk = xr + kw * s.dilationW
-                        a0.addProduct(wv, load8(xk))
-                        a1.addProduct(wv, load8(xk + 8))
-                        a2.addProduct(wv, load8(xk + 16))
-                        a3.addProduct(wv, load8(xk + 24))
-                    }
-                }
-                store8(a0, yrow + ow)
-                store8(a1, yrow + ow + 8)
-                store8(a2, yrow + ow + 16)
-                store8(a3, yrow + ow + 24)
-                ow += 32
-            }
-            while ow < vHi {
-                var acc = SIMD8<Float>(repeating: b0)
-                for kh in 0 ..< s.kH {
-                    let ih = oh * s.strideH - s.padTop + kh * s.dilationH
-                    if ih < 0 || ih >= s.inH { continue }
-                    let xr = xp + ih * s.inW + ow - s.padLeft
-                    let wr = wc + kh * s.kW
-                    for kw in 0 ..< s.kW {
-                        acc.addProduct(SIMD8<Float>(repeating: wr[kw]), load8(xr + kw * s.dilationW))
-                    }
-                }
-                store8(acc, yrow + ow)
-                ow += 8
-            }
-            for kh in 0 ..< s.kH {
-                let ih = oh * s.strideH - s.padTop + kh * s.dilationH
-                if ih < 0 || ih >= s.inH { continue }
-                let xrow = xp + ih * s.inW
-                for kw in 0 ..< s.kW {
-                    let wv = wc[kh * s.kW + kw]
-                    let off = kw * s.dilationW - s.padLeft
-                    let r = denseValidRange(offset: off, stride: s.strideW, lo: 0, hi: s.inW, outCount: s.outW)
-                    // Columns outside the register-accumulated block [vLo, vHi).
-                    for part in 0 ..< 2 {
-                        var o = part == 0 ? r.lowerBound : max(r.lowerBound, vHi)
-                        let end = part == 0 ? min(r.upperBound, vLo < vHi ? vLo : r.upperBound) : r.upperBound
-                        if part == 1 && vLo >= vHi { break }
-                        if s.strideW == 1 {
-                            let wv8 = SIMD8<Float>(repeating: wv)
-                            while o + 8 <= end {
-                                var acc = load8(yrow + o)
-                                acc.addProduct(wv8, load8(xrow + o + off))
-                                store8(acc, yrow + o)
-                                o += 8
-                            }
-                        }
-                        while o < end {
-                            yrow[o] = yrow[o].addingProduct(wv, xrow[o * s.strideW + off])
-                            o += 1
-                        }
-                    }
-                }
-            }
-            activation.apply(yrow, count: s.outW)
-        }
-    }
+                            y: UnsafeMutablePointer<Float>, planes: Range<Int>, kernels: KernelTable = .active) {
+    if planes.isEmpty { return }
+    callKernel(kernels.depthwise, DepthwiseArgs(s: s, x: x, weights: weights, bias: bias, activation: activation, y: y,
+                                                planes: planes))
 }
 
 /// The whole convolution of a batch: y [N, M, outH, outW] = act(W ⊛ x + bias), x [N, C, inH, inW].
@@ -392,11 +272,13 @@ public func conv2dDepthwise(_ s: Conv2DShape, x: UnsafePointer<Float>, weights: 
 /// Pointwise convs read x directly as the GEMM's B; others go through the packed im2col matrix.
 public func conv2dForward(_ s: Conv2DShape, x: UnsafePointer<Float>, weights: UnsafePointer<Float>,
                           bias: UnsafePointer<Float>?, activation: DenseActivation, y: UnsafeMutablePointer<Float>,
-                          scratch: UnsafeMutablePointer<Float>?, parallel: any ParallelLoop = SerialLoop()) {
+                          scratch: UnsafeMutablePointer<Float>?, parallel: any ParallelLoop = SerialLoop(),
+                          kernels: KernelTable = .active) {
     if s.batch == 0 || s.outPlane == 0 || s.outChannels == 0 { return }
     if s.isDepthwise {
         parallel.parallelFor(s.batch * s.inChannels, grain: 1,
-                             Conv2DDepthwiseTask(s: s, x: x, weights: weights, bias: bias, activation: activation, y: y))
+                             Conv2DDepthwiseTask(s: s, x: x, weights: weights, bias: bias, activation: activation, y: y,
+                                                 kernels: kernels))
         return
     }
     guard let packed = scratch else { return }
@@ -419,7 +301,8 @@ public func conv2dForward(_ s: Conv2DShape, x: UnsafePointer<Float>, weights: Un
                 xs = UnsafePointer(dst)
             }
             let task = Conv2DFusedTask(s: s, x: xs, weights: weights, bias: bias,
-                                       activation: activation, y: y + b0 * s.outChannels * n, scratch: packed)
+                                       activation: activation, y: y + b0 * s.outChannels * n, scratch: packed,
+                                       kernels: kernels)
             parallel.parallelFor(nb * s.group * task.panelsPerGroup, grain: 1, task)
             b0 += nb
         }
@@ -433,7 +316,7 @@ public func conv2dForward(_ s: Conv2DShape, x: UnsafePointer<Float>, weights: Un
             let epi = DenseEpilogue(bias: bias.map { $0 + g * mg }, biasRowStride: 1, biasColStride: 0,
                                     activation: activation)
             let compute = SGEMMComputeTask(m: mg, n: n, k: k, packedA: weights + g * perGroup, packedB: packed,
-                                           c: yg, ldc: n, epilogue: epi)
+                                           c: yg, ldc: n, epilogue: epi, kernels: kernels)
             parallel.parallelFor(compute.split.count, grain: 1, compute)
         }
     }
@@ -449,11 +332,13 @@ struct Conv2DFusedTask: ParallelTask {
     let y: UnsafeMutablePointer<Float>
     let scratch: UnsafeMutablePointer<Float>
     let panelsPerGroup: Int
+    let kernels: KernelTable
 
     init(s: Conv2DShape, x: UnsafePointer<Float>, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-         activation: DenseActivation, y: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
+         activation: DenseActivation, y: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+         kernels: KernelTable) {
         self.s = s; self.x = x; self.weights = weights; self.bias = bias
-        self.activation = activation; self.y = y; self.scratch = scratch
+        self.activation = activation; self.y = y; self.scratch = scratch; self.kernels = kernels
         panelsPerGroup = sgemmPanelsB(s.outPlane)
     }
 
@@ -479,7 +364,7 @@ struct Conv2DFusedTask: ParallelTask {
                                     activation: activation)
             sgemmCompute(m: mg, n: min(nr, n - j0), k: k, packedA: weights + g * perGroup, packedB: slot,
                          c: y + (b * s.outChannels + g * mg) * n + j0, ldc: n, epilogue: epi,
-                         aPanels: 0 ..< aPanels, bPanels: 0 ..< 1)
+                         aPanels: 0 ..< aPanels, bPanels: 0 ..< 1, kernels: kernels)
             q += 1
             if q == panelsPerGroup { q = 0; ig += 1 }
         }
@@ -492,9 +377,11 @@ struct Conv2DDepthwiseTask: ParallelTask {
     let x: UnsafePointer<Float>, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?
     let activation: DenseActivation
     let y: UnsafeMutablePointer<Float>
+    let kernels: KernelTable
 
     func run(_ planes: Range<Int>) {
-        conv2dDepthwise(s, x: x, weights: weights, bias: bias, activation: activation, y: y, planes: planes)
+        conv2dDepthwise(s, x: x, weights: weights, bias: bias, activation: activation, y: y, planes: planes,
+                        kernels: kernels)
     }
 }
 
