@@ -36,14 +36,24 @@ public struct KernelTable: Sendable {
     public let gemmSmallM: Entry
     /// `DepthwiseArgs`: depthwise convolution of a range of planes.
     public let depthwise: Entry
+    /// `ConvPackArgs`: im2col-packs B panels of one group of one image.
+    public let convPack: Entry
+    /// `ConvFusedArgs`: packs and multiplies B panels of a chunk of images (the fused conv path).
+    public let convFused: Entry
+    /// `ConvPadArgs`: copies input planes into zero-padded planes.
+    public let convPad: Entry
     /// `FMAPeakArgs`: a pure multiply-add loop (the peak `dlrt bench-gemm` compares with).
     public let fmaPeak: Entry
 
-    public init(isa: KernelISA, gemmCompute: Entry, gemmSmallM: Entry, depthwise: Entry, fmaPeak: Entry) {
+    public init(isa: KernelISA, gemmCompute: Entry, gemmSmallM: Entry, depthwise: Entry, convPack: Entry,
+                convFused: Entry, convPad: Entry, fmaPeak: Entry) {
         self.isa = isa
         self.gemmCompute = gemmCompute
         self.gemmSmallM = gemmSmallM
         self.depthwise = depthwise
+        self.convPack = convPack
+        self.convFused = convFused
+        self.convPad = convPad
         self.fmaPeak = fmaPeak
     }
 }
@@ -101,6 +111,54 @@ public struct DepthwiseArgs {
                 activation: DenseActivation, y: UnsafeMutablePointer<Float>, planes: Range<Int>) {
         self.s = s; self.x = x; self.weights = weights; self.bias = bias
         self.activation = activation; self.y = y
+        lo = planes.lowerBound; hi = planes.upperBound
+    }
+}
+
+/// Im2col B panels `lo..<hi` of one group of one image (`x`: the group's first input channel).
+public struct ConvPackArgs {
+    public var s: Conv2DShape
+    public var x: UnsafePointer<Float>, into: UnsafeMutablePointer<Float>
+    public var lo: Int, hi: Int
+
+    public init(s: Conv2DShape, x: UnsafePointer<Float>, into: UnsafeMutablePointer<Float>, panels: Range<Int>) {
+        self.s = s; self.x = x; self.into = into
+        lo = panels.lowerBound; hi = panels.upperBound
+    }
+}
+
+/// Fused conv tasks `lo..<hi` = (image · group + g) · panelsPerGroup + q of a chunk of images;
+/// `x` is the chunk's input, or its zero-padded copy (planes of ph × pw) when `padded`.
+public struct ConvFusedArgs {
+    public var s: Conv2DShape
+    public var x: UnsafePointer<Float>, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?
+    public var activation: DenseActivation
+    public var y: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>
+    public var panelsPerGroup: Int
+    public var padded: Bool, ph: Int, pw: Int
+    public var lo: Int, hi: Int
+
+    public init(s: Conv2DShape, x: UnsafePointer<Float>, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                activation: DenseActivation, y: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+                panelsPerGroup: Int, padded: Bool, ph: Int, pw: Int, tasks: Range<Int>) {
+        self.s = s; self.x = x; self.weights = weights; self.bias = bias
+        self.activation = activation; self.y = y; self.scratch = scratch
+        self.panelsPerGroup = panelsPerGroup
+        self.padded = padded; self.ph = ph; self.pw = pw
+        lo = tasks.lowerBound; hi = tasks.upperBound
+    }
+}
+
+/// Input planes `lo..<hi` (index image · C + channel) copied into zero-padded planes of ph × pw.
+public struct ConvPadArgs {
+    public var s: Conv2DShape
+    public var x: UnsafePointer<Float>, into: UnsafeMutablePointer<Float>
+    public var ph: Int, pw: Int
+    public var lo: Int, hi: Int
+
+    public init(s: Conv2DShape, x: UnsafePointer<Float>, into: UnsafeMutablePointer<Float>, ph: Int, pw: Int,
+                planes: Range<Int>) {
+        self.s = s; self.x = x; self.into = into; self.ph = ph; self.pw = pw
         lo = planes.lowerBound; hi = planes.upperBound
     }
 }

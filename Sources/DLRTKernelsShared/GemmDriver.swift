@@ -86,6 +86,23 @@ struct TileOut {
 @inline(never)
 func sgemmFinishTile(_ tile: UnsafePointer<Float>, _ tileRows: Int, _ panels: Int, _ o: TileOut) {
     let rows = tileRows < o.rows ? tileRows : o.rows
+    if !o.final && o.cols >= panels * 16 {
+        // A K block before the last, full-width tile: C (+)= tile, 16 columns at a time.
+        var r = 0
+        while r < rows {
+            var p = 0
+            while p < panels {
+                let t = tile + (r * panels + p) * 16
+                let c = o.c + r * o.ldc + p * 16
+                var x = load16(t)
+                if o.accumulate { x += load16(c) }
+                UnsafeMutableRawPointer(c).storeBytes(of: x, as: SIMD16<Float>.self)
+                p += 1
+            }
+            r += 1
+        }
+        return
+    }
     var p = 0
     while p < panels {
         let j = p * 16

@@ -6,4 +6,7 @@ public let isaKernelTable = KernelTable(isa: isaLevel,
                                         gemmCompute: { isaGemmCompute($0) },
                                         gemmSmallM: { isaSmallMCompute($0) },
                                         depthwise: { isaDepthwise($0) },
+                                        convPack: { isaConvPack($0) },
+                                        convFused: { isaConvFused($0) },
+                                        convPad: { isaConvPad($0) },
                                         fmaPeak: { isaFMAPeak($0) })

@@ -308,7 +308,7 @@ final class GemmTests: XCTestCase {
 
     func testSplitIsDeterministic() {
         GemmTester(m: 50, n: 70, k: 300).testSplitDeterminism()
-        // Every AVX-512 tiling (6×64, 6×32, 12×16, 6×16) across splits, K blocks and an odd M.
+        // Every AVX-512 tiling (12×32, 6×32, 12×16, 6×16) across splits, K blocks and an odd M.
         GemmTester(m: 67, n: 7 * 16 + 5, k: 600, activation: DenseActivation(.relu)).testSplitDeterminism()
         GemmTester(m: 200, n: 20, k: 30, activation: DenseActivation(.relu)).testSplitDeterminism()
     }

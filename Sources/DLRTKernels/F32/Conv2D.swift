@@ -26,10 +26,11 @@ extension Conv2DShape {
 }
 
 /// Small images (fused path) are first copied into zero-padded planes, so the im2col copies
-/// need no bounds logic and strided rows vectorize.
+/// need no bounds logic and strided rows vectorize — except output rows narrower than a panel,
+/// which the per-ISA packer gathers straight from the input (Im2col.swift).
 @inline(__always)
 func conv2dPadded(_ s: Conv2DShape) -> Bool {
-    s.inPlane <= 4096 && s.outW < 4 * sgemmNR
+    s.inPlane <= 4096 && s.outW >= sgemmNR && s.outW < 4 * sgemmNR
 }
 
 /// Packed im2col floats a chunk of images may use (beyond one image, when an image alone is larger).
@@ -74,187 +75,12 @@ public func conv2dInputPanels(_ s: Conv2DShape) -> Int { sgemmPanelsB(s.outPlane
 /// Packs panels `panels` of the im2col matrix (K × outH·outW) of one group of one image;
 /// `x` points at the group's first input channel.
 public func conv2dPackInput(_ s: Conv2DShape, _ x: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>,
-                            panels: Range<Int>) {
-    let k = s.gemmK, n = s.outPlane
+                            panels: Range<Int>, kernels: KernelTable = .active) {
     if s.isPointwise {
-        sgemmPackB(k: k, n: n, b: x, ldb: n, transB: false, into: dst, panels: panels)
+        sgemmPackB(k: s.gemmK, n: s.outPlane, b: x, ldb: s.outPlane, transB: false, into: dst, panels: panels)
         return
     }
-    for q in panels { conv2dPackPanel(s, x, panel: q, into: dst + q * sgemmNR * k) }
-}
-
-/// Packs B panel `q` (output positions q·NR ..< q·NR + NR) of one group of one image into `out`
-/// (K × NR). The panel is walked as segments of output rows (a 16-column panel of a small
-/// image spans several rows); per kernel column the valid output columns are computed once, so
-/// the copy loops have no per-element index arithmetic or bounds checks.
-@inline(__always)
-func conv2dPackPanel(_ s: Conv2DShape, _ x: UnsafePointer<Float>, panel q: Int, into out: UnsafeMutablePointer<Float>) {
-    let nr = sgemmNR
-    let k = s.gemmK
-    let j0 = q * nr
-    let cols = min(nr, s.outPlane - j0)
-    if cols < nr {
-        for r in 0 ..< k {
-            let o = out + r * nr
-            for j in cols ..< nr { o[j] = 0 }
-        }
-    }
-    let oh0 = j0 / s.outW, ow0 = j0 - oh0 * s.outW
-    let cstride = s.kH * s.kW * nr
-    let inW = s.inW, inH = s.inH, sW = s.strideW
-    for kw in 0 ..< s.kW {
-        let offW = kw * s.dilationW - s.padLeft
-        let valid = denseValidRange(offset: offW, stride: sW, lo: 0, hi: inW, outCount: s.outW)
-        for kh in 0 ..< s.kH {
-            let offH = kh * s.dilationH - s.padTop
-            let rowOut = out + (kh * s.kW + kw) * nr
-            // Segments: output row oh, columns owA ..< owB, at panel column t.
-            var oh = oh0, owA = ow0, t = 0
-            while t < cols {
-                let len = min(s.outW - owA, cols - t)
-                let owB = owA + len
-                let ih = oh * s.strideH + offH
-                let a = max(owA, valid.lowerBound), b = min(owB, valid.upperBound)
-                if ih < 0 || ih >= inH || a >= b {
-                    for c in 0 ..< s.channelsPerGroup {
-                        conv2dZero(rowOut + c * cstride + t, len)
-                    }
-                } else {
-                    let lead = a - owA, body = b - a, tail = owB - b
-                    let srcOff = ih * inW + a * sW + offW
-                    for c in 0 ..< s.channelsPerGroup {
-                        let d = rowOut + c * cstride + t
-                        let src = x + c * s.inPlane + srcOff
-                        if lead > 0 { conv2dZero(d, lead) }
-                        conv2dCopy(src, sW, d + lead, body)
-                        if tail > 0 { conv2dZero(d + lead + body, tail) }
-                    }
-                }
-                t += len
-                owA = 0
-                oh += 1
-            }
-        }
-    }
-}
-
-/// `conv2dPackPanel` from zero-padded planes (`conv2dPadded`): `xp` is the group's first padded
-/// channel, planes of `ph` × `pw` floats.
-@inline(__always)
-func conv2dPackPanelPadded(_ s: Conv2DShape, _ xp: UnsafePointer<Float>, ph: Int, pw: Int, panel q: Int,
-                           into out: UnsafeMutablePointer<Float>) {
-    let nr = sgemmNR
-    let k = s.gemmK
-    let j0 = q * nr
-    let cols = min(nr, s.outPlane - j0)
-    if cols < nr {
-        for r in 0 ..< k {
-            let o = out + r * nr
-            for j in cols ..< nr { o[j] = 0 }
-        }
-    }
-    let oh0 = j0 / s.outW, ow0 = j0 - oh0 * s.outW
-    let cstride = s.kH * s.kW * nr
-    let plane = ph * pw, sW = s.strideW
-    for kh in 0 ..< s.kH {
-        for kw in 0 ..< s.kW {
-            let rowOut = out + (kh * s.kW + kw) * nr
-            let tap = kh * s.dilationH * pw + kw * s.dilationW
-            var oh = oh0, owA = ow0, t = 0
-            while t < cols {
-                let len = min(s.outW - owA, cols - t)
-                let src = xp + (oh * s.strideH * pw + owA * sW + tap)
-                let d = rowOut + t
-                if sW == 1 {
-                    for c in 0 ..< s.channelsPerGroup { conv2dCopy1(src + c * plane, d + c * cstride, len) }
-                } else if sW == 2 {
-                    for c in 0 ..< s.channelsPerGroup { conv2dCopy2(src + c * plane, d + c * cstride, len) }
-                } else {
-                    for c in 0 ..< s.channelsPerGroup {
-                        var p = src + c * plane
-                        let dc = d + c * cstride
-                        for i in 0 ..< len { dc[i] = p.pointee; p += sW }
-                    }
-                }
-                t += len
-                owA = 0
-                oh += 1
-            }
-        }
-    }
-}
-
-@inline(__always)
-func conv2dCopy1(_ src: UnsafePointer<Float>, _ d: UnsafeMutablePointer<Float>, _ n: Int) {
-    var i = 0
-    while i + 8 <= n { store8(load8(src + i), d + i); i += 8 }
-    if i + 4 <= n {
-        UnsafeMutableRawPointer(d + i).storeBytes(
-            of: UnsafeRawPointer(src + i).loadUnaligned(as: SIMD4<Float>.self), as: SIMD4<Float>.self)
-        i += 4
-    }
-    while i < n { d[i] = src[i]; i += 1 }
-}
-
-/// d[i] = src[2i] for i < n; reads up to src[2n] (the padded planes end with slack).
-@inline(__always)
-func conv2dCopy2(_ src: UnsafePointer<Float>, _ d: UnsafeMutablePointer<Float>, _ n: Int) {
-    var i = 0
-    while i + 8 <= n {
-        let v = UnsafeRawPointer(src + 2 * i).loadUnaligned(as: SIMD16<Float>.self)
-        store8(v.evenHalf, d + i)
-        i += 8
-    }
-    if i + 4 <= n {
-        UnsafeMutableRawPointer(d + i).storeBytes(of: load8(src + 2 * i).evenHalf, as: SIMD4<Float>.self)
-        i += 4
-    }
-    while i < n { d[i] = src[2 * i]; i += 1 }
-}
-
-/// Copies input planes (index image · C + channel) into zero-padded planes of ph × pw.
-struct Conv2DPadTask: ParallelTask {
-    let s: Conv2DShape
-    let x: UnsafePointer<Float>
-    let into: UnsafeMutablePointer<Float>
-    let ph: Int, pw: Int
-
-    func run(_ planes: Range<Int>) {
-        for p in planes {
-            let src = x + p * s.inPlane
-            let dst = into + p * ph * pw
-            conv2dZero(dst, s.padTop * pw)
-            for r in 0 ..< s.inH {
-                let row = dst + (s.padTop + r) * pw
-                conv2dZero(row, s.padLeft)
-                conv2dCopy1(src + r * s.inW, row + s.padLeft, s.inW)
-                conv2dZero(row + s.padLeft + s.inW, pw - s.padLeft - s.inW)
-            }
-            conv2dZero(dst + (s.padTop + s.inH) * pw, (ph - s.padTop - s.inH) * pw)
-        }
-    }
-}
-
-@inline(__always)
-func conv2dZero(_ d: UnsafeMutablePointer<Float>, _ n: Int) {
-    var i = 0
-    while i + 8 <= n { store8(SIMD8(), d + i); i += 8 }
-    while i < n { d[i] = 0; i += 1 }
-}
-
-/// d[i] = src[i · stride] for i < n.
-@inline(__always)
-func conv2dCopy(_ src: UnsafePointer<Float>, _ stride: Int, _ d: UnsafeMutablePointer<Float>, _ n: Int) {
-    var i = 0
-    if stride == 1 {
-        while i + 8 <= n { store8(load8(src + i), d + i); i += 8 }
-        if i + 4 <= n {
-            UnsafeMutableRawPointer(d + i).storeBytes(
-                of: UnsafeRawPointer(src + i).loadUnaligned(as: SIMD4<Float>.self), as: SIMD4<Float>.self)
-            i += 4
-        }
-    }
-    while i < n { d[i] = src[i * stride]; i += 1 }
+    callKernel(kernels.convPack, ConvPackArgs(s: s, x: x, into: dst, panels: panels))
 }
 
 /// Depthwise conv (group == C == M) for planes `planes` (index = image · C + channel) of the
@@ -297,7 +123,8 @@ public func conv2dForward(_ s: Conv2DShape, x: UnsafePointer<Float>, weights: Un
             if pad {
                 let (ph, pw) = s.paddedPlane
                 let dst = packed + panelFloats
-                parallel.parallelFor(nb * s.inChannels, grain: 1, Conv2DPadTask(s: s, x: xs, into: dst, ph: ph, pw: pw))
+                parallel.parallelFor(nb * s.inChannels, grain: 1, Conv2DPadTask(s: s, x: xs, into: dst, ph: ph, pw: pw,
+                                                                                   kernels: kernels))
                 xs = UnsafePointer(dst)
             }
             let task = Conv2DFusedTask(s: s, x: xs, weights: weights, bias: bias,
@@ -312,7 +139,8 @@ public func conv2dForward(_ s: Conv2DShape, x: UnsafePointer<Float>, weights: Un
         for g in 0 ..< s.group {
             let xg = x + (b * s.inChannels + g * s.channelsPerGroup) * s.inPlane
             let yg = y + (b * s.outChannels + g * mg) * n
-            parallel.parallelFor(conv2dInputPanels(s), grain: 1, Conv2DPackInputTask(s: s, x: xg, into: packed))
+            parallel.parallelFor(conv2dInputPanels(s), grain: 1, Conv2DPackInputTask(s: s, x: xg, into: packed,
+                                                                                            kernels: kernels))
             let epi = DenseEpilogue(bias: bias.map { $0 + g * mg }, biasRowStride: 1, biasColStride: 0,
                                     activation: activation)
             let compute = SGEMMComputeTask(m: mg, n: n, k: k, packedA: weights + g * perGroup, packedB: packed,
@@ -343,31 +171,23 @@ struct Conv2DFusedTask: ParallelTask {
     }
 
     func run(_ r: Range<Int>) {
-        let mg = s.outChannelsPerGroup, k = s.gemmK, n = s.outPlane, nr = sgemmNR
-        let perGroup = sgemmPackedACount(m: mg, k: k)
-        let aPanels = sgemmPanelsA(mg)
-        let padded = conv2dPadded(s)
         let (ph, pw) = s.paddedPlane
-        var q = r.lowerBound % panelsPerGroup
-        var ig = r.lowerBound / panelsPerGroup
-        for t in r {
-            let b = ig / s.group, g = ig - b * s.group
-            let slot = scratch + t * nr * k
-            let c0 = b * s.inChannels + g * s.channelsPerGroup
-            if padded {
-                conv2dPackPanelPadded(s, x + c0 * ph * pw, ph: ph, pw: pw, panel: q, into: slot)
-            } else {
-                conv2dPackPanel(s, x + c0 * s.inPlane, panel: q, into: slot)
-            }
-            let j0 = q * nr
-            let epi = DenseEpilogue(bias: bias.map { $0 + g * mg }, biasRowStride: 1, biasColStride: 0,
-                                    activation: activation)
-            sgemmCompute(m: mg, n: min(nr, n - j0), k: k, packedA: weights + g * perGroup, packedB: slot,
-                         c: y + (b * s.outChannels + g * mg) * n + j0, ldc: n, epilogue: epi,
-                         aPanels: 0 ..< aPanels, bPanels: 0 ..< 1, kernels: kernels)
-            q += 1
-            if q == panelsPerGroup { q = 0; ig += 1 }
-        }
+        callKernel(kernels.convFused, ConvFusedArgs(s: s, x: x, weights: weights, bias: bias, activation: activation, y: y,
+                                                    scratch: scratch, panelsPerGroup: panelsPerGroup,
+                                                    padded: conv2dPadded(s), ph: ph, pw: pw, tasks: r))
+    }
+}
+
+/// Copies input planes (index image · C + channel) into zero-padded planes of ph × pw.
+struct Conv2DPadTask: ParallelTask {
+    let s: Conv2DShape
+    let x: UnsafePointer<Float>
+    let into: UnsafeMutablePointer<Float>
+    let ph: Int, pw: Int
+    let kernels: KernelTable
+
+    func run(_ planes: Range<Int>) {
+        callKernel(kernels.convPad, ConvPadArgs(s: s, x: x, into: into, ph: ph, pw: pw, planes: planes))
     }
 }
 
@@ -390,6 +210,7 @@ struct Conv2DPackInputTask: ParallelTask {
     let s: Conv2DShape
     let x: UnsafePointer<Float>
     let into: UnsafeMutablePointer<Float>
+    let kernels: KernelTable
 
-    func run(_ panels: Range<Int>) { conv2dPackInput(s, x, into: into, panels: panels) }
+    func run(_ panels: Range<Int>) { conv2dPackInput(s, x, into: into, panels: panels, kernels: kernels) }
 }

@@ -17,6 +17,14 @@ public func sgemmPackA(m: Int, k: Int, a: UnsafePointer<Float>, lda: Int, transA
                 while r < rows { o[r] = src[r]; r += 1 }
                 while r < mr { o[r] = 0; r += 1 }
             }
+        } else if rows == mr {
+            // Six row streams in, one sequential stream out.
+            let s0 = a + i0 * lda, s1 = s0 + lda, s2 = s1 + lda, s3 = s2 + lda, s4 = s3 + lda, s5 = s4 + lda
+            var o = out
+            for kk in 0 ..< k {
+                o[0] = s0[kk]; o[1] = s1[kk]; o[2] = s2[kk]; o[3] = s3[kk]; o[4] = s4[kk]; o[5] = s5[kk]
+                o += mr
+            }
         } else {
             for r in 0 ..< mr {
                 if r < rows {
