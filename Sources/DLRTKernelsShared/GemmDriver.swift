@@ -103,6 +103,12 @@ func sgemmFinishTile(_ tile: UnsafePointer<Float>, _ tileRows: Int, _ panels: In
         }
         return
     }
+    let e = o.e
+    if o.cols >= panels * 16 && e.activation.isVectorizable && e.biasColStride <= 1 {
+        // Last K block, full-width tile, vector epilogue.
+        finishFull(tile, rows, panels, o)
+        return
+    }
     var p = 0
     while p < panels {
         let j = p * 16
@@ -116,6 +122,44 @@ func sgemmFinishTile(_ tile: UnsafePointer<Float>, _ tileRows: Int, _ panels: In
             r += 1
         }
         p += 1
+    }
+}
+
+/// `sgemmFinishTile` of a full-width tile in its last K block: C = act(alpha · (tile [+ C]) + beta · bias),
+/// 16 columns at a time — the same operations, element for element, as `sgemmFinishRow`.
+@inline(__always)
+func finishFull(_ tile: UnsafePointer<Float>, _ rows: Int, _ panels: Int, _ o: TileOut) {
+    let e = o.e
+    let a = e.activation
+    let beta = SIMD16<Float>(repeating: e.beta)
+    var r = 0
+    while r < rows {
+        var p = 0
+        while p < panels {
+            let c = o.c + r * o.ldc + p * 16
+            var x = load16(tile + (r * panels + p) * 16)
+            if o.accumulate { x += load16(c) }
+            if e.alpha != 1 { x *= e.alpha }
+            if let bias = e.bias, e.beta != 0 {
+                let br = bias + r * e.biasRowStride + p * 16 * e.biasColStride
+                if e.biasColStride == 0 {
+                    x += SIMD16<Float>(repeating: e.beta * br[0])
+                } else {
+                    fma16(&x, beta, load16(br))
+                }
+            }
+            switch a.kind {  // the same choice every time: predicted
+            case .relu: x.replace(with: 0, where: x .< 0)
+            case .leakyRelu: x.replace(with: x * a.alpha, where: x .< 0)
+            case .clip:  // min(max(v, min), max): when min > max every value becomes max
+                x.replace(with: a.min, where: x .< a.min)
+                x.replace(with: a.max, where: x .> a.max)
+            default: break
+            }
+            UnsafeMutableRawPointer(c).storeBytes(of: x, as: SIMD16<Float>.self)
+            p += 1
+        }
+        r += 1
     }
 }
 
@@ -166,7 +210,7 @@ func sgemmFinishRowScalar(_ v0: SIMD8<Float>, _ v1: SIMD8<Float>, _ r: Int, _ ro
             if final {
                 x *= e.alpha
                 if let bias = e.bias, e.beta != 0 {
-                    x = fmaScalar(x, e.beta, bias[r * e.biasRowStride + j * e.biasColStride])
+                    x += e.beta * bias[r * e.biasRowStride + j * e.biasColStride]
                 }
                 x = e.activation.apply(x)
             }

@@ -169,15 +169,22 @@ func conv2dPackPanelGather(_ s: Conv2DShape, _ x: UnsafePointer<Float>, panel q:
     let nr = sgemmNR
     let j0 = q * nr
     let cols = Swift.min(nr, s.outPlane - j0)
-    // Output row and column of each lane (lanes past the plane: position j0, masked below).
+    // Output row and column of each lane (lanes past the plane: masked below)
+    // (one division per panel: the lanes walk the output row by row).
     var oh = SIMD16<Int32>(), ow = SIMD16<Int32>()
     var lanesOut = SIMDMask<SIMD16<Int32>>()
+    let h0 = j0 / s.outW
+    var h = h0, w = j0 - h0 * s.outW
     for j in 0 ..< 16 {
-        let p = j < cols ? j0 + j : j0
-        let h = p / s.outW
-        oh[j] = Int32(truncatingIfNeeded: h)
-        ow[j] = Int32(truncatingIfNeeded: p - h * s.outW)
-        lanesOut[j] = j >= cols
+        if j < cols {
+            oh[j] = Int32(truncatingIfNeeded: h)
+            ow[j] = Int32(truncatingIfNeeded: w)
+            w += 1
+            if w == s.outW { w = 0; h += 1 }
+        } else {
+            oh[j] = Int32(truncatingIfNeeded: h0)
+            lanesOut[j] = true
+        }
     }
     let ih0 = oh &* Int32(truncatingIfNeeded: s.strideH) &- Int32(truncatingIfNeeded: s.padTop)
     let iw0 = ow &* Int32(truncatingIfNeeded: s.strideW) &- Int32(truncatingIfNeeded: s.padLeft)
