@@ -42,11 +42,13 @@ public struct KernelTable: Sendable {
     public let convFused: Entry
     /// `ConvPadArgs`: copies input planes into zero-padded planes.
     public let convPad: Entry
+    /// `UnaryArgs`: an exp-based activation (Elu, Sigmoid, Tanh) over a buffer.
+    public let unary: Entry
     /// `FMAPeakArgs`: a pure multiply-add loop (the peak `dlrt bench-gemm` compares with).
     public let fmaPeak: Entry
 
     public init(isa: KernelISA, gemmCompute: Entry, gemmSmallM: Entry, depthwise: Entry, convPack: Entry,
-                convFused: Entry, convPad: Entry, fmaPeak: Entry) {
+                convFused: Entry, convPad: Entry, unary: Entry, fmaPeak: Entry) {
         self.isa = isa
         self.gemmCompute = gemmCompute
         self.gemmSmallM = gemmSmallM
@@ -54,6 +56,7 @@ public struct KernelTable: Sendable {
         self.convPack = convPack
         self.convFused = convFused
         self.convPad = convPad
+        self.unary = unary
         self.fmaPeak = fmaPeak
     }
 }
@@ -160,6 +163,18 @@ public struct ConvPadArgs {
                 planes: Range<Int>) {
         self.s = s; self.x = x; self.into = into; self.ph = ph; self.pw = pw
         lo = planes.lowerBound; hi = planes.upperBound
+    }
+}
+
+/// dst[i] = f(src[i]) for i < count, f the `UnaryKernel` `kind` (with `parameter`: Elu's alpha).
+public struct UnaryArgs {
+    public var kind: UnaryKernel, parameter: Float
+    public var src: UnsafePointer<Float>, dst: UnsafeMutablePointer<Float>, count: Int
+
+    public init(kind: UnaryKernel, parameter: Float, src: UnsafePointer<Float>, dst: UnsafeMutablePointer<Float>,
+                count: Int) {
+        self.kind = kind; self.parameter = parameter
+        self.src = src; self.dst = dst; self.count = count
     }
 }
 

@@ -9,4 +9,5 @@ public let isaKernelTable = KernelTable(isa: isaLevel,
                                         convPack: { isaConvPack($0) },
                                         convFused: { isaConvFused($0) },
                                         convPad: { isaConvPad($0) },
+                                        unary: { isaUnary($0) },
                                         fmaPeak: { isaFMAPeak($0) })
