@@ -6,6 +6,9 @@ let isaLevel = KernelISA.avx2
 
 @inline(__always) func fma16(_ c: inout SIMD16<Float>, _ a: SIMD16<Float>, _ b: SIMD16<Float>) { c.addProduct(a, b) }
 @inline(__always) func fma8(_ c: inout SIMD8<Float>, _ a: SIMD8<Float>, _ b: SIMD8<Float>) { c.addProduct(a, b) }
+/// One register of the FMA peak loop (Peak.swift) and its step c = c·x + y.
+typealias PeakVector = SIMD8<Float>
+@inline(__always) func peakStep(_ c: inout PeakVector, _ x: PeakVector, _ y: PeakVector) { c = y.addingProduct(c, x) }
 @inline(__always) func fmaScalar(_ c: Float, _ a: Float, _ b: Float) -> Float { c.addingProduct(a, b) }
 
 /// B panels → A panels → the 6×16 micro-kernel.

@@ -178,7 +178,8 @@ public struct UnaryArgs {
     }
 }
 
-/// `iterations` × 384 flops of register-only multiply-adds; the result goes to `sink`.
+/// `iterations` × 12 × lanes × 2 flops of register-only multiply-adds (lanes: 16 AVX-512, 8 AVX2,
+/// 4 baseline); the result goes to `sink`.
 public struct FMAPeakArgs {
     public var iterations: Int
     public var sink: UnsafeMutablePointer<Float>

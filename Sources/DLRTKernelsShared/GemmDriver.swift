@@ -3,25 +3,27 @@
 // trivial structs and SIMD operators here: no generic code that a module could share with another.
 import DLRTKernelsCore
 
-/// Table entry `gemmCompute` (`SGEMMComputeArgs`). Loop order (BLIS): K blocks → row blocks of A
-/// → `isaGemmBlock` (B panels → A panels → micro-kernel). Each C element is always produced by
+/// Table entry `gemmCompute` (`SGEMMComputeArgs`). Loop order: row blocks of A → K blocks →
+/// `isaGemmBlock` (B panels → A panels → micro-kernel). Each C element is always produced by
 /// the same sequence of operations (one FMA chain over a K block, then the finish), whatever
 /// subset of panels a call covers and whichever micro-kernel covers it, so splitting the panels
 /// among threads gives bit-identical results.
 func isaGemmCompute(_ args: UnsafeRawPointer) {
     let g = args.load(as: SGEMMComputeArgs.self)
     if g.aLo >= g.aHi || g.bLo >= g.bHi { return }
-    var pc = 0
-    repeat {
-        let kc = g.k - pc < sgemmKC ? g.k - pc : sgemmKC
-        var ic = g.aLo
-        while ic < g.aHi {
-            let icEnd = ic + sgemmMCPanels < g.aHi ? ic + sgemmMCPanels : g.aHi
+    var ic = g.aLo
+    while ic < g.aHi {
+        // All K blocks of one row block before the next: its rows of C (≤ 96 × N) stay in L2
+        // between the K blocks instead of being swept from memory once per K block.
+        let icEnd = ic + sgemmMCPanels < g.aHi ? ic + sgemmMCPanels : g.aHi
+        var pc = 0
+        repeat {
+            let kc = g.k - pc < sgemmKC ? g.k - pc : sgemmKC
             isaGemmBlock(GemmBlock(g, kc: kc, pc: pc, aLo: ic, aHi: icEnd))
-            ic = icEnd
-        }
-        pc += kc
-    } while pc < g.k
+            pc += kc
+        } while pc < g.k
+        ic = icEnd
+    }
 }
 
 /// One K block of A panels `aLo..<aHi` × B panels `bLo..<bHi`.

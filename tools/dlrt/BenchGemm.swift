@@ -16,7 +16,15 @@ private let benchShapes: [(Int, Int, Int, String)] = [
 ]
 
 func commandBenchGemm(_ args: ArraySlice<String>) throws {
-    let a = try Arguments(args, valued: ["--isa", "--threads", "--seconds"])
+    let a = try Arguments(args, valued: ["--isa", "--threads", "--seconds", "--shape"])
+    var shapes = benchShapes
+    if let text = a.last("--shape") {
+        let v = text.split(separator: "x").compactMap { Int($0) }
+        guard v.count == 3, v.allSatisfy({ $0 >= 1 && $0 <= 8192 }) else {
+            throw ToolError("--shape expects MxNxK (each 1…8192), got '\(text)'")
+        }
+        shapes = [(v[0], v[1], v[2], "--shape")]
+    }
     let threads = try a.int("--threads", default: 1, range: 1 ... 256)
     let seconds = Double(try a.int("--seconds", default: 1, range: 1 ... 60)) / 5
     var tables = KernelTable.available.reversed().filter { $0.isa <= KernelTable.active.isa }
@@ -30,14 +38,14 @@ func commandBenchGemm(_ args: ArraySlice<String>) throws {
     print("dlrt bench-gemm: \(threads) thread(s); A (M×K) packed in each call, B (K×N) pre-packed (weights)")
     for t in tables {
         let lanes = t.isa == .avx512 ? 16 : t.isa == .avx2 ? 8 : 4
-        var peakSeen = measurePeak(t, seconds: seconds)
+        var peakSeen = measurePeak(t, lanes: lanes, seconds: seconds)
         var rows: [String] = []
-        for (m, n, k, what) in benchShapes {
+        for (m, n, k, what) in shapes {
             // The machine is shared: the peak is re-measured around each shape and the shape's
             // percentage uses the larger of the two (frequency and load then cancel out).
-            let before = measurePeak(t, seconds: seconds / 4)
+            let before = measurePeak(t, lanes: lanes, seconds: seconds / 4)
             let g = measureGemm(t, m: m, n: n, k: k, workers: workers, seconds: seconds)
-            let after = measurePeak(t, seconds: seconds / 4)
+            let after = measurePeak(t, lanes: lanes, seconds: seconds / 4)
             let local = max(before, after)
             peakSeen = max(peakSeen, local)
             let pct = 100 * g / (local * Double(threads))
@@ -54,7 +62,7 @@ func commandBenchGemm(_ args: ArraySlice<String>) throws {
 }
 
 /// GFLOP/s of the table's pure multiply-add loop on one thread (best of 5).
-private func measurePeak(_ t: KernelTable, seconds: Double) -> Double {
+private func measurePeak(_ t: KernelTable, lanes: Int, seconds: Double) -> Double {
     var sink: Float = 0
     var iterations = 1 << 16
     var best = 0.0
@@ -65,7 +73,7 @@ private func measurePeak(_ t: KernelTable, seconds: Double) -> Double {
                 callKernel(t.fmaPeak, FMAPeakArgs(iterations: iterations, sink: s))
                 let dt = Double(nowNanoseconds() - t0) * 1e-9
                 if dt < seconds / 5 { iterations *= 2; continue }
-                best = max(best, Double(iterations) * 384 / dt / 1e9)
+                best = max(best, Double(iterations * 12 * lanes * 2) / dt / 1e9)
                 break
             }
         }

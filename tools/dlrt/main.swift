@@ -22,7 +22,7 @@ usage: dlrt <command> [options]
       Latency on random inputs: median, p99, min, mean.
   ops [--markdown]
       The ops the converter accepts and the runtime implements.
-  bench-gemm [--isa avx512|avx2|baseline] [--threads N] [--seconds S]
+  bench-gemm [--isa avx512|avx2|baseline] [--threads N] [--seconds S] [--shape MxNxK]
       SGEMM GFLOP/s per kernel table (ISA) for square, conv and transformer shapes, against the
       peak of a measured multiply-add loop.
   version
