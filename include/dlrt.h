@@ -49,7 +49,8 @@ uint32_t dlrt_format_version(void);
 
 /* Instruction set of the float32 kernels this process uses: "avx512", "avx2" or "baseline".
  * Chosen once, at first use, from the CPU's features, lowered (never raised) by the environment
- * variable DLRT_ISA=avx512|avx2|baseline. Static string owned by the library. */
+ * variable DLRT_ISA=avx512|avx2|baseline (other values are ignored). Static string owned by the
+ * library. */
 const char *dlrt_isa(void);
 
 /* ---- Status and errors ------------------------------------------------------------------- */
