@@ -26,9 +26,11 @@ public func sgemmPanelsB(_ n: Int) -> Int { (n + sgemmNR - 1) / sgemmNR }
 @inlinable @inline(__always) public func ceilDiv(_ a: Int, _ b: Int) -> Int { a >= 0 ? (a + b - 1) / b : -((-a) / b) }
 @inlinable @inline(__always) public func floorDiv(_ a: Int, _ b: Int) -> Int { a >= 0 ? a / b : -((-a + b - 1) / b) }
 
-/// Output indices o in 0..<outCount whose position o·stride + offset lies in lo..<hi.
+/// Output indices o in 0..<outCount whose position o·stride + offset lies in lo..<hi, as bounds
+/// (no `Range` in the ISA modules: its generic code could be shared between them by the linker;
+/// DLRTKernels' `denseValidRange` gives the same as a `Range`).
 @inlinable @inline(__always)
-public func denseValidRange(offset: Int, stride: Int, lo: Int, hi: Int, outCount: Int) -> (lowerBound: Int, upperBound: Int) {
+public func denseValidBounds(offset: Int, stride: Int, lo: Int, hi: Int, outCount: Int) -> (lowerBound: Int, upperBound: Int) {
     if stride == 1 {
         let a = Swift.max(0, lo - offset), b = Swift.min(outCount, hi - offset)
         return a < b ? (a, b) : (0, 0)

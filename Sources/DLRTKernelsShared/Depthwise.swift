@@ -75,7 +75,7 @@ func isaDepthwise(_ args: UnsafeRawPointer) {
                 for kw in 0 ..< s.kW {
                     let wv = wc[kh * s.kW + kw]
                     let off = kw * s.dilationW - s.padLeft
-                    let r = denseValidRange(offset: off, stride: sW, lo: 0, hi: s.inW, outCount: s.outW)
+                    let r = denseValidBounds(offset: off, stride: sW, lo: 0, hi: s.inW, outCount: s.outW)
                     for part in 0 ..< 2 {
                         if part == 1 && vLo >= vHi { break }
                         var o = part == 0 ? r.lowerBound : (r.lowerBound > vHi ? r.lowerBound : vHi)

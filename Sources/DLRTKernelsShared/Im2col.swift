@@ -78,7 +78,7 @@ func conv2dPackPanel(_ s: Conv2DShape, _ x: UnsafePointer<Float>, panel q: Int, 
     let inW = s.inW, inH = s.inH, sW = s.strideW
     for kw in 0 ..< s.kW {
         let offW = kw * s.dilationW - s.padLeft
-        let valid = denseValidRange(offset: offW, stride: sW, lo: 0, hi: inW, outCount: s.outW)
+        let valid = denseValidBounds(offset: offW, stride: sW, lo: 0, hi: inW, outCount: s.outW)
         for kh in 0 ..< s.kH {
             let offH = kh * s.dilationH - s.padTop
             let rowOut = out + (kh * s.kW + kw) * nr

@@ -83,6 +83,13 @@ public func conv2dPackInput(_ s: Conv2DShape, _ x: UnsafePointer<Float>, into ds
     callKernel(kernels.convPack, ConvPackArgs(s: s, x: x, into: dst, panels: panels))
 }
 
+/// Output indices o in 0..<outCount whose position o·stride + offset lies in lo..<hi.
+@inline(__always)
+func denseValidRange(offset: Int, stride: Int, lo: Int, hi: Int, outCount: Int) -> Range<Int> {
+    let b = denseValidBounds(offset: offset, stride: stride, lo: lo, hi: hi, outCount: outCount)
+    return b.lowerBound ..< b.upperBound
+}
+
 /// Depthwise conv (group == C == M) for planes `planes` (index = image · C + channel) of the
 /// whole batch: y = act(bias + Σ w·x), with the depthwise kernel of `kernels`.
 public func conv2dDepthwise(_ s: Conv2DShape, x: UnsafePointer<Float>, weights: UnsafePointer<Float>,
