@@ -6,8 +6,8 @@
 # land in AVX-512 code. Weak definitions whose mangled name starts with the module's own name
 # (`$s17DLRTKernelsAVX512…`: specializations of the module's own functions) cannot collide, and
 # `__swift_reflection_version` is a constant; anything else in an ISA module fails the check.
-# Then checks that the portable modules contain no AVX instruction and that libdlrt.so links
-# each ISA module's kernels.
+# Then checks that the portable modules contain no AVX instruction and no per-lane `fmaf` call
+# (SIMD addProduct compiled without a target CPU), and that libdlrt.so links each ISA module's kernels.
 #   scripts/check_isa_symbols.sh [BUILD_DIR]   (default .build/release)
 set -euo pipefail
 build=${1:-.build/release}
@@ -30,9 +30,17 @@ done
 for m in DLRTKernelsCore DLRTKernels DLRTRuntime DLRT DLRTModel CDLRTSupport DLRTKernelsBaseline; do
     objs=$(find "$build/$m.build" -name '*.o' 2>/dev/null | sort)
     [ -z "$objs" ] && continue
-    n=$(objdump -d --no-show-raw-insn $objs | grep -cE '^\s+[0-9a-f]+:\s+v[a-z0-9]+\s' || true)
+    dis=$(objdump -d --no-show-raw-insn $objs)
+    n=$(echo "$dis" | grep -cE '^\s+[0-9a-f]+:\s+v[a-z0-9]+\s' || true)
+    # Without a target CPU, SIMD `addProduct` / `addingProduct` become a libm fmaf call per lane
+    # (~100x slower): such code belongs in an ISA module (or use a*b+c).
+    f=$(nm -u $objs | grep -cwE 'fmaf|fma' || true)
     if [ "$n" != 0 ]; then echo "FAIL $m: $n AVX instructions in a module without a target CPU"; status=1
-    else echo "ok   $m: no AVX instructions"; fi
+    elif [ "$f" != 0 ]; then
+        echo "FAIL $m: calls fmaf (addProduct/addingProduct outside the ISA modules), in:"
+        objdump -dr --no-show-raw-insn $objs | awk '/^[0-9a-f]+ <.*>:$/ {fn=$2} /R_X86_64_PLT32[[:space:]]+fmaf?-/ {print "  " fn}' | sort -u | head
+        status=1
+    else echo "ok   $m: no AVX instructions, no fmaf calls"; fi
 done
 if [ -f "$build/libdlrt.so" ]; then
     for m in DLRTKernelsAVX512 DLRTKernelsAVX2 DLRTKernelsBaseline; do
