@@ -1,13 +1,21 @@
 // swift-tools-version:5.9
 // dlrt — an embeddable deep-learning inference runtime.
 // Dependency direction (arrows point at what is depended on):
-//   DLRTKernels → DLRTModel;  DLRTRuntime → DLRTKernels, DLRTModel;  DLRT (libdlrt.so) → DLRTRuntime
+//   DLRTKernelsCore → DLRTModel;  DLRTKernels{AVX512,AVX2,Baseline} → DLRTKernelsCore
+//   DLRTKernels → the three ISA modules, DLRTKernelsCore, CDLRTSupport (dispatch)
+//   DLRTRuntime → DLRTKernels, DLRTModel;  DLRT (libdlrt.so) → DLRTRuntime
 //   DLRTONNX → DLRTModel, COnnx;  tools/dlrt → DLRTONNX, DLRTRuntime
 import PackageDescription
 
-// Swift SIMD kernels lower to per-lane libm calls without a target CPU (see docs/ARCHITECTURE.md).
-// Baseline for this issue: x86-64-v3 class machines (AVX2 + FMA). Per-ISA dispatch is tracked in the speed issue.
-let kernelFlags: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
+// Runtime CPU dispatch (docs/ARCHITECTURE.md, "Kernels and CPU dispatch"): the hot float32 kernels
+// are compiled three times, once per ISA module, each with its own target CPU (the shared sources
+// are symlinks into Sources/DLRTKernelsShared); everything else has no target flag and runs on any
+// x86-64. Never add a -target-cpu to a module outside the three ISA modules: its code would run
+// before dispatch and SIGILL on older CPUs.
+func isaFlags(_ cpu: String?) -> [SwiftSetting] { cpu.map { [.unsafeFlags(["-target-cpu", $0])] } ?? [] }
+let isaModules: [(name: String, cpu: String?)] = [
+    ("DLRTKernelsAVX512", "skylake-avx512"), ("DLRTKernelsAVX2", "haswell"), ("DLRTKernelsBaseline", nil),
+]
 let leanFlags: [SwiftSetting] = [
     .unsafeFlags(["-Xfrontend", "-disable-implicit-concurrency-module-import",
                   "-Xfrontend", "-disable-implicit-string-processing-module-import"]),
@@ -23,10 +31,17 @@ let package = Package(
         .target(name: "CDLRTSupport", path: "Sources/CDLRTSupport"),
         .target(name: "DLRTModel", dependencies: ["CZlib"], path: "Sources/DLRTModel",
                 swiftSettings: leanFlags),
-        .target(name: "DLRTKernels", dependencies: ["DLRTModel"], path: "Sources/DLRTKernels",
-                swiftSettings: leanFlags + kernelFlags),
+        .target(name: "DLRTKernelsCore", dependencies: ["DLRTModel"], path: "Sources/DLRTKernelsCore",
+                swiftSettings: leanFlags),
+    ] + isaModules.map {
+        .target(name: $0.name, dependencies: ["DLRTKernelsCore"], path: "Sources/\($0.name)",
+                swiftSettings: leanFlags + isaFlags($0.cpu))
+    } + [
+        .target(name: "DLRTKernels",
+                dependencies: ["DLRTModel", "DLRTKernelsCore", "CDLRTSupport"] + isaModules.map { .target(name: $0.name) },
+                path: "Sources/DLRTKernels", swiftSettings: leanFlags),
         .target(name: "DLRTRuntime", dependencies: ["DLRTModel", "DLRTKernels", "CDLRTSupport"],
-                path: "Sources/DLRTRuntime", swiftSettings: leanFlags + kernelFlags),
+                path: "Sources/DLRTRuntime", swiftSettings: leanFlags),
         .target(name: "DLRT", dependencies: ["DLRTRuntime", "CDLRTSupport"], path: "Sources/DLRT", exclude: ["exports.map"],
                 swiftSettings: leanFlags,
                 linkerSettings: [.unsafeFlags([
@@ -42,13 +57,13 @@ let package = Package(
         .target(name: "DLRTONNX", dependencies: ["DLRTModel", "COnnx"], path: "Sources/DLRTONNX"),
         // The CLI links the Swift runtime statically too: it runs without the toolchain.
         .executableTarget(name: "DLRTTool", dependencies: ["DLRTONNX", "DLRTRuntime", "DLRTModel", "CZlib"],
-                          path: "tools/dlrt", swiftSettings: kernelFlags,
+                          path: "tools/dlrt",
                           linkerSettings: [.unsafeFlags(["-static-stdlib"])]),
         .testTarget(name: "DLRTModelTests", dependencies: ["DLRTModel"], path: "Tests/DLRTModelTests"),
         .testTarget(name: "DLRTKernelsTests", dependencies: ["DLRTKernels", "DLRTModel"],
-                    path: "Tests/DLRTKernelsTests", swiftSettings: kernelFlags),
+                    path: "Tests/DLRTKernelsTests"),
         .testTarget(name: "DLRTRuntimeTests", dependencies: ["DLRTRuntime", "DLRTModel", "DLRTKernels"],
-                    path: "Tests/DLRTRuntimeTests", swiftSettings: kernelFlags),
+                    path: "Tests/DLRTRuntimeTests"),
         .testTarget(name: "DLRTONNXTests", dependencies: ["DLRTONNX", "DLRTModel", "DLRTRuntime"],
                     path: "Tests/DLRTONNXTests", exclude: ["Fixtures", "make_fixtures.py"]),
     ]

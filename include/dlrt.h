@@ -47,6 +47,12 @@ const char *dlrt_version(void);
  * Files with the same major and any minor load (unknown optional sections are skipped). */
 uint32_t dlrt_format_version(void);
 
+/* Instruction set of the float32 kernels this process uses: "avx512", "avx2" or "baseline".
+ * Chosen once, at first use, from the CPU's features, lowered (never raised) by the environment
+ * variable DLRT_ISA=avx512|avx2|baseline (other values are ignored). Static string owned by the
+ * library. */
+const char *dlrt_isa(void);
+
 /* ---- Status and errors ------------------------------------------------------------------- */
 
 typedef enum dlrt_status {

@@ -1,6 +1,7 @@
 // The @_cdecl surface of libdlrt.so. include/dlrt.h is the contract: each function here
 // implements the declaration of the same name there (ownership and lifetimes are stated there).
 import CDLRTSupport
+import DLRTKernels
 import DLRTModel
 import DLRTRuntime
 #if canImport(Glibc)
@@ -12,6 +13,11 @@ let libraryVersion: StaticString = "0.1.0"
 @_cdecl("dlrt_version")
 public func dlrt_version() -> UnsafePointer<CChar> {
     UnsafeRawPointer(libraryVersion.utf8Start).assumingMemoryBound(to: CChar.self)
+}
+
+@_cdecl("dlrt_isa")
+public func dlrt_isa() -> UnsafePointer<CChar> {
+    cdlrt_isa_name(Int32(KernelTable.active.isa.rawValue))
 }
 
 @_cdecl("dlrt_format_version")

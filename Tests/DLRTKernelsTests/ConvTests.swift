@@ -45,6 +45,7 @@ struct ConvTester {
         s.padTop = r == 2 ? pads[0] : 0; s.padLeft = pads[r - 1]
         s.dilationH = r == 2 ? dilations[0] : 1; s.dilationW = dilations[r - 1]
         let packed = w.withUnsafeBufferPointer { conv2dPackWeights(s, $0.baseAddress!) }
+        for kernels in testKernelTables {
         var got = [Float](repeating: .nan, count: want.count)
         var scratch = [Float](repeating: .nan, count: max(1, s.scratchCount))
         x.withUnsafeBufferPointer { px in
@@ -53,12 +54,14 @@ struct ConvTester {
                     scratch.withUnsafeMutableBufferPointer { ps in
                         conv2dForward(s, x: px.baseAddress!, weights: packed.pointer, bias: b == nil ? nil : pb.baseAddress,
                                       activation: activation, y: py.baseAddress!, scratch: ps.baseAddress,
-                                      parallel: ReversedTasks())
+                                      parallel: ReversedTasks(), kernels: kernels)
                     }
                 }
             }
         }
-        assertClose(got, want, tol: 2e-6 * Float(s.gemmK + 4), "conv \(self) → \(yShape)", file: file, line: line)
+        assertClose(got, want, tol: 2e-6 * Float(s.gemmK + 4), "conv \(kernels.isa.name) \(self) → \(yShape)",
+                    file: file, line: line)
+        }
     }
 }
 
@@ -156,6 +159,16 @@ final class ConvTests: XCTestCase {
                    dilations: [1, 2], activation: DenseActivation(.relu)).test()
         ConvTester(inChannels: 4, outChannels: 4, group: 4, inH: 9, inW: 11, kernel: [3, 3], pads: [0, 2, 1, 0],
                    dilations: [2, 1], bias: false).test()
+        // Stride 2 with rows wide enough for the 32- and 8-column register blocks (strided loads),
+        // pads 0/1/2, dilation; stride 3.
+        for pad in [0, 1, 2] {
+            ConvTester(batch: 2, inChannels: 3, outChannels: 3, group: 3, inH: 7, inW: 81, kernel: [3, 3], strides: [2, 2],
+                       pads: [pad, pad, pad, pad], activation: DenseActivation(.relu)).test()
+        }
+        ConvTester(inChannels: 2, outChannels: 2, group: 2, inH: 5, inW: 67, kernel: [3, 3], strides: [2, 2],
+                   pads: [1, 0, 1, 3], dilations: [1, 2]).test()
+        ConvTester(inChannels: 2, outChannels: 2, group: 2, inH: 5, inW: 60, kernel: [5, 5], strides: [3, 3],
+                   pads: [2, 2, 2, 2]).test()
     }
 
     func testConv1D() {

@@ -11,6 +11,8 @@ struct GemmTester {
     var alpha: Float = 1, beta: Float = 1
     var activation = DenseActivation.none
     var seed: UInt64 = 1
+    /// Set per run by the `test…` methods, which run once per table of `testKernelTables`.
+    var kernels = KernelTable.active
 
     /// The inputs (seeded by the sizes) and the reference result.
     func inputs() -> (a: [Float], b: [Float], c: [Float]?, want: [Float]) {
@@ -42,7 +44,7 @@ struct GemmTester {
                     got.withUnsafeMutableBufferPointer { py in
                         scratch.withUnsafeMutableBufferPointer { ps in
                             sgemm(m: m, n: n, k: k, a: opA, b: opB, c: py.baseAddress!, ldc: n, epilogue: epi,
-                                  scratch: ps.baseAddress)
+                                  scratch: ps.baseAddress, kernels: kernels)
                         }
                     }
                 }
@@ -51,9 +53,21 @@ struct GemmTester {
         return got
     }
 
+    /// Runs `body` with a copy of this tester for each kernel table.
+    func forEachISA(_ body: (GemmTester) -> Void) {
+        for t in testKernelTables {
+            var g = self
+            g.kernels = t
+            body(g)
+        }
+    }
+
     func test(file: StaticString = #filePath, line: UInt = #line) {
         let data = inputs()
-        assertClose(run(prepackA: prepackA, data), data.want, tol: 1e-6 * Float(k + 4), "gemm \(self)", file: file, line: line)
+        forEachISA { g in
+            assertClose(g.run(prepackA: prepackA, data), data.want, tol: 1e-6 * Float(k + 4), "gemm \(g.kernels.isa.name) \(self)",
+                        file: file, line: line)
+        }
     }
 
     /// M ≤ `sgemmSmallM` with an unpacked A takes the small-M path: checks it against the reference
@@ -61,16 +75,24 @@ struct GemmTester {
     func testSmallM(file: StaticString = #filePath, line: UInt = #line) {
         precondition(m <= sgemmSmallM)
         let data = inputs()
+        forEachISA { $0.testSmallM(data, file: file, line: line) }
+    }
+
+    func testSmallM(_ data: (a: [Float], b: [Float], c: [Float]?, want: [Float]), file: StaticString, line: UInt) {
         let small = run(prepackA: false, data)
-        assertClose(small, data.want, tol: 1e-6 * Float(k + 4), "small-M gemm \(self)", file: file, line: line)
+        assertClose(small, data.want, tol: 1e-6 * Float(k + 4), "small-M gemm \(kernels.isa.name) \(self)", file: file, line: line)
         let packed = run(prepackA: true, data)
         if small.withUnsafeBytes({ Array($0) }) != packed.withUnsafeBytes({ Array($0) }) {
-            XCTFail("small-M gemm \(self): not bit-identical to the packed path", file: file, line: line)
+            XCTFail("small-M gemm \(kernels.isa.name) \(self): not bit-identical to the packed path", file: file, line: line)
         }
     }
 
     /// Computes the small-M path panel by panel in reverse order and checks it is bit-identical.
     func testSmallMSplitDeterminism(file: StaticString = #filePath, line: UInt = #line) {
+        forEachISA { $0.smallMSplitDeterminism(file: file, line: line) }
+    }
+
+    func smallMSplitDeterminism(file: StaticString, line: UInt) {
         var rng = TestRNG(seed: seed)
         let a = rng.floats(m * k), b = rng.floats(k * n), bias = rng.floats(n)
         let pb = b.withUnsafeBufferPointer { DenseBuffer.packedB(k: k, n: n, b: $0.baseAddress!, ldb: n, transB: false) }
@@ -80,22 +102,26 @@ struct GemmTester {
                 let e = DenseEpilogue(bias: pbias.baseAddress, biasColStride: 1, activation: activation)
                 whole.withUnsafeMutableBufferPointer { y in
                     sgemmSmallMCompute(m: m, n: n, k: k, a: pa.baseAddress!, lda: k, transA: false, packedB: pb.pointer,
-                                       c: y.baseAddress!, ldc: n, epilogue: e, panels: 0 ..< sgemmPanelsB(n))
+                                       c: y.baseAddress!, ldc: n, epilogue: e, panels: 0 ..< sgemmPanelsB(n), kernels: kernels)
                 }
                 split.withUnsafeMutableBufferPointer { y in
                     for q in (0 ..< sgemmPanelsB(n)).reversed() {
                         sgemmSmallMCompute(m: m, n: n, k: k, a: pa.baseAddress!, lda: k, transA: false, packedB: pb.pointer,
-                                           c: y.baseAddress!, ldc: n, epilogue: e, panels: q ..< q + 1)
+                                           c: y.baseAddress!, ldc: n, epilogue: e, panels: q ..< q + 1, kernels: kernels)
                     }
                 }
             }
         }
-        XCTAssertEqual(whole.withUnsafeBytes { Array($0) }, split.withUnsafeBytes { Array($0) }, "small-M split \(self)",
+        XCTAssertEqual(whole.withUnsafeBytes { Array($0) }, split.withUnsafeBytes { Array($0) }, "small-M split \(kernels.isa.name) \(self)",
                        file: file, line: line)
     }
 
     /// Runs the split compute task by task in reverse order and checks it is bit-identical.
     func testSplitDeterminism(file: StaticString = #filePath, line: UInt = #line) {
+        forEachISA { $0.splitDeterminism(file: file, line: line) }
+    }
+
+    func splitDeterminism(file: StaticString, line: UInt) {
         var rng = TestRNG(seed: seed)
         let a = rng.floats(m * k), b = rng.floats(k * n)
         let pa = a.withUnsafeBufferPointer { DenseBuffer.packedA(m: m, k: k, a: $0.baseAddress!, lda: k, transA: false) }
@@ -104,20 +130,37 @@ struct GemmTester {
         let s = SGEMMSplit(m: m, n: n)
         whole.withUnsafeMutableBufferPointer { y in
             sgemmCompute(m: m, n: n, k: k, packedA: pa.pointer, packedB: pb.pointer, c: y.baseAddress!, ldc: n,
-                         epilogue: DenseEpilogue(activation: activation), aPanels: 0 ..< sgemmPanelsA(m), bPanels: 0 ..< sgemmPanelsB(n))
+                         epilogue: DenseEpilogue(activation: activation), aPanels: 0 ..< sgemmPanelsA(m), bPanels: 0 ..< sgemmPanelsB(n),
+                         kernels: kernels)
         }
         split.withUnsafeMutableBufferPointer { y in
             for t in (0 ..< s.count).reversed() {
                 let (ar, br) = s.panels(t ..< t + 1)
                 sgemmCompute(m: m, n: n, k: k, packedA: pa.pointer, packedB: pb.pointer, c: y.baseAddress!, ldc: n,
-                             epilogue: DenseEpilogue(activation: activation), aPanels: ar, bPanels: br)
+                             epilogue: DenseEpilogue(activation: activation), aPanels: ar, bPanels: br, kernels: kernels)
             }
         }
-        XCTAssertEqual(whole, split, "split \(self)", file: file, line: line)
+        XCTAssertEqual(whole.withUnsafeBytes { Array($0) }, split.withUnsafeBytes { Array($0) }, "split \(kernels.isa.name) \(self)", file: file, line: line)
     }
 }
 
 final class GemmTests: XCTestCase {
+    func testKernelTablesAvailable() {
+        // This machine kind has AVX-512; the baseline table is always there.
+        XCTAssertEqual(KernelTable.available.first?.isa, .baseline)
+        XCTAssertEqual(KernelTable.available.last?.isa, KernelTable.cpuLevel)
+        XCTAssertLessThanOrEqual(KernelTable.active.isa, KernelTable.cpuLevel)
+        print("kernel tables under test: \(testKernelTables.map(\.isa.name)), active: \(KernelTable.active.isa.name)")
+    }
+
+    func testLargeSizesAllTilings() {
+        // Sizes that use every AVX-512 micro-kernel and edge, K across blocks.
+        for (m, n, k) in [(67, 67, 67), (130, 200, 300), (12, 64, 40), (13, 48, 5), (7, 33, 513)] {
+            GemmTester(m: m, n: n, k: k, prepackA: true, cShape: [n], activation: DenseActivation(.relu)).test()
+            GemmTester(m: m, n: n, k: k, transA: true, transB: true, cShape: [m, 1]).test()
+        }
+    }
+
     func testSmallSizesSweep() {
         for m in [1, 2, 5, 6, 7, 13] {
             for n in [1, 3, 8, 15, 16, 17, 33] {
@@ -180,18 +223,20 @@ final class GemmTests: XCTestCase {
         // Large and tiny magnitudes pass through exactly; NaN inputs propagate.
         let a: [Float] = [1e30, -1e-30, 0, .infinity]
         let b: [Float] = [1, 1, 1, 1]
-        var y = [Float](repeating: 7, count: 1)
         let pb = b.withUnsafeBufferPointer { DenseBuffer.packedB(k: 4, n: 1, b: $0.baseAddress!, ldb: 1, transB: false) }
         var scratch = [Float](repeating: 0, count: 64)
+        for t in testKernelTables {
+        var y = [Float](repeating: 7, count: 1)
         a.withUnsafeBufferPointer { pa in
             y.withUnsafeMutableBufferPointer { py in
                 scratch.withUnsafeMutableBufferPointer { ps in
                     sgemm(m: 1, n: 1, k: 4, a: .matrix(pa.baseAddress!, ld: 4, transposed: false), b: .packed(pb.pointer),
-                          c: py.baseAddress!, ldc: 1, epilogue: DenseEpilogue(), scratch: ps.baseAddress)
+                          c: py.baseAddress!, ldc: 1, epilogue: DenseEpilogue(), scratch: ps.baseAddress, kernels: t)
                 }
             }
         }
-        XCTAssertEqual(y[0], .infinity)
+        XCTAssertEqual(y[0], .infinity, t.isa.name)
+        }
     }
 
     /// Bias shapes for an m × n output, cycled through by the small-M sweeps.
@@ -263,6 +308,8 @@ final class GemmTests: XCTestCase {
 
     func testSplitIsDeterministic() {
         GemmTester(m: 50, n: 70, k: 300).testSplitDeterminism()
+        // Every AVX-512 tiling (12×32, 6×32, 12×16, 6×16) across splits, K blocks and an odd M.
+        GemmTester(m: 67, n: 7 * 16 + 5, k: 600, activation: DenseActivation(.relu)).testSplitDeterminism()
         GemmTester(m: 200, n: 20, k: 30, activation: DenseActivation(.relu)).testSplitDeterminism()
     }
 }

@@ -1,4 +1,5 @@
 import DLRTKernels
+import Glibc
 import XCTest
 
 /// Deterministic pseudo-random numbers (xorshift) so failures reproduce.
@@ -41,3 +42,11 @@ let denseTestActivations: [DenseActivation] = [
     .none, DenseActivation(.relu), DenseActivation(.leakyRelu, alpha: 0.1),
     DenseActivation(.clip, min: -0.5, max: 0.75), DenseActivation(.sigmoid), DenseActivation(.tanh),
 ]
+
+/// Every kernel table this CPU runs (AVX-512, AVX2, baseline as available): each kernel test runs
+/// once per table against the same reference. `DLRT_TEST_ISA=avx2` (etc.) restricts it to one.
+let testKernelTables: [KernelTable] = {
+    let all = KernelTable.available
+    guard let only = getenv("DLRT_TEST_ISA").map({ String(cString: $0) }) else { return all }
+    return all.filter { $0.isa.name == only }
+}()

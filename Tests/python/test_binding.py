@@ -36,6 +36,24 @@ def test_versions(dlrt_mod):
     assert major >= 1 and minor >= 0
 
 
+def test_isa(dlrt_mod):
+    assert dlrt_mod.isa() in ("avx512", "avx2", "baseline")
+
+
+def test_isa_override_lowers_only():
+    """DLRT_ISA lowers the kernel level (a fresh process per value: it is read once)."""
+    import os
+    code = "import dlrt; print(dlrt.isa())"
+    env = {**os.environ, "PYTHONPATH": str(REPO / "bindings" / "python")}
+    levels = ["baseline", "avx2", "avx512"]
+    best = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          env={**env, "DLRT_ISA": ""}).stdout.strip()
+    for forced in levels:
+        got = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                             env={**env, "DLRT_ISA": forced}).stdout.strip()
+        assert got == levels[min(levels.index(forced), levels.index(best))], (forced, got, best)
+
+
 def test_ffi_table_covers_header():
     """_ffi declares exactly the functions of include/dlrt.h."""
     from dlrt import _ffi

@@ -1,4 +1,5 @@
 // dlrt — command-line tool: convert | inspect | run | bench
+import DLRTKernels
 import DLRTModel
 import DLRTONNX
 import DLRTRuntime
@@ -21,8 +22,11 @@ usage: dlrt <command> [options]
       Latency on random inputs: median, p99, min, mean.
   ops [--markdown]
       The ops the converter accepts and the runtime implements.
+  bench-gemm [--isa avx512|avx2|baseline] [--threads N] [--seconds S] [--shape MxNxK]
+      SGEMM GFLOP/s per kernel table (ISA) for square, conv and transformer shapes, against the
+      peak of a measured multiply-add loop.
   version
-      Library and format versions.
+      Library and format versions, and the kernel ISA in use (DLRT_ISA=avx512|avx2|baseline lowers it).
 """
 
 /// Splits `args` into positionals and `--flag value` / `-o value` options (repeatable).
@@ -286,6 +290,7 @@ func main() -> Int32 {
         case "inspect": try commandInspect(args.dropFirst(2))
         case "run": try commandRun(args.dropFirst(2))
         case "bench": try commandBench(args.dropFirst(2))
+        case "bench-gemm": try commandBenchGemm(args.dropFirst(2))
         case "ops":
             let a = try Arguments(args.dropFirst(2), valued: [], flags: ["--markdown"])
             if a.flags.contains("--markdown") {
@@ -294,7 +299,9 @@ func main() -> Int32 {
                 print("runtime ops: " + CompiledModel.supportedOps.map(\.name).joined(separator: " "))
                 print("ONNX ops accepted: " + ONNXConverter.supportedONNXOps.map(\.onnx).joined(separator: " "))
             }
-        case "version": print("dlrt 0.1.0, format \(FormatVersion.major).\(FormatVersion.minor)")
+        case "version":
+            print("dlrt 0.1.0, format \(FormatVersion.major).\(FormatVersion.minor), kernels \(KernelTable.active.isa.name)"
+                  + " (CPU supports \(KernelTable.cpuLevel.name); DLRT_ISA=avx512|avx2|baseline lowers it)")
         case "-h", "--help", "help": print(usage)
         default: printError("unknown command '\(args[1])'\n\n\(usage)"); return 2
         }

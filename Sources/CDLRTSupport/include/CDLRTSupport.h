@@ -23,4 +23,16 @@ cdlrt_pool *cdlrt_pool_create(int threads);
 void cdlrt_pool_run(cdlrt_pool *pool, cdlrt_task_fn fn, void *context, size_t count);
 /* Stops and joins the workers. Accepts NULL. */
 void cdlrt_pool_destroy(cdlrt_pool *pool);
+
+/* ---- Runtime CPU dispatch (dispatch.c). Levels of the float32 kernel tables. */
+enum { CDLRT_ISA_BASELINE = 0, CDLRT_ISA_AVX2 = 1, CDLRT_ISA_AVX512 = 2 };
+/* The best level this CPU runs: AVX-512 needs avx512f+bw+vl+dq (and avx2+fma), AVX2 needs avx2+fma. */
+int cdlrt_cpu_isa_level(void);
+/* "avx512" | "avx2" | "baseline" → level; -1 for anything else (including NULL). */
+int cdlrt_isa_from_name(const char *name);
+/* The level to use: cdlrt_cpu_isa_level(), lowered (never raised) by the environment variable
+ * DLRT_ISA=avx512|avx2|baseline. Callers evaluate it once (the kernel table is chosen at first use). */
+int cdlrt_select_isa(void);
+/* Static name of a level ("avx512", "avx2", "baseline"). */
+const char *cdlrt_isa_name(int level);
 #endif

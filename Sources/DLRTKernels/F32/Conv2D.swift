@@ -1,30 +1,6 @@
-/// Geometry of a 2-D convolution (1-D uses H = 1). Pads are the begin pads; end pads only
-/// matter through outH / outW, which the caller computes.
-public struct Conv2DShape: Sendable, Equatable {
-    public var batch = 1, inChannels = 1, inH = 1, inW = 1
-    public var outChannels = 1, outH = 1, outW = 1
-    public var kH = 1, kW = 1
-    public var strideH = 1, strideW = 1
-    public var padTop = 0, padLeft = 0
-    public var dilationH = 1, dilationW = 1
-    public var group = 1
-
-    public init() {}
-
-    public var channelsPerGroup: Int { inChannels / group }
-    public var outChannelsPerGroup: Int { outChannels / group }
-    /// GEMM reduction length: C/group × kH × kW.
-    public var gemmK: Int { channelsPerGroup * kH * kW }
-    public var outPlane: Int { outH * outW }
-    public var inPlane: Int { inH * inW }
-    /// 1×1, stride 1, unpadded: the input plane is the GEMM's B matrix as it is.
-    public var isPointwise: Bool {
-        kH == 1 && kW == 1 && strideH == 1 && strideW == 1 && padTop == 0 && padLeft == 0
-            && outH == inH && outW == inW
-    }
-    /// One input and one output channel per group.
-    public var isDepthwise: Bool { group == inChannels && group == outChannels && group > 1 }
-
+/// Convolution via the SGEMM (im2col / 1×1) and the depthwise kernel. `Conv2DShape` itself is in
+/// DLRTKernelsCore (the per-ISA depthwise kernel reads it); the sizes of its buffers are here.
+extension Conv2DShape {
     /// Floats of pre-packed weights `conv2dPackWeights` produces.
     public var packedWeightCount: Int {
         isDepthwise ? outChannels * kH * kW : group * sgemmPackedACount(m: outChannelsPerGroup, k: gemmK)
@@ -50,10 +26,11 @@ public struct Conv2DShape: Sendable, Equatable {
 }
 
 /// Small images (fused path) are first copied into zero-padded planes, so the im2col copies
-/// need no bounds logic and strided rows vectorize.
+/// need no bounds logic and strided rows vectorize — except output rows narrower than a panel,
+/// which the per-ISA packer gathers straight from the input (Im2col.swift).
 @inline(__always)
 func conv2dPadded(_ s: Conv2DShape) -> Bool {
-    s.inPlane <= 4096 && s.outW < 4 * sgemmNR
+    s.inPlane <= 4096 && s.outW >= sgemmNR && s.outW < 4 * sgemmNR
 }
 
 /// Packed im2col floats a chunk of images may use (beyond one image, when an image alone is larger).
@@ -98,293 +75,29 @@ public func conv2dInputPanels(_ s: Conv2DShape) -> Int { sgemmPanelsB(s.outPlane
 /// Packs panels `panels` of the im2col matrix (K × outH·outW) of one group of one image;
 /// `x` points at the group's first input channel.
 public func conv2dPackInput(_ s: Conv2DShape, _ x: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>,
-                            panels: Range<Int>) {
-    let k = s.gemmK, n = s.outPlane
+                            panels: Range<Int>, kernels: KernelTable = .active) {
     if s.isPointwise {
-        sgemmPackB(k: k, n: n, b: x, ldb: n, transB: false, into: dst, panels: panels)
+        sgemmPackB(k: s.gemmK, n: s.outPlane, b: x, ldb: s.outPlane, transB: false, into: dst, panels: panels)
         return
     }
-    for q in panels { conv2dPackPanel(s, x, panel: q, into: dst + q * sgemmNR * k) }
+    callKernel(kernels.convPack, ConvPackArgs(s: s, x: x, into: dst, panels: panels))
 }
-
-/// Packs B panel `q` (output positions q·NR ..< q·NR + NR) of one group of one image into `out`
-/// (K × NR). The panel is walked as segments of output rows (a 16-column panel of a small
-/// image spans several rows); per kernel column the valid output columns are computed once, so
-/// the copy loops have no per-element index arithmetic or bounds checks.
-@inline(__always)
-func conv2dPackPanel(_ s: Conv2DShape, _ x: UnsafePointer<Float>, panel q: Int, into out: UnsafeMutablePointer<Float>) {
-    let nr = sgemmNR
-    let k = s.gemmK
-    let j0 = q * nr
-    let cols = min(nr, s.outPlane - j0)
-    if cols < nr {
-        for r in 0 ..< k {
-            let o = out + r * nr
-            for j in cols ..< nr { o[j] = 0 }
-        }
-    }
-    let oh0 = j0 / s.outW, ow0 = j0 - oh0 * s.outW
-    let cstride = s.kH * s.kW * nr
-    let inW = s.inW, inH = s.inH, sW = s.strideW
-    for kw in 0 ..< s.kW {
-        let offW = kw * s.dilationW - s.padLeft
-        let valid = denseValidRange(offset: offW, stride: sW, lo: 0, hi: inW, outCount: s.outW)
-        for kh in 0 ..< s.kH {
-            let offH = kh * s.dilationH - s.padTop
-            let rowOut = out + (kh * s.kW + kw) * nr
-            // Segments: output row oh, columns owA ..< owB, at panel column t.
-            var oh = oh0, owA = ow0, t = 0
-            while t < cols {
-                let len = min(s.outW - owA, cols - t)
-                let owB = owA + len
-                let ih = oh * s.strideH + offH
-                let a = max(owA, valid.lowerBound), b = min(owB, valid.upperBound)
-                if ih < 0 || ih >= inH || a >= b {
-                    for c in 0 ..< s.channelsPerGroup {
-                        conv2dZero(rowOut + c * cstride + t, len)
-                    }
-                } else {
-                    let lead = a - owA, body = b - a, tail = owB - b
-                    let srcOff = ih * inW + a * sW + offW
-                    for c in 0 ..< s.channelsPerGroup {
-                        let d = rowOut + c * cstride + t
-                        let src = x + c * s.inPlane + srcOff
-                        if lead > 0 { conv2dZero(d, lead) }
-                        conv2dCopy(src, sW, d + lead, body)
-                        if tail > 0 { conv2dZero(d + lead + body, tail) }
-                    }
-                }
-                t += len
-                owA = 0
-                oh += 1
-            }
-        }
-    }
-}
-
-/// `conv2dPackPanel` from zero-padded planes (`conv2dPadded`): `xp` is the group's first padded
-/// channel, planes of `ph` × `pw` floats.
-@inline(__always)
-func conv2dPackPanelPadded(_ s: Conv2DShape, _ xp: UnsafePointer<Float>, ph: Int, pw: Int, panel q: Int,
-                           into out: UnsafeMutablePointer<Float>) {
-    let nr = sgemmNR
-    let k = s.gemmK
-    let j0 = q * nr
-    let cols = min(nr, s.outPlane - j0)
-    if cols < nr {
-        for r in 0 ..< k {
-            let o = out + r * nr
-            for j in cols ..< nr { o[j] = 0 }
-        }
-    }
-    let oh0 = j0 / s.outW, ow0 = j0 - oh0 * s.outW
-    let cstride = s.kH * s.kW * nr
-    let plane = ph * pw, sW = s.strideW
-    for kh in 0 ..< s.kH {
-        for kw in 0 ..< s.kW {
-            let rowOut = out + (kh * s.kW + kw) * nr
-            let tap = kh * s.dilationH * pw + kw * s.dilationW
-            var oh = oh0, owA = ow0, t = 0
-            while t < cols {
-                let len = min(s.outW - owA, cols - t)
-                let src = xp + (oh * s.strideH * pw + owA * sW + tap)
-                let d = rowOut + t
-                if sW == 1 {
-                    for c in 0 ..< s.channelsPerGroup { conv2dCopy1(src + c * plane, d + c * cstride, len) }
-                } else if sW == 2 {
-                    for c in 0 ..< s.channelsPerGroup { conv2dCopy2(src + c * plane, d + c * cstride, len) }
-                } else {
-                    for c in 0 ..< s.channelsPerGroup {
-                        var p = src + c * plane
-                        let dc = d + c * cstride
-                        for i in 0 ..< len { dc[i] = p.pointee; p += sW }
-                    }
-                }
-                t += len
-                owA = 0
-                oh += 1
-            }
-        }
-    }
-}
-
-@inline(__always)
-func conv2dCopy1(_ src: UnsafePointer<Float>, _ d: UnsafeMutablePointer<Float>, _ n: Int) {
-    var i = 0
-    while i + 8 <= n { store8(load8(src + i), d + i); i += 8 }
-    if i + 4 <= n {
-        UnsafeMutableRawPointer(d + i).storeBytes(
-            of: UnsafeRawPointer(src + i).loadUnaligned(as: SIMD4<Float>.self), as: SIMD4<Float>.self)
-        i += 4
-    }
-    while i < n { d[i] = src[i]; i += 1 }
-}
-
-/// d[i] = src[2i] for i < n; reads up to src[2n] (the padded planes end with slack).
-@inline(__always)
-func conv2dCopy2(_ src: UnsafePointer<Float>, _ d: UnsafeMutablePointer<Float>, _ n: Int) {
-    var i = 0
-    while i + 8 <= n {
-        let v = UnsafeRawPointer(src + 2 * i).loadUnaligned(as: SIMD16<Float>.self)
-        store8(v.evenHalf, d + i)
-        i += 8
-    }
-    if i + 4 <= n {
-        UnsafeMutableRawPointer(d + i).storeBytes(of: load8(src + 2 * i).evenHalf, as: SIMD4<Float>.self)
-        i += 4
-    }
-    while i < n { d[i] = src[2 * i]; i += 1 }
-}
-
-/// Copies input planes (index image · C + channel) into zero-padded planes of ph × pw.
-struct Conv2DPadTask: ParallelTask {
-    let s: Conv2DShape
-    let x: UnsafePointer<Float>
-    let into: UnsafeMutablePointer<Float>
-    let ph: Int, pw: Int
-
-    func run(_ planes: Range<Int>) {
-        for p in planes {
-            let src = x + p * s.inPlane
-            let dst = into + p * ph * pw
-            conv2dZero(dst, s.padTop * pw)
-            for r in 0 ..< s.inH {
-                let row = dst + (s.padTop + r) * pw
-                conv2dZero(row, s.padLeft)
-                conv2dCopy1(src + r * s.inW, row + s.padLeft, s.inW)
-                conv2dZero(row + s.padLeft + s.inW, pw - s.padLeft - s.inW)
-            }
-            conv2dZero(dst + (s.padTop + s.inH) * pw, (ph - s.padTop - s.inH) * pw)
-        }
-    }
-}
-
-@inline(__always)
-func conv2dZero(_ d: UnsafeMutablePointer<Float>, _ n: Int) {
-    var i = 0
-    while i + 8 <= n { store8(SIMD8(), d + i); i += 8 }
-    while i < n { d[i] = 0; i += 1 }
-}
-
-/// d[i] = src[i · stride] for i < n.
-@inline(__always)
-func conv2dCopy(_ src: UnsafePointer<Float>, _ stride: Int, _ d: UnsafeMutablePointer<Float>, _ n: Int) {
-    var i = 0
-    if stride == 1 {
-        while i + 8 <= n { store8(load8(src + i), d + i); i += 8 }
-        if i + 4 <= n {
-            UnsafeMutableRawPointer(d + i).storeBytes(
-                of: UnsafeRawPointer(src + i).loadUnaligned(as: SIMD4<Float>.self), as: SIMD4<Float>.self)
-            i += 4
-        }
-    }
-    while i < n { d[i] = src[i * stride]; i += 1 }
-}
-
-@inline(__always) func ceilDiv(_ a: Int, _ b: Int) -> Int { a >= 0 ? (a + b - 1) / b : -((-a) / b) }
-@inline(__always) func floorDiv(_ a: Int, _ b: Int) -> Int { a >= 0 ? a / b : -((-a + b - 1) / b) }
 
 /// Output indices o in 0..<outCount whose position o·stride + offset lies in lo..<hi.
 @inline(__always)
 func denseValidRange(offset: Int, stride: Int, lo: Int, hi: Int, outCount: Int) -> Range<Int> {
-    if stride == 1 {
-        let a = max(0, lo - offset), b = min(outCount, hi - offset)
-        return a < b ? a ..< b : 0 ..< 0
-    }
-    let a = max(0, ceilDiv(lo - offset, stride))
-    let b = min(outCount, floorDiv(hi - 1 - offset, stride) + 1)
-    return a < b ? a ..< b : 0 ..< 0
+    let b = denseValidBounds(offset: offset, stride: stride, lo: lo, hi: hi, outCount: outCount)
+    return b.lowerBound ..< b.upperBound
 }
 
 /// Depthwise conv (group == C == M) for planes `planes` (index = image · C + channel) of the
-/// whole batch: y = act(bias + Σ w·x), accumulated row by row (vector over the output row).
+/// whole batch: y = act(bias + Σ w·x), with the depthwise kernel of `kernels`.
 public func conv2dDepthwise(_ s: Conv2DShape, x: UnsafePointer<Float>, weights: UnsafePointer<Float>,
                             bias: UnsafePointer<Float>?, activation: DenseActivation,
-                            y: UnsafeMutablePointer<Float>, planes: Range<Int>) {
-    let kk = s.kH * s.kW
-    for p in planes {
-        let c = p % s.inChannels
-        let xp = x + p * s.inPlane
-        let yp = y + p * s.outPlane
-        let wc = weights + c * kk
-        let b0: Float = bias.map { $0[c] } ?? 0
-        // Stride-1 interior columns (every tap in bounds horizontally) accumulate 8 outputs in registers.
-        let vLo = s.strideW == 1 ? min(s.padLeft, s.outW) : 0
-        let vHiMax = s.strideW == 1 ? max(vLo, min(s.outW, s.inW + s.padLeft - (s.kW - 1) * s.dilationW)) : 0
-        let vHi = vLo + (vHiMax - vLo) / 8 * 8
-        for oh in 0 ..< s.outH {
-            let yrow = yp + oh * s.outW
-            yrow.update(repeating: b0, count: s.outW)
-            var ow = vLo
-            // Four independent accumulators hide the FMA latency.
-            while ow + 32 <= vHi {
-                var a0 = SIMD8<Float>(repeating: b0), a1 = a0, a2 = a0, a3 = a0
-                for kh in 0 ..< s.kH {
-                    let ih = oh * s.strideH - s.padTop + kh * s.dilationH
-                    if ih < 0 || ih >= s.inH { continue }
-                    let xr = xp + ih * s.inW + ow - s.padLeft
-                    let wr = wc + kh * s.kW
-                    for kw in 0 ..< s.kW {
-                        let wv = SIMD8<Float>(repeating: wr[kw])
-                        let xk = xr + kw * s.dilationW
-                        a0.addProduct(wv, load8(xk))
-                        a1.addProduct(wv, load8(xk + 8))
-                        a2.addProduct(wv, load8(xk + 16))
-                        a3.addProduct(wv, load8(xk + 24))
-                    }
-                }
-                store8(a0, yrow + ow)
-                store8(a1, yrow + ow + 8)
-                store8(a2, yrow + ow + 16)
-                store8(a3, yrow + ow + 24)
-                ow += 32
-            }
-            while ow < vHi {
-                var acc = SIMD8<Float>(repeating: b0)
-                for kh in 0 ..< s.kH {
-                    let ih = oh * s.strideH - s.padTop + kh * s.dilationH
-                    if ih < 0 || ih >= s.inH { continue }
-                    let xr = xp + ih * s.inW + ow - s.padLeft
-                    let wr = wc + kh * s.kW
-                    for kw in 0 ..< s.kW {
-                        acc.addProduct(SIMD8<Float>(repeating: wr[kw]), load8(xr + kw * s.dilationW))
-                    }
-                }
-                store8(acc, yrow + ow)
-                ow += 8
-            }
-            for kh in 0 ..< s.kH {
-                let ih = oh * s.strideH - s.padTop + kh * s.dilationH
-                if ih < 0 || ih >= s.inH { continue }
-                let xrow = xp + ih * s.inW
-                for kw in 0 ..< s.kW {
-                    let wv = wc[kh * s.kW + kw]
-                    let off = kw * s.dilationW - s.padLeft
-                    let r = denseValidRange(offset: off, stride: s.strideW, lo: 0, hi: s.inW, outCount: s.outW)
-                    // Columns outside the register-accumulated block [vLo, vHi).
-                    for part in 0 ..< 2 {
-                        var o = part == 0 ? r.lowerBound : max(r.lowerBound, vHi)
-                        let end = part == 0 ? min(r.upperBound, vLo < vHi ? vLo : r.upperBound) : r.upperBound
-                        if part == 1 && vLo >= vHi { break }
-                        if s.strideW == 1 {
-                            let wv8 = SIMD8<Float>(repeating: wv)
-                            while o + 8 <= end {
-                                var acc = load8(yrow + o)
-                                acc.addProduct(wv8, load8(xrow + o + off))
-                                store8(acc, yrow + o)
-                                o += 8
-                            }
-                        }
-                        while o < end {
-                            yrow[o] = yrow[o].addingProduct(wv, xrow[o * s.strideW + off])
-                            o += 1
-                        }
-                    }
-                }
-            }
-            activation.apply(yrow, count: s.outW)
-        }
-    }
+                            y: UnsafeMutablePointer<Float>, planes: Range<Int>, kernels: KernelTable = .active) {
+    if planes.isEmpty { return }
+    callKernel(kernels.depthwise, DepthwiseArgs(s: s, x: x, weights: weights, bias: bias, activation: activation, y: y,
+                                                planes: planes))
 }
 
 /// The whole convolution of a batch: y [N, M, outH, outW] = act(W ⊛ x + bias), x [N, C, inH, inW].
@@ -392,11 +105,13 @@ public func conv2dDepthwise(_ s: Conv2DShape, x: UnsafePointer<Float>, weights: 
 /// Pointwise convs read x directly as the GEMM's B; others go through the packed im2col matrix.
 public func conv2dForward(_ s: Conv2DShape, x: UnsafePointer<Float>, weights: UnsafePointer<Float>,
                           bias: UnsafePointer<Float>?, activation: DenseActivation, y: UnsafeMutablePointer<Float>,
-                          scratch: UnsafeMutablePointer<Float>?, parallel: any ParallelLoop = SerialLoop()) {
+                          scratch: UnsafeMutablePointer<Float>?, parallel: any ParallelLoop = SerialLoop(),
+                          kernels: KernelTable = .active) {
     if s.batch == 0 || s.outPlane == 0 || s.outChannels == 0 { return }
     if s.isDepthwise {
         parallel.parallelFor(s.batch * s.inChannels, grain: 1,
-                             Conv2DDepthwiseTask(s: s, x: x, weights: weights, bias: bias, activation: activation, y: y))
+                             Conv2DDepthwiseTask(s: s, x: x, weights: weights, bias: bias, activation: activation, y: y,
+                                                 kernels: kernels))
         return
     }
     guard let packed = scratch else { return }
@@ -415,11 +130,13 @@ public func conv2dForward(_ s: Conv2DShape, x: UnsafePointer<Float>, weights: Un
             if pad {
                 let (ph, pw) = s.paddedPlane
                 let dst = packed + panelFloats
-                parallel.parallelFor(nb * s.inChannels, grain: 1, Conv2DPadTask(s: s, x: xs, into: dst, ph: ph, pw: pw))
+                parallel.parallelFor(nb * s.inChannels, grain: 1, Conv2DPadTask(s: s, x: xs, into: dst, ph: ph, pw: pw,
+                                                                                   kernels: kernels))
                 xs = UnsafePointer(dst)
             }
             let task = Conv2DFusedTask(s: s, x: xs, weights: weights, bias: bias,
-                                       activation: activation, y: y + b0 * s.outChannels * n, scratch: packed)
+                                       activation: activation, y: y + b0 * s.outChannels * n, scratch: packed,
+                                       kernels: kernels)
             parallel.parallelFor(nb * s.group * task.panelsPerGroup, grain: 1, task)
             b0 += nb
         }
@@ -429,11 +146,12 @@ public func conv2dForward(_ s: Conv2DShape, x: UnsafePointer<Float>, weights: Un
         for g in 0 ..< s.group {
             let xg = x + (b * s.inChannels + g * s.channelsPerGroup) * s.inPlane
             let yg = y + (b * s.outChannels + g * mg) * n
-            parallel.parallelFor(conv2dInputPanels(s), grain: 1, Conv2DPackInputTask(s: s, x: xg, into: packed))
+            parallel.parallelFor(conv2dInputPanels(s), grain: 1, Conv2DPackInputTask(s: s, x: xg, into: packed,
+                                                                                            kernels: kernels))
             let epi = DenseEpilogue(bias: bias.map { $0 + g * mg }, biasRowStride: 1, biasColStride: 0,
                                     activation: activation)
             let compute = SGEMMComputeTask(m: mg, n: n, k: k, packedA: weights + g * perGroup, packedB: packed,
-                                           c: yg, ldc: n, epilogue: epi)
+                                           c: yg, ldc: n, epilogue: epi, kernels: kernels)
             parallel.parallelFor(compute.split.count, grain: 1, compute)
         }
     }
@@ -449,40 +167,34 @@ struct Conv2DFusedTask: ParallelTask {
     let y: UnsafeMutablePointer<Float>
     let scratch: UnsafeMutablePointer<Float>
     let panelsPerGroup: Int
+    let kernels: KernelTable
 
     init(s: Conv2DShape, x: UnsafePointer<Float>, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-         activation: DenseActivation, y: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
+         activation: DenseActivation, y: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+         kernels: KernelTable) {
         self.s = s; self.x = x; self.weights = weights; self.bias = bias
-        self.activation = activation; self.y = y; self.scratch = scratch
+        self.activation = activation; self.y = y; self.scratch = scratch; self.kernels = kernels
         panelsPerGroup = sgemmPanelsB(s.outPlane)
     }
 
     func run(_ r: Range<Int>) {
-        let mg = s.outChannelsPerGroup, k = s.gemmK, n = s.outPlane, nr = sgemmNR
-        let perGroup = sgemmPackedACount(m: mg, k: k)
-        let aPanels = sgemmPanelsA(mg)
-        let padded = conv2dPadded(s)
         let (ph, pw) = s.paddedPlane
-        var q = r.lowerBound % panelsPerGroup
-        var ig = r.lowerBound / panelsPerGroup
-        for t in r {
-            let b = ig / s.group, g = ig - b * s.group
-            let slot = scratch + t * nr * k
-            let c0 = b * s.inChannels + g * s.channelsPerGroup
-            if padded {
-                conv2dPackPanelPadded(s, x + c0 * ph * pw, ph: ph, pw: pw, panel: q, into: slot)
-            } else {
-                conv2dPackPanel(s, x + c0 * s.inPlane, panel: q, into: slot)
-            }
-            let j0 = q * nr
-            let epi = DenseEpilogue(bias: bias.map { $0 + g * mg }, biasRowStride: 1, biasColStride: 0,
-                                    activation: activation)
-            sgemmCompute(m: mg, n: min(nr, n - j0), k: k, packedA: weights + g * perGroup, packedB: slot,
-                         c: y + (b * s.outChannels + g * mg) * n + j0, ldc: n, epilogue: epi,
-                         aPanels: 0 ..< aPanels, bPanels: 0 ..< 1)
-            q += 1
-            if q == panelsPerGroup { q = 0; ig += 1 }
-        }
+        callKernel(kernels.convFused, ConvFusedArgs(s: s, x: x, weights: weights, bias: bias, activation: activation, y: y,
+                                                    scratch: scratch, panelsPerGroup: panelsPerGroup,
+                                                    padded: conv2dPadded(s), ph: ph, pw: pw, tasks: r))
+    }
+}
+
+/// Copies input planes (index image · C + channel) into zero-padded planes of ph × pw.
+struct Conv2DPadTask: ParallelTask {
+    let s: Conv2DShape
+    let x: UnsafePointer<Float>
+    let into: UnsafeMutablePointer<Float>
+    let ph: Int, pw: Int
+    let kernels: KernelTable
+
+    func run(_ planes: Range<Int>) {
+        callKernel(kernels.convPad, ConvPadArgs(s: s, x: x, into: into, ph: ph, pw: pw, planes: planes))
     }
 }
 
@@ -492,9 +204,11 @@ struct Conv2DDepthwiseTask: ParallelTask {
     let x: UnsafePointer<Float>, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?
     let activation: DenseActivation
     let y: UnsafeMutablePointer<Float>
+    let kernels: KernelTable
 
     func run(_ planes: Range<Int>) {
-        conv2dDepthwise(s, x: x, weights: weights, bias: bias, activation: activation, y: y, planes: planes)
+        conv2dDepthwise(s, x: x, weights: weights, bias: bias, activation: activation, y: y, planes: planes,
+                        kernels: kernels)
     }
 }
 
@@ -503,6 +217,7 @@ struct Conv2DPackInputTask: ParallelTask {
     let s: Conv2DShape
     let x: UnsafePointer<Float>
     let into: UnsafeMutablePointer<Float>
+    let kernels: KernelTable
 
-    func run(_ panels: Range<Int>) { conv2dPackInput(s, x, into: into, panels: panels) }
+    func run(_ panels: Range<Int>) { conv2dPackInput(s, x, into: into, panels: panels, kernels: kernels) }
 }

@@ -1,40 +1,16 @@
 /// Packed-panel SGEMM: C[m × n] (row stride ldc) = epilogue(packedA · packedB).
-/// Loop order (BLIS): K blocks → row blocks of A → B panels → A panels → 6×16 micro-kernel.
+/// Loop order (BLIS): K blocks → row blocks of A → B panels → A panels → micro-kernel (per ISA).
 /// Each C element is always produced by the same sequence of operations, whatever subset of
 /// panels a call covers, so splitting the panels among threads gives bit-identical results.
 
-let sgemmKC = 256
-let sgemmMCPanels = 16
-
-/// Computes the tiles of C covered by A panels `aPanels` × B panels `bPanels`.
+/// Computes the tiles of C covered by A panels `aPanels` × B panels `bPanels` with the kernels of
+/// `kernels` (the micro-kernels and their loop live in the per-ISA modules).
 public func sgemmCompute(m: Int, n: Int, k: Int, packedA: UnsafePointer<Float>, packedB: UnsafePointer<Float>,
                          c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: DenseEpilogue,
-                         aPanels: Range<Int>, bPanels: Range<Int>) {
+                         aPanels: Range<Int>, bPanels: Range<Int>, kernels: KernelTable = .active) {
     if aPanels.isEmpty || bPanels.isEmpty { return }
-    let mr = sgemmMR, nr = sgemmNR
-    var pc = 0
-    repeat {
-        let kc = min(sgemmKC, k - pc)
-        let accumulate = pc > 0
-        let final = pc + kc >= k
-        var ic = aPanels.lowerBound
-        while ic < aPanels.upperBound {
-            let icEnd = min(ic + sgemmMCPanels, aPanels.upperBound)
-            for q in bPanels {
-                let j0 = q * nr
-                let cols = min(nr, n - j0)
-                let bp = packedB + q * nr * k + pc * nr
-                for p in ic ..< icEnd {
-                    let i0 = p * mr
-                    let e = final ? epilogue.offset(row: i0, col: j0) : epilogue
-                    sgemmKernel6x16(kc, packedA + p * mr * k + pc * mr, bp, c + i0 * ldc + j0, ldc,
-                                    min(mr, m - i0), cols, accumulate, final, e)
-                }
-            }
-            ic = icEnd
-        }
-        pc += kc
-    } while pc < k
+    callKernel(kernels.gemmCompute, SGEMMComputeArgs(m: m, n: n, k: k, packedA: packedA, packedB: packedB, c: c, ldc: ldc,
+                                                     epilogue: epilogue, aPanels: aPanels, bPanels: bPanels))
 }
 
 /// How to split one GEMM among workers: by B panels (columns) when there are enough of them,
@@ -74,7 +50,8 @@ public enum SGEMMOperand {
 /// floats), then computes, both phases split with `parallel`.
 public func sgemm(m: Int, n: Int, k: Int, a: SGEMMOperand, b: SGEMMOperand,
                   c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: DenseEpilogue,
-                  scratch: UnsafeMutablePointer<Float>?, parallel: any ParallelLoop = SerialLoop()) {
+                  scratch: UnsafeMutablePointer<Float>?, parallel: any ParallelLoop = SerialLoop(),
+                  kernels: KernelTable = .active) {
     if m <= 0 || n <= 0 { return }
     if m <= sgemmSmallM, case .matrix(let pa, let lda, let transA) = a {
         // Small M: A read in place, B packed (once, into scratch, when it is not already).
@@ -88,7 +65,7 @@ public func sgemm(m: Int, n: Int, k: Int, a: SGEMMOperand, b: SGEMMOperand,
         }
         parallel.parallelFor(sgemmPanelsB(n), grain: 1,
                              SGEMMSmallMTask(m: m, n: n, k: k, a: pa, lda: lda, transA: transA, packedB: pb, c: c,
-                                             ldc: ldc, epilogue: epilogue))
+                                             ldc: ldc, epilogue: epilogue, kernels: kernels))
         return
     }
     var next = scratch
@@ -109,7 +86,8 @@ public func sgemm(m: Int, n: Int, k: Int, a: SGEMMOperand, b: SGEMMOperand,
         parallel.parallelFor(sgemmPanelsB(n), grain: 1, SGEMMPackBTask(k: k, n: n, b: p, ldb: ld, transB: t, into: dst))
         pb = UnsafePointer(dst)
     }
-    let compute = SGEMMComputeTask(m: m, n: n, k: k, packedA: pa, packedB: pb, c: c, ldc: ldc, epilogue: epilogue)
+    let compute = SGEMMComputeTask(m: m, n: n, k: k, packedA: pa, packedB: pb, c: c, ldc: ldc, epilogue: epilogue,
+                                   kernels: kernels)
     parallel.parallelFor(compute.split.count, grain: 1, compute)
 }
 
@@ -138,19 +116,21 @@ struct SGEMMComputeTask: ParallelTask {
     let c: UnsafeMutablePointer<Float>, ldc: Int
     let epilogue: DenseEpilogue
     let split: SGEMMSplit
+    let kernels: KernelTable
 
     init(m: Int, n: Int, k: Int, packedA: UnsafePointer<Float>, packedB: UnsafePointer<Float>,
-         c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: DenseEpilogue) {
+         c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: DenseEpilogue, kernels: KernelTable) {
         self.m = m; self.n = n; self.k = k
         self.packedA = packedA; self.packedB = packedB
         self.c = c; self.ldc = ldc
         self.epilogue = epilogue
         split = SGEMMSplit(m: m, n: n)
+        self.kernels = kernels
     }
 
     func run(_ r: Range<Int>) {
         let (ar, br) = split.panels(r)
         sgemmCompute(m: m, n: n, k: k, packedA: packedA, packedB: packedB, c: c, ldc: ldc, epilogue: epilogue,
-                     aPanels: ar, bPanels: br)
+                     aPanels: ar, bPanels: br, kernels: kernels)
     }
 }

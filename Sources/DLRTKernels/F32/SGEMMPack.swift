@@ -1,18 +1,5 @@
-/// Packed operand layouts of the SGEMM (BLIS style, full-K panels so a K block is an offset):
-/// - packed A: panels of `sgemmMR` rows; panel p holds K × MR floats, element (i, k) at
-///   `p * MR * K + k * MR + (i - p * MR)`; rows past M are zero.
-/// - packed B: panels of `sgemmNR` columns; panel q holds K × NR floats, element (k, j) at
-///   `q * NR * K + k * NR + (j - q * NR)`; columns past N are zero.
-public let sgemmMR = 6
-public let sgemmNR = 16
-
-/// Floats of a packed A of `m` × `k`.
-public func sgemmPackedACount(m: Int, k: Int) -> Int { roundUp(m, sgemmMR) * k }
-/// Floats of a packed B of `k` × `n`.
-public func sgemmPackedBCount(k: Int, n: Int) -> Int { roundUp(n, sgemmNR) * k }
-/// Number of A / B panels.
-public func sgemmPanelsA(_ m: Int) -> Int { (m + sgemmMR - 1) / sgemmMR }
-public func sgemmPanelsB(_ n: Int) -> Int { (n + sgemmNR - 1) / sgemmNR }
+/// Packing of the SGEMM operands into the panel layouts described in DLRTKernelsCore/Layout.swift
+/// (the same for every ISA, so pre-packed weights do not depend on the kernel table).
 
 /// Packs panels `panels` of op(A) (m × k; op(A)[i, k] = transA ? a[k * lda + i] : a[i * lda + k]).
 public func sgemmPackA(m: Int, k: Int, a: UnsafePointer<Float>, lda: Int, transA: Bool,
@@ -29,6 +16,14 @@ public func sgemmPackA(m: Int, k: Int, a: UnsafePointer<Float>, lda: Int, transA
                 var r = 0
                 while r < rows { o[r] = src[r]; r += 1 }
                 while r < mr { o[r] = 0; r += 1 }
+            }
+        } else if rows == mr {
+            // Six row streams in, one sequential stream out.
+            let s0 = a + i0 * lda, s1 = s0 + lda, s2 = s1 + lda, s3 = s2 + lda, s4 = s3 + lda, s5 = s4 + lda
+            var o = out
+            for kk in 0 ..< k {
+                o[0] = s0[kk]; o[1] = s1[kk]; o[2] = s2[kk]; o[3] = s3[kk]; o[4] = s4[kk]; o[5] = s5[kk]
+                o += mr
             }
         } else {
             for r in 0 ..< mr {

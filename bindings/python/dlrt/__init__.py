@@ -25,7 +25,7 @@ import numpy as np
 from . import _ffi
 from .convert import CLINotFoundError, convert, find_cli
 
-__all__ = ["Model", "TensorInfo", "Error", "version", "format_version", "library_path", "convert", "find_cli",
+__all__ = ["Model", "TensorInfo", "Error", "version", "format_version", "isa", "library_path", "convert", "find_cli",
            "CLINotFoundError"]
 
 
@@ -65,6 +65,12 @@ def _check(lib, status: int, what: str = "") -> None:
 def version() -> str:
     """The library version, "MAJOR.MINOR.PATCH"."""
     return _ffi.decode(_ffi.lib().dlrt_version())
+
+
+def isa() -> str:
+    """The instruction set of the float32 kernels in use: "avx512", "avx2" or "baseline" (chosen
+    once from the CPU; the environment variable DLRT_ISA=avx512|avx2|baseline lowers it)."""
+    return _ffi.decode(_ffi.lib().dlrt_isa())
 
 
 def format_version() -> Tuple[int, int]:

@@ -85,6 +85,7 @@ _FUNCTIONS = {
     # versions
     "dlrt_version": (c_char_p, []),
     "dlrt_format_version": (c_uint32, []),
+    "dlrt_isa": (c_char_p, []),
     # status and errors
     "dlrt_last_error": (c_char_p, []),
     "dlrt_status_name": (c_char_p, [dlrt_status]),

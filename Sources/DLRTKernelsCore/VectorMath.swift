@@ -1,4 +1,5 @@
-// Vector transcendental functions on SIMD8<Float> (AVX2 with -target-cpu haswell).
+// Vector transcendental functions on SIMD8<Float>, inlined into the per-ISA modules (8 lanes: one
+// ymm with AVX2/AVX-512, two xmm in the portable build).
 // Accuracy: a few ulp of Glibc's expf / tanhf over the whole float range; ±inf and NaN follow
 // the scalar libm conventions (exp(-inf) = 0, exp(+inf) = +inf, tanh(±inf) = ±1, NaN in → NaN out).
 
@@ -32,7 +33,7 @@ public func ewStorePartial(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>, 
 
 /// |x| by clearing the sign bit.
 @inlinable @inline(__always)
-func ewAbs(_ x: SIMD8<Float>) -> SIMD8<Float> {
+public func ewAbs(_ x: SIMD8<Float>) -> SIMD8<Float> {
     let bits = unsafeBitCast(x, to: SIMD8<UInt32>.self) & 0x7FFF_FFFF
     return unsafeBitCast(bits, to: SIMD8<Float>.self)
 }

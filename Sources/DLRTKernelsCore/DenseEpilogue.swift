@@ -21,7 +21,7 @@ public struct DenseActivation: Sendable, Equatable {
     public static let none = DenseActivation()
 
     /// Scalar form; the definition the vector forms must match.
-    @inline(__always)
+    @inlinable @inline(__always)
     public func apply(_ x: Float) -> Float {
         switch kind {
         case .none: return x
@@ -34,14 +34,17 @@ public struct DenseActivation: Sendable, Equatable {
     }
 
     /// True when `apply8` handles the kind in registers (the others go through `apply`).
-    @inline(__always)
-    var isVectorizable: Bool {
-        kind == .none || kind == .relu || kind == .leakyRelu || kind == .clip
+    @inlinable @inline(__always)
+    public var isVectorizable: Bool {
+        switch kind {
+        case .none, .relu, .leakyRelu, .clip: return true
+        default: return false
+        }
     }
 
     /// Vector form for the vectorizable kinds; identity otherwise.
-    @inline(always)  // `__always` left it an out-of-line call in sgemmFinishTile
-    func apply8(_ v: SIMD8<Float>) -> SIMD8<Float> {
+    @inlinable @inline(always)  // `__always` left it an out-of-line call in sgemmFinishTile
+    public func apply8(_ v: SIMD8<Float>) -> SIMD8<Float> {
         switch kind {
         case .relu: return v.replacing(with: 0, where: v .< 0)
         case .leakyRelu: return v.replacing(with: v * alpha, where: v .< 0)
@@ -54,7 +57,7 @@ public struct DenseActivation: Sendable, Equatable {
 
     /// Applies the activation in place to `count` floats.
     public func apply(_ p: UnsafeMutablePointer<Float>, count: Int) {
-        if kind == .none { return }
+        if case .none = kind { return }
         var i = 0
         if isVectorizable {
             while i + 8 <= count {
@@ -88,20 +91,26 @@ public struct DenseEpilogue {
     }
 
     /// The same epilogue for the sub-matrix starting at row `r`, column `c`.
-    @inline(__always)
-    func offset(row r: Int, col c: Int) -> DenseEpilogue {
+    @inlinable @inline(__always)
+    public func offset(row r: Int, col c: Int) -> DenseEpilogue {
         var e = self
         if let b = bias { e.bias = b + (r * biasRowStride + c * biasColStride) }
         return e
     }
 }
 
-@inline(__always) func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+// Small helpers shared by the portable code and the per-ISA kernel modules (inlined into each, so
+// an ISA module compiles them with its own target CPU).
+@inlinable @inline(__always) public func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
     UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
 }
 
-@inline(__always) func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
+@inlinable @inline(__always) public func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
 }
 
-@inline(__always) func roundUp(_ x: Int, _ m: Int) -> Int { (x + m - 1) / m * m }
+@inlinable @inline(__always) public func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
+}
+
+@inlinable @inline(__always) public func roundUp(_ x: Int, _ m: Int) -> Int { (x + m - 1) / m * m }

@@ -1,0 +1,1 @@
+../DLRTKernelsShared/Im2col.swift

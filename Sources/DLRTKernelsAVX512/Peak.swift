@@ -1,0 +1,1 @@
+../DLRTKernelsShared/Peak.swift

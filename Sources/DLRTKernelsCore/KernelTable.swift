@@ -1,0 +1,197 @@
+/// The float32 kernel tables of the runtime CPU dispatch (see docs/ARCHITECTURE.md, "Kernels and
+/// CPU dispatch"). Each per-ISA module (DLRTKernelsAVX512, DLRTKernelsAVX2, DLRTKernelsBaseline)
+/// compiles the same kernel sources with its own `-target-cpu` and exports one `KernelTable`;
+/// DLRTKernels picks one at first use (`KernelTable.active`).
+///
+/// Entries are C function pointers taking a pointer to an argument struct below: the table is
+/// plain data (no reference counting when it is copied into tasks), and an ISA module's interface
+/// is raw pointers and trivial structs only (no generic code shared between ISA modules).
+
+/// Instruction-set levels, lowest first (the values of `cdlrt_cpu_isa_level`).
+public enum KernelISA: Int, Sendable, CaseIterable, Comparable {
+    case baseline = 0
+    case avx2 = 1
+    case avx512 = 2
+
+    /// "baseline" | "avx2" | "avx512" (the spelling of `DLRT_ISA`).
+    public var name: String {
+        switch self {
+        case .baseline: return "baseline"
+        case .avx2: return "avx2"
+        case .avx512: return "avx512"
+        }
+    }
+
+    public static func < (a: KernelISA, b: KernelISA) -> Bool { a.rawValue < b.rawValue }
+}
+
+/// One ISA's kernels. Every entry computes exactly what the portable driver asks (same packed
+/// layouts, `sgemmMR` × `sgemmNR` panels, K blocks of `sgemmKC`, in every ISA).
+public struct KernelTable: Sendable {
+    public typealias Entry = @convention(c) (UnsafeRawPointer) -> Void
+    public let isa: KernelISA
+    /// `SGEMMComputeArgs`: tiles of packed A panels × packed B panels.
+    public let gemmCompute: Entry
+    /// `SGEMMSmallMArgs`: M ≤ `sgemmSmallM` rows of an unpacked A × packed B panels.
+    public let gemmSmallM: Entry
+    /// `DepthwiseArgs`: depthwise convolution of a range of planes.
+    public let depthwise: Entry
+    /// `ConvPackArgs`: im2col-packs B panels of one group of one image.
+    public let convPack: Entry
+    /// `ConvFusedArgs`: packs and multiplies B panels of a chunk of images (the fused conv path).
+    public let convFused: Entry
+    /// `ConvPadArgs`: copies input planes into zero-padded planes.
+    public let convPad: Entry
+    /// `UnaryArgs`: an exp-based activation (Elu, Sigmoid, Tanh) over a buffer.
+    public let unary: Entry
+    /// `FMAPeakArgs`: a pure multiply-add loop (the peak `dlrt bench-gemm` compares with).
+    public let fmaPeak: Entry
+
+    public init(isa: KernelISA, gemmCompute: Entry, gemmSmallM: Entry, depthwise: Entry, convPack: Entry,
+                convFused: Entry, convPad: Entry, unary: Entry, fmaPeak: Entry) {
+        self.isa = isa
+        self.gemmCompute = gemmCompute
+        self.gemmSmallM = gemmSmallM
+        self.depthwise = depthwise
+        self.convPack = convPack
+        self.convFused = convFused
+        self.convPad = convPad
+        self.unary = unary
+        self.fmaPeak = fmaPeak
+    }
+}
+
+/// C tiles covered by A panels `aLo..<aHi` × B panels `bLo..<bHi` of packed A (m × k) and packed
+/// B (k × n): C[m × n] (row stride ldc) = epilogue(A · B).
+public struct SGEMMComputeArgs {
+    public var m: Int, n: Int, k: Int
+    public var packedA: UnsafePointer<Float>, packedB: UnsafePointer<Float>
+    public var c: UnsafeMutablePointer<Float>, ldc: Int
+    public var epilogue: DenseEpilogue
+    public var aLo: Int, aHi: Int, bLo: Int, bHi: Int
+
+    public init(m: Int, n: Int, k: Int, packedA: UnsafePointer<Float>, packedB: UnsafePointer<Float>,
+                c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: DenseEpilogue, aPanels: Range<Int>, bPanels: Range<Int>) {
+        self.m = m; self.n = n; self.k = k
+        self.packedA = packedA; self.packedB = packedB
+        self.c = c; self.ldc = ldc
+        self.epilogue = epilogue
+        aLo = aPanels.lowerBound; aHi = aPanels.upperBound
+        bLo = bPanels.lowerBound; bHi = bPanels.upperBound
+    }
+}
+
+/// Columns of B panels `bLo..<bHi` of C = epilogue(op(A) · packedB), m ≤ `sgemmSmallM`;
+/// op(A)[i, k] = transA ? a[k * lda + i] : a[i * lda + k].
+public struct SGEMMSmallMArgs {
+    public var m: Int, n: Int, k: Int
+    public var a: UnsafePointer<Float>, lda: Int, transA: Bool
+    public var packedB: UnsafePointer<Float>
+    public var c: UnsafeMutablePointer<Float>, ldc: Int
+    public var epilogue: DenseEpilogue
+    public var bLo: Int, bHi: Int
+
+    public init(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, transA: Bool, packedB: UnsafePointer<Float>,
+                c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: DenseEpilogue, panels: Range<Int>) {
+        self.m = m; self.n = n; self.k = k
+        self.a = a; self.lda = lda; self.transA = transA
+        self.packedB = packedB
+        self.c = c; self.ldc = ldc
+        self.epilogue = epilogue
+        bLo = panels.lowerBound; bHi = panels.upperBound
+    }
+}
+
+/// Depthwise convolution (group == C == M) of planes `lo..<hi` (index = image · C + channel).
+public struct DepthwiseArgs {
+    public var s: Conv2DShape
+    public var x: UnsafePointer<Float>, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?
+    public var activation: DenseActivation
+    public var y: UnsafeMutablePointer<Float>
+    public var lo: Int, hi: Int
+
+    public init(s: Conv2DShape, x: UnsafePointer<Float>, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                activation: DenseActivation, y: UnsafeMutablePointer<Float>, planes: Range<Int>) {
+        self.s = s; self.x = x; self.weights = weights; self.bias = bias
+        self.activation = activation; self.y = y
+        lo = planes.lowerBound; hi = planes.upperBound
+    }
+}
+
+/// Im2col B panels `lo..<hi` of one group of one image (`x`: the group's first input channel).
+public struct ConvPackArgs {
+    public var s: Conv2DShape
+    public var x: UnsafePointer<Float>, into: UnsafeMutablePointer<Float>
+    public var lo: Int, hi: Int
+
+    public init(s: Conv2DShape, x: UnsafePointer<Float>, into: UnsafeMutablePointer<Float>, panels: Range<Int>) {
+        self.s = s; self.x = x; self.into = into
+        lo = panels.lowerBound; hi = panels.upperBound
+    }
+}
+
+/// Fused conv tasks `lo..<hi` = (image · group + g) · panelsPerGroup + q of a chunk of images;
+/// `x` is the chunk's input, or its zero-padded copy (planes of ph × pw) when `padded`.
+public struct ConvFusedArgs {
+    public var s: Conv2DShape
+    public var x: UnsafePointer<Float>, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?
+    public var activation: DenseActivation
+    public var y: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>
+    public var panelsPerGroup: Int
+    public var padded: Bool, ph: Int, pw: Int
+    public var lo: Int, hi: Int
+
+    public init(s: Conv2DShape, x: UnsafePointer<Float>, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                activation: DenseActivation, y: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+                panelsPerGroup: Int, padded: Bool, ph: Int, pw: Int, tasks: Range<Int>) {
+        self.s = s; self.x = x; self.weights = weights; self.bias = bias
+        self.activation = activation; self.y = y; self.scratch = scratch
+        self.panelsPerGroup = panelsPerGroup
+        self.padded = padded; self.ph = ph; self.pw = pw
+        lo = tasks.lowerBound; hi = tasks.upperBound
+    }
+}
+
+/// Input planes `lo..<hi` (index image · C + channel) copied into zero-padded planes of ph × pw.
+public struct ConvPadArgs {
+    public var s: Conv2DShape
+    public var x: UnsafePointer<Float>, into: UnsafeMutablePointer<Float>
+    public var ph: Int, pw: Int
+    public var lo: Int, hi: Int
+
+    public init(s: Conv2DShape, x: UnsafePointer<Float>, into: UnsafeMutablePointer<Float>, ph: Int, pw: Int,
+                planes: Range<Int>) {
+        self.s = s; self.x = x; self.into = into; self.ph = ph; self.pw = pw
+        lo = planes.lowerBound; hi = planes.upperBound
+    }
+}
+
+/// dst[i] = f(src[i]) for i < count, f the `UnaryKernel` `kind` (with `parameter`: Elu's alpha).
+public struct UnaryArgs {
+    public var kind: UnaryKernel, parameter: Float
+    public var src: UnsafePointer<Float>, dst: UnsafeMutablePointer<Float>, count: Int
+
+    public init(kind: UnaryKernel, parameter: Float, src: UnsafePointer<Float>, dst: UnsafeMutablePointer<Float>,
+                count: Int) {
+        self.kind = kind; self.parameter = parameter
+        self.src = src; self.dst = dst; self.count = count
+    }
+}
+
+/// `iterations` × 12 × lanes × 2 flops of register-only multiply-adds (lanes: 16 AVX-512, 8 AVX2,
+/// 4 baseline); the result goes to `sink`.
+public struct FMAPeakArgs {
+    public var iterations: Int
+    public var sink: UnsafeMutablePointer<Float>
+
+    public init(iterations: Int, sink: UnsafeMutablePointer<Float>) {
+        self.iterations = iterations
+        self.sink = sink
+    }
+}
+
+/// Calls a table entry with `args` (passed by address).
+@inlinable @inline(__always)
+public func callKernel<Args>(_ entry: KernelTable.Entry, _ args: Args) {
+    withUnsafePointer(to: args) { entry(UnsafeRawPointer($0)) }
+}

@@ -1,0 +1,13 @@
+// Shared by the per-ISA kernel modules (symlinked; see GemmDriver.swift).
+import DLRTKernelsCore
+
+/// This module's kernels (`isaLevel` and the micro-kernels come from the module's own ISA.swift).
+public let isaKernelTable = KernelTable(isa: isaLevel,
+                                        gemmCompute: { isaGemmCompute($0) },
+                                        gemmSmallM: { isaSmallMCompute($0) },
+                                        depthwise: { isaDepthwise($0) },
+                                        convPack: { isaConvPack($0) },
+                                        convFused: { isaConvFused($0) },
+                                        convPad: { isaConvPad($0) },
+                                        unary: { isaUnary($0) },
+                                        fmaPeak: { isaFMAPeak($0) })
