@@ -36,6 +36,8 @@ public struct KernelTable: Sendable {
     public let gemmSmallM: Entry
     /// `DepthwiseArgs`: depthwise convolution of a range of planes.
     public let depthwise: Entry
+    /// `DepthwiseBlockedArgs`: depthwise convolution, 8 channels per vector, of a range of tasks.
+    public let depthwiseBlocked: Entry
     /// `ConvPackArgs`: im2col-packs B panels of one group of one image.
     public let convPack: Entry
     /// `ConvFusedArgs`: packs and multiplies B panels of a chunk of images (the fused conv path).
@@ -47,12 +49,13 @@ public struct KernelTable: Sendable {
     /// `FMAPeakArgs`: a pure multiply-add loop (the peak `dlrt bench-gemm` compares with).
     public let fmaPeak: Entry
 
-    public init(isa: KernelISA, gemmCompute: Entry, gemmSmallM: Entry, depthwise: Entry, convPack: Entry,
-                convFused: Entry, convPad: Entry, unary: Entry, fmaPeak: Entry) {
+    public init(isa: KernelISA, gemmCompute: Entry, gemmSmallM: Entry, depthwise: Entry, depthwiseBlocked: Entry,
+                convPack: Entry, convFused: Entry, convPad: Entry, unary: Entry, fmaPeak: Entry) {
         self.isa = isa
         self.gemmCompute = gemmCompute
         self.gemmSmallM = gemmSmallM
         self.depthwise = depthwise
+        self.depthwiseBlocked = depthwiseBlocked
         self.convPack = convPack
         self.convFused = convFused
         self.convPad = convPad
@@ -115,6 +118,28 @@ public struct DepthwiseArgs {
         self.s = s; self.x = x; self.weights = weights; self.bias = bias
         self.activation = activation; self.y = y
         lo = planes.lowerBound; hi = planes.upperBound
+    }
+}
+
+/// Channel-blocked depthwise convolution (DLRTKernels/Depthwise/DepthwiseBlocked.swift): tasks
+/// `lo..<hi` of a chunk starting at task `firstTask` (task = image · blocks + block of 8 channels);
+/// task t of the chunk uses the `slotFloats` floats at `scratch + t · slotFloats`.
+public struct DepthwiseBlockedArgs {
+    public var s: Conv2DShape
+    public var x: UnsafePointer<Float>, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?
+    public var activation: DenseActivation
+    public var y: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>
+    public var slotFloats: Int, blocks: Int, paddedH: Int, paddedW: Int, firstTask: Int
+    public var lo: Int, hi: Int
+
+    public init(s: Conv2DShape, x: UnsafePointer<Float>, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                activation: DenseActivation, y: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+                slotFloats: Int, blocks: Int, paddedH: Int, paddedW: Int, firstTask: Int, tasks: Range<Int>) {
+        self.s = s; self.x = x; self.weights = weights; self.bias = bias
+        self.activation = activation; self.y = y; self.scratch = scratch
+        self.slotFloats = slotFloats; self.blocks = blocks; self.paddedH = paddedH; self.paddedW = paddedW
+        self.firstTask = firstTask
+        lo = tasks.lowerBound; hi = tasks.upperBound
     }
 }
 

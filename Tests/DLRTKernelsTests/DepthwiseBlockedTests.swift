@@ -27,21 +27,24 @@ struct DepthwiseTester {
         s.kH = kernel[0]; s.kW = kernel[1]; s.strideH = strides[0]; s.strideW = strides[1]
         s.padTop = pads[0]; s.padLeft = pads[1]; s.dilationH = dilations[0]; s.dilationW = dilations[1]
         let packed = w.withUnsafeBufferPointer { conv2dPackWeights(s, $0.baseAddress!) }
-        var got = [Float](repeating: .nan, count: want.count)
-        var scratch = [Float](repeating: .nan, count: max(1, DepthwiseBlocked.scratchCount(s)))
-        x.withUnsafeBufferPointer { px in
-            (b ?? [0]).withUnsafeBufferPointer { pb in
-                got.withUnsafeMutableBufferPointer { py in
-                    scratch.withUnsafeMutableBufferPointer { ps in
-                        depthwiseBlockedForward(s, x: px.baseAddress!, weights: packed.pointer,
-                                                bias: b == nil ? nil : pb.baseAddress, activation: activation,
-                                                y: py.baseAddress!, scratch: ps.baseAddress!, parallel: ReversedTasks())
+        for kernels in testKernelTables {
+            var got = [Float](repeating: .nan, count: want.count)
+            var scratch = [Float](repeating: .nan, count: max(1, DepthwiseBlocked.scratchCount(s)))
+            x.withUnsafeBufferPointer { px in
+                (b ?? [0]).withUnsafeBufferPointer { pb in
+                    got.withUnsafeMutableBufferPointer { py in
+                        scratch.withUnsafeMutableBufferPointer { ps in
+                            depthwiseBlockedForward(s, x: px.baseAddress!, weights: packed.pointer,
+                                                    bias: b == nil ? nil : pb.baseAddress, activation: activation,
+                                                    y: py.baseAddress!, scratch: ps.baseAddress!, parallel: ReversedTasks(),
+                                                    kernels: kernels)
+                        }
                     }
                 }
             }
+            assertClose(got, want, tol: 2e-6 * Float(kernel[0] * kernel[1] + 4),
+                        "depthwise \(kernels.isa.name) \(self) → \(yShape)", file: file, line: line)
         }
-        assertClose(got, want, tol: 2e-6 * Float(kernel[0] * kernel[1] + 4), "depthwise \(self) → \(yShape)",
-                    file: file, line: line)
     }
 }
 

@@ -1,4 +1,8 @@
-/// Depthwise convolution computed 8 channels at a time (one SIMD8 lane per channel).
+import DLRTKernelsCore
+
+/// Depthwise convolution computed 8 channels at a time (one SIMD8 lane per channel); the
+/// per-task kernel is the `depthwiseBlocked` entry of the ISA kernel tables
+/// (DLRTKernelsShared/DepthwiseBlocked.swift).
 ///
 /// The plane-by-plane kernel (`conv2dDepthwise`) vectorizes along a row, which only pays when
 /// rows are long and the stride is 1. MobileNet-style nets spend most depthwise time in
@@ -49,160 +53,31 @@ public enum DepthwiseBlocked {
 public func depthwiseBlockedForward(_ s: Conv2DShape, x: UnsafePointer<Float>, weights: UnsafePointer<Float>,
                                     bias: UnsafePointer<Float>?, activation: DenseActivation,
                                     y: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
-                                    parallel: any ParallelLoop = SerialLoop()) {
+                                    parallel: any ParallelLoop = SerialLoop(), kernels: KernelTable = .active) {
     let tasks = s.batch * DepthwiseBlocked.blocks(s)
     if tasks == 0 || s.outPlane == 0 { return }
     let chunk = DepthwiseBlocked.tasksPerChunk(s)
+    let (ph, pw) = DepthwiseBlocked.paddedSize(s)
     var first = 0
     while first < tasks {
         let n = Swift.min(chunk, tasks - first)
-        parallel.parallelFor(n, grain: 1, DepthwiseBlockedTask(s: s, x: x, weights: weights, bias: bias,
-                                                                activation: activation, y: y, scratch: scratch,
-                                                                firstTask: first))
+        let args = DepthwiseBlockedArgs(s: s, x: x, weights: weights, bias: bias, activation: activation, y: y,
+                                        scratch: scratch, slotFloats: DepthwiseBlocked.slotFloats(s),
+                                        blocks: DepthwiseBlocked.blocks(s), paddedH: ph, paddedW: pw, firstTask: first,
+                                        tasks: 0 ..< n)
+        parallel.parallelFor(n, grain: 1, DepthwiseBlockedTask(args: args, kernels: kernels))
         first += n
     }
 }
 
 struct DepthwiseBlockedTask: ParallelTask {
-    let s: Conv2DShape
-    let x: UnsafePointer<Float>, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?
-    let activation: DenseActivation
-    let y: UnsafeMutablePointer<Float>
-    let scratch: UnsafeMutablePointer<Float>
-    let firstTask: Int
+    let args: DepthwiseBlockedArgs
+    let kernels: KernelTable
 
     func run(_ r: Range<Int>) {
-        let slot = DepthwiseBlocked.slotFloats(s), blocks = DepthwiseBlocked.blocks(s)
-        for t in r {
-            let task = firstTask + t
-            depthwiseBlock(s, image: task / blocks, firstChannel: task % blocks * DepthwiseBlocked.lanes,
-                           x: x, weights: weights, bias: bias, activation: activation, y: y, slot: scratch + t * slot)
-        }
-    }
-}
-
-@inline(__always) private func loadV(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
-    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
-}
-
-/// One image × one block of ≤ 8 channels starting at `c0`.
-func depthwiseBlock(_ s: Conv2DShape, image b: Int, firstChannel c0: Int, x: UnsafePointer<Float>,
-                    weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?, activation: DenseActivation,
-                    y: UnsafeMutablePointer<Float>, slot: UnsafeMutablePointer<Float>) {
-    let L = DepthwiseBlocked.lanes
-    let nc = Swift.min(L, s.inChannels - c0)
-    let (ph, pw) = DepthwiseBlocked.paddedSize(s)
-    let kk = s.kH * s.kW
-    let xs = slot                        // [ph][pw][8]
-    let wv = slot + ph * pw * L          // [kk][8]
-    let bv = wv + kk * L                 // [8]
-
-    // Weights and bias interleaved by lane; lanes past the last channel are zero.
-    for tap in 0 ..< kk {
-        for l in 0 ..< L { wv[tap * L + l] = l < nc ? weights[(c0 + l) * kk + tap] : 0 }
-    }
-    for l in 0 ..< L { bv[l] = l < nc ? (bias?[c0 + l] ?? 0) : 0 }
-
-    // Zero-padded, interleaved input: padded row r is input row r − padTop, column q is q − padLeft.
-    let inPlane = s.inPlane
-    let xb = x + (b * s.inChannels + c0) * inPlane
-    let colLo = Swift.min(pw, Swift.max(0, s.padLeft)), colHi = Swift.max(colLo, Swift.min(pw, s.inW + s.padLeft))
-    for r in 0 ..< ph {
-        let row = xs + r * pw * L
-        let ih = r - s.padTop
-        if ih < 0 || ih >= s.inH {
-            row.update(repeating: 0, count: pw * L)
-            continue
-        }
-        if colLo > 0 { row.update(repeating: 0, count: colLo * L) }
-        if colHi < pw { (row + colHi * L).update(repeating: 0, count: (pw - colHi) * L) }
-        if nc < L {
-            for q in colLo ..< colHi { (row + q * L + nc).update(repeating: 0, count: L - nc) }
-        }
-        let iw0 = colLo - s.padLeft
-        for l in 0 ..< nc {
-            let src = xb + l * inPlane + ih * s.inW + iw0
-            var dst = row + colLo * L + l
-            for q in 0 ..< colHi - colLo {
-                dst.pointee = src[q]
-                dst += L
-            }
-        }
-    }
-
-    let outPlane = s.outPlane
-    let yb = y + (b * s.outChannels + c0) * outPlane
-    // relu and clip become one clamp to [lo, hi]; leaky relu scales negatives by `slope`.
-    let vectorAct = activation.kind == .none || activation.kind == .relu || activation.kind == .leakyRelu
-        || activation.kind == .clip
-    let lo = SIMD8<Float>(repeating: activation.kind == .clip ? activation.min : activation.kind == .relu ? 0 : -.infinity)
-    let hi = SIMD8<Float>(repeating: activation.kind == .clip ? activation.max : .infinity)
-    let slope: Float = activation.kind == .leakyRelu ? activation.alpha : 1
-    let bias0 = loadV(bv)
-    let rowStep = s.strideH * pw * L, colStep = s.strideW * L, dilH = s.dilationH * pw * L, dilW = s.dilationW * L
-    let kH = s.kH, kW = s.kW, outW = s.outW
-    for oh in 0 ..< s.outH {
-        let xrow = UnsafePointer(xs + oh &* rowStep)
-        let yrow = yb + oh &* outW
-        var ow = 0
-        // Four output positions at once: four independent FMA chains hide the FMA latency.
-        while ow &+ 4 <= outW {
-            var a0 = bias0, a1 = bias0, a2 = bias0, a3 = bias0
-            let xp = xrow + ow &* colStep
-            var wp = UnsafePointer(wv)
-            for kh in 0 ..< kH {
-                var xr = xp + kh &* dilH
-                for _ in 0 ..< kW {
-                    let w = loadV(wp)
-                    a0.addProduct(w, loadV(xr))
-                    a1.addProduct(w, loadV(xr + colStep))
-                    a2.addProduct(w, loadV(xr + 2 &* colStep))
-                    a3.addProduct(w, loadV(xr + 3 &* colStep))
-                    wp += L
-                    xr += dilW
-                }
-            }
-            storeBlock(clamp(a0, lo, hi, slope), yrow + ow, nc, outPlane)
-            storeBlock(clamp(a1, lo, hi, slope), yrow + (ow &+ 1), nc, outPlane)
-            storeBlock(clamp(a2, lo, hi, slope), yrow + (ow &+ 2), nc, outPlane)
-            storeBlock(clamp(a3, lo, hi, slope), yrow + (ow &+ 3), nc, outPlane)
-            ow &+= 4
-        }
-        while ow < outW {
-            var acc = bias0
-            var wp = UnsafePointer(wv)
-            let xp = xrow + ow &* colStep
-            for kh in 0 ..< kH {
-                var xr = xp + kh &* dilH
-                for _ in 0 ..< kW {
-                    acc.addProduct(loadV(wp), loadV(xr))
-                    wp += L
-                    xr += dilW
-                }
-            }
-            storeBlock(clamp(acc, lo, hi, slope), yrow + ow, nc, outPlane)
-            ow &+= 1
-        }
-    }
-    if !vectorAct {
-        for l in 0 ..< nc { activation.apply(yb + l * outPlane, count: outPlane) }
-    }
-}
-
-/// Leaky slope, then clamp to [lo, hi] (relu: [0, ∞), clip: [min, max], none: identity).
-@inline(__always)
-private func clamp(_ v: SIMD8<Float>, _ lo: SIMD8<Float>, _ hi: SIMD8<Float>, _ slope: Float) -> SIMD8<Float> {
-    var a = v.replacing(with: v * slope, where: v .< 0)
-    a = a.replacing(with: lo, where: a .< lo)
-    return a.replacing(with: hi, where: a .> hi)
-}
-
-/// Writes lane l of `v` to `y[l · planeStride]` for the first `count` lanes.
-@inline(__always)
-private func storeBlock(_ v: SIMD8<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int, _ planeStride: Int) {
-    if count == 8 {
-        for l in 0 ..< 8 { y[l &* planeStride] = v[l] }
-    } else {
-        for l in 0 ..< count { y[l &* planeStride] = v[l] }
+        var a = args
+        a.lo = r.lowerBound
+        a.hi = r.upperBound
+        callKernel(kernels.depthwiseBlocked, a)
     }
 }

@@ -116,7 +116,7 @@ struct RecurrentCellMath {
     func addProduct(_ dst: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) {
         rcRowLoop(count) { j, k in
             var v = rcLoad(dst + j, k)
-            v.addProduct(rcLoad(a + j, k), rcLoad(b + j, k))
+            v += rcLoad(a + j, k) * rcLoad(b + j, k)
             rcStore(v, dst + j, k)
         }
     }

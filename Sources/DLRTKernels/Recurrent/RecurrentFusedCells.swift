@@ -33,13 +33,13 @@ extension RecurrentCellMath {
         let pc = rcLoad(xw + 3 * n + j, k) + rcLoad(pre + 3 * n + j, k)
         let cv = rcLoad(c + j, k)
         if let p = peepholes {
-            pi.addProduct(rcLoad(p + j, k), cv)
-            pf.addProduct(rcLoad(p + 2 * n + j, k), cv)
+            pi += rcLoad(p + j, k) * cv
+            pf += rcLoad(p + 2 * n + j, k) * cv
         }
         let i = rcSigmoid(clamp(pi))
         let fv = inputForget ? 1 - i : rcSigmoid(clamp(pf))
         let cn = fv * cv + i * rcTanh(clamp(pc))
-        if let p = peepholes { po.addProduct(rcLoad(p + n + j, k), cn) }
+        if let p = peepholes { po += rcLoad(p + n + j, k) * cn }
         rcStore(cn, c + j, k)
         rcStore(rcSigmoid(clamp(po)) * rcTanh(cn), hState + j, k)
     }
@@ -61,7 +61,7 @@ extension RecurrentCellMath {
         let z = rcSigmoid(clamp(rcLoad(xw + j, k) + rcLoad(pre + j, k)))
         let r = rcSigmoid(clamp(rcLoad(xw + n + j, k) + rcLoad(pre + n + j, k)))
         var ph = rcLoad(xw + 2 * n + j, k)
-        ph.addProduct(r, rcLoad(pre + 2 * n + j, k))
+        ph += r * rcLoad(pre + 2 * n + j, k)
         let hh = rcTanh(clamp(ph))
         rcStore((1 - z) * hh + z * rcLoad(hState + j, k), hState + j, k)
     }
@@ -83,17 +83,17 @@ func rcClamp(_ v: SIMD8<Float>, _ lo: Float, _ hi: Float) -> SIMD8<Float> {
 func rcExp(_ x: SIMD8<Float>) -> SIMD8<Float> {
     let xc = rcClamp(x, -87, 88)
     let magic = SIMD8<Float>(repeating: 12_582_912)
-    let t = magic.addingProduct(xc, SIMD8(repeating: 1.442_695_04))
+    let t = (magic + xc * SIMD8(repeating: 1.442_695_04))
     let n = t - magic
-    var r = xc.addingProduct(n, SIMD8(repeating: -0.693_359_375))
-    r = r.addingProduct(n, SIMD8(repeating: 2.121_944_4e-4))
+    var r = (xc + n * SIMD8(repeating: -0.693_359_375))
+    r = (r + n * SIMD8(repeating: 2.121_944_4e-4))
     var p = SIMD8<Float>(repeating: 1.987_569_15e-4)
-    p = SIMD8(repeating: 1.398_199_950_7e-3).addingProduct(p, r)
-    p = SIMD8(repeating: 8.333_451_907_3e-3).addingProduct(p, r)
-    p = SIMD8(repeating: 4.166_579_589_4e-2).addingProduct(p, r)
-    p = SIMD8(repeating: 1.666_666_545_9e-1).addingProduct(p, r)
-    p = SIMD8(repeating: 5.000_000_120_1e-1).addingProduct(p, r)
-    let y = (r + 1).addingProduct(p, r * r)
+    p = (SIMD8(repeating: 1.398_199_950_7e-3) + p * r)
+    p = (SIMD8(repeating: 8.333_451_907_3e-3) + p * r)
+    p = (SIMD8(repeating: 4.166_579_589_4e-2) + p * r)
+    p = (SIMD8(repeating: 1.666_666_545_9e-1) + p * r)
+    p = (SIMD8(repeating: 5.000_000_120_1e-1) + p * r)
+    let y = ((r + 1) + p * r * r)
     let scale = unsafeBitCast((unsafeBitCast(t, to: SIMD8<Int32>.self) &- 0x4B40_0000 &+ 127) &<< 23, to: SIMD8<Float>.self)
     return (y * scale).replacing(with: x, where: x .!= x)
 }

@@ -294,7 +294,7 @@ struct ConvTransposeSmallTask: ParallelTask {
                 var r = r0
                 while r + 8 <= r1 {
                     var v = load8(out + r)
-                    v.addProduct(a8, load8(wRow + r))
+                    v += a8 * load8(wRow + r)
                     store8(v, out + r)
                     r += 8
                 }
