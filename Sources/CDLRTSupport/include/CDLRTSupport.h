@@ -23,4 +23,6 @@ cdlrt_pool *cdlrt_pool_create(int threads);
 void cdlrt_pool_run(cdlrt_pool *pool, cdlrt_task_fn fn, void *context, size_t count);
 /* Stops and joins the workers. Accepts NULL. */
 void cdlrt_pool_destroy(cdlrt_pool *pool);
+/* int8 GEMM and quantization kernels (int8 group). */
+#include "qgemm.h"
 #endif
