@@ -40,8 +40,8 @@ public enum ONNXConverter {
 
     public static func convert(bytes: UnsafeRawBufferPointer, source: String,
                                options: ConvertOptions = .init()) throws -> ConversionResult {
-        guard options.weights == .float32 || options.weights == .float16 else {
-            throw ModelError(.unsupported, "\(options.weights) weights are not supported yet (use float32 or float16)")
+        guard options.weights == .float32 || options.weights == .float16 || options.weights == .int8 else {
+            throw ModelError(.unsupported, "\(options.weights) weights are not supported (use float32, float16 or int8)")
         }
         let model = try ProtoReader.parse(bytes, source: source)
         var g = model.graph
@@ -68,6 +68,12 @@ public enum ONNXConverter {
             if options.weights == .float16 {
                 let report = Float16Weights.apply(&graph)
                 g.warnings += report.warnings
+                summary.append(report.summary)
+            }
+            if options.weights == .int8 {
+                let report = Int8Weights.apply(&graph)
+                if report.layers.isEmpty { g.warnings.append("--weights int8: no Gemm / MatMul / Conv weight could be quantized; the model stays float32") }
+                g.warnings += report.keptFloat
                 summary.append(report.summary)
             }
             try validate(graph)

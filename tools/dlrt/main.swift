@@ -9,7 +9,7 @@ import Glibc
 let usage = """
 usage: dlrt <command> [options]
 
-  convert MODEL.onnx -o MODEL.dlrt [--weights float32|float16] [--meta KEY=VALUE]...
+  convert MODEL.onnx -o MODEL.dlrt [--weights float32|float16|int8] [--meta KEY=VALUE]...
       Convert an ONNX model (default-domain opset 6–21). Fails with a message naming the node, op and
       attribute on anything unsupported, and never leaves a partial output file.
   inspect MODEL.dlrt [--json] [--graph FILE.dot|.svg|.png]
@@ -71,7 +71,7 @@ func commandConvert(_ args: ArraySlice<String>) throws {
     guard let output = a.last("-o") ?? a.last("--output") else { throw ToolError("convert needs -o OUTPUT.dlrt") }
     var options = ConvertOptions()
     if let w = a.last("--weights") {
-        guard let dtype = DType.allCases.first(where: { $0.description == w }) else {
+        guard ["float32", "float16", "int8"].contains(w), let dtype = DType.allCases.first(where: { $0.description == w }) else {
             throw ToolError("--weights must be float32, float16 or int8, got '\(w)'")
         }
         options.weights = dtype

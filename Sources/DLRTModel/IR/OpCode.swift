@@ -93,6 +93,9 @@ public enum OpCode: UInt16, Sendable, CaseIterable, CustomStringConvertible {
     case lstm = 90
     case gru = 91
     case rnn = 92
+    // 100–119: quantized (int8; docs/QUANTIZATION.md)
+    case dynamicQuantizeMatMul = 100
+    case dynamicQuantizeConv = 101
 
     /// The ONNX spelling, used in messages and by the converter.
     public var name: String {
@@ -184,6 +187,8 @@ public enum OpCode: UInt16, Sendable, CaseIterable, CustomStringConvertible {
         case .lstm: return "LSTM"
         case .gru: return "GRU"
         case .rnn: return "RNN"
+        case .dynamicQuantizeMatMul: return "DynamicQuantizeMatMul"
+        case .dynamicQuantizeConv: return "DynamicQuantizeConv"
         }
     }
 

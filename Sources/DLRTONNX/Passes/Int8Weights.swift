@@ -1,0 +1,186 @@
+import DLRTModel
+
+/// `--weights int8` (dynamic activation mode): rewrites the lowered dlrt graph so that
+/// Gemm / MatMul with a constant B and Conv carry symmetric per-output-channel int8 weights and run
+/// as `DynamicQuantizeMatMul` / `DynamicQuantizeConv` (activations quantized to u8 per run; see
+/// docs/QUANTIZATION.md). Everything else stays float32.
+///
+/// Per output channel c: scale_c = max|w| / 127 (1 when all are 0), q = clamp(round_half_even(w /
+/// scale_c), −127, 127); zero point 0. Gemm's alpha is folded into the weights, beta · C into the
+/// bias (C must be a constant broadcasting along rows: [N], [1, N], [1] or []).
+///
+/// Left in float32, with a note in the report: depthwise convolutions (one input and output
+/// channel per group — 9 taps per output are too few to average int8 rounding out, and the GEMM
+/// would use 1 of its 32 columns), Gemm with transA = 1 or a non-constant / row-varying C,
+/// MatMul whose B is not a constant matrix, and weights with a non-finite value.
+enum Int8Weights {
+    struct Layer {
+        var node: String
+        var op: String
+        var shape: [Int]
+        var scaleMin: Float, scaleMax: Float
+        /// ‖W − dequantized(W)‖ / ‖W‖ (Frobenius).
+        var relativeError: Double
+        var bytesBefore: Int, bytesAfter: Int
+    }
+
+    struct Report {
+        var layers: [Layer] = []
+        var keptFloat: [String] = []
+
+        var bytesBefore: Int { layers.reduce(0) { $0 + $1.bytesBefore } }
+        var bytesAfter: Int { layers.reduce(0) { $0 + $1.bytesAfter } }
+        var summary: String {
+            "int8 weights: \(layers.count) layer\(layers.count == 1 ? "" : "s") quantized, \(bytesBefore) → \(bytesAfter) bytes of weights"
+                + (keptFloat.isEmpty ? "" : ", \(keptFloat.count) kept float32")
+        }
+    }
+
+    /// Quantizes `w` ([channels][perChannel] row-major when `channelsFirst`, else [perChannel][channels]).
+    static func quantize(_ w: [Float], channels: Int, channelsFirst: Bool) -> (q: [Int8], scales: [Float], relError: Double) {
+        let per = channels == 0 ? 0 : w.count / channels
+        func at(_ c: Int, _ i: Int) -> Int { channelsFirst ? c * per + i : i * channels + c }
+        var q = [Int8](repeating: 0, count: w.count)
+        var scales = [Float](repeating: 1, count: channels)
+        var err = 0.0, norm = 0.0
+        for c in 0 ..< channels {
+            var m: Float = 0
+            for i in 0 ..< per { m = max(m, abs(w[at(c, i)])) }
+            let s: Float = m > 0 ? m / 127 : 1
+            scales[c] = s
+            for i in 0 ..< per {
+                let v = w[at(c, i)]
+                let r = (v / s).rounded(.toNearestOrEven)
+                let qi = Int8(min(max(r, -127), 127))
+                q[at(c, i)] = qi
+                let d = Double(v) - Double(Float(qi) * s)
+                err += d * d
+                norm += Double(v) * Double(v)
+            }
+        }
+        return (q, scales, norm > 0 ? (err / norm).squareRoot() : 0)
+    }
+
+    static func apply(_ g: inout Graph) -> Report {
+        var report = Report()
+        var uses: [Int32: Int] = [:]
+        for node in g.nodes { for id in node.inputs where id >= 0 { uses[id, default: 0] += 1 } }
+        for n in g.nodes.indices {
+            let node = g.nodes[n]
+            do {
+                switch node.op {
+                case .matMul: try matMul(&g, n, uses: uses, &report)
+                case .gemm: try gemm(&g, n, uses: uses, &report)
+                case .conv: try conv(&g, n, uses: uses, &report)
+                default: break
+                }
+            } catch let e as Skip {
+                report.keptFloat.append("\(node.op.name) '\(node.name)' kept float32: \(e.reason)")
+            } catch {}
+        }
+        return report
+    }
+
+    struct Skip: Error { var reason: String }
+
+    static func floatConstant(_ g: Graph, _ id: Int32, _ what: String) throws -> (values: [Float], shape: [Int]) {
+        guard id >= 0 else { throw Skip(reason: "\(what) is absent") }
+        let t = g.tensors[Int(id)]
+        guard let data = t.data, let shape = t.fixedShape else { throw Skip(reason: "\(what) is not a constant") }
+        guard t.dtype == .float32 else { throw Skip(reason: "\(what) is \(t.dtype)") }
+        let values = data.elements(as: Float.self)
+        guard values.allSatisfy({ $0.isFinite }) else { throw Skip(reason: "\(what) has a non-finite value") }
+        return (values, shape)
+    }
+
+    /// Stores the int8 weight (in place when this node is its only consumer) and returns its id.
+    static func store(_ g: inout Graph, replacing id: Int32, uses: [Int32: Int], name: String, q: [Int8], shape: [Int],
+                      scales: [Float], axis: Int) -> Int32 {
+        let t = Tensor(name: name, dtype: .int8, shape: shape.map { .fixed($0) }, data: TensorData(blob: Blob.copying(q)),
+                       quantization: Quantization(axis: axis, scales: scales, zeroPoints: [Int32](repeating: 0, count: scales.count)))
+        if uses[id] == 1 {
+            g.tensors[Int(id)] = t
+            return id
+        }
+        return g.addTensor(t)
+    }
+
+    static func record(_ r: inout Report, _ node: Node, _ op: String, _ shape: [Int], _ scales: [Float], _ err: Double) {
+        let count = shape.reduce(1, *)
+        r.layers.append(Layer(node: node.name, op: op, shape: shape, scaleMin: scales.min() ?? 0, scaleMax: scales.max() ?? 0,
+                              relativeError: err, bytesBefore: 4 * count, bytesAfter: count + 4 * scales.count))
+    }
+
+    static func matMul(_ g: inout Graph, _ n: Int, uses: [Int32: Int], _ r: inout Report) throws {
+        let node = g.nodes[n]
+        let (b, shape) = try floatConstant(g, node.inputs[1], "B")
+        guard shape.count == 2 else { throw Skip(reason: "B has shape \(describe(shape)), not a matrix") }
+        let (q, scales, err) = quantize(b, channels: shape[1], channelsFirst: false)
+        let id = store(&g, replacing: node.inputs[1], uses: uses, name: g.tensors[Int(node.inputs[1])].name, q: q, shape: shape,
+                       scales: scales, axis: 1)
+        var attrs = node.attributes
+        attrs["per_row"] = .int(1)
+        g.nodes[n] = Node(name: node.name, op: .dynamicQuantizeMatMul, inputs: [node.inputs[0], id], outputs: node.outputs,
+                          attributes: attrs)
+        record(&r, node, "MatMul", shape, scales, err)
+    }
+
+    static func gemm(_ g: inout Graph, _ n: Int, uses: [Int32: Int], _ r: inout Report) throws {
+        let node = g.nodes[n]
+        func int(_ k: String) -> Int64 { if case .int(let v)? = node.attributes[k] { return v }; return 0 }
+        func float(_ k: String) -> Float { if case .float(let v)? = node.attributes[k] { return v }; return 1 }
+        guard int("transA") == 0 else { throw Skip(reason: "transA = 1") }
+        let (b, bs) = try floatConstant(g, node.inputs[1], "B")
+        guard bs.count == 2 else { throw Skip(reason: "B has shape \(describe(bs))") }
+        let transB = int("transB") != 0
+        let (k, cols) = transB ? (bs[1], bs[0]) : (bs[0], bs[1])
+        let alpha = float("alpha"), beta = float("beta")
+        var w = [Float](repeating: 0, count: k * cols)  // alpha · op(B), [K, N]
+        for kk in 0 ..< k { for j in 0 ..< cols { w[kk * cols + j] = alpha * (transB ? b[j * k + kk] : b[kk * cols + j]) } }
+        var bias: [Float]? = nil
+        if node.inputs.count > 2, node.inputs[2] >= 0 {
+            let (c, cs) = try floatConstant(g, node.inputs[2], "C")
+            let lead = cs.dropLast().reduce(1, *)
+            guard cs.count <= 2, lead == 1, c.count == cols || c.count == 1 else {
+                throw Skip(reason: "C \(describe(cs)) is not one value per output column")
+            }
+            bias = (0 ..< cols).map { beta * c[c.count == 1 ? 0 : $0] }
+        }
+        guard w.allSatisfy({ $0.isFinite }), bias?.allSatisfy({ $0.isFinite }) ?? true else {
+            throw Skip(reason: "alpha · B or beta · C has a non-finite value")
+        }
+        let (q, scales, err) = quantize(w, channels: cols, channelsFirst: false)
+        let name = g.tensors[Int(node.inputs[1])].name
+        let id = store(&g, replacing: node.inputs[1], uses: uses, name: name, q: q, shape: [k, cols],
+                       scales: scales, axis: 1)
+        var inputs = [node.inputs[0], id]
+        if let bias, beta == 1, g.tensors[Int(node.inputs[2])].fixedShape == [cols] {
+            inputs.append(node.inputs[2])  // C is already the bias
+        } else if let bias {
+            inputs.append(g.addTensor(Tensor(name: name + "/bias", dtype: .float32, shape: [.fixed(cols)],
+                                             data: TensorData(blob: Blob.copying(bias)))))
+        }
+        var attrs = node.attributes.filter { $0.key.hasPrefix("activation") }
+        attrs["per_row"] = .int(1)
+        g.nodes[n] = Node(name: node.name, op: .dynamicQuantizeMatMul, inputs: inputs, outputs: node.outputs, attributes: attrs)
+        record(&r, node, "Gemm", [k, cols], scales, err)
+    }
+
+    static func conv(_ g: inout Graph, _ n: Int, uses: [Int32: Int], _ r: inout Report) throws {
+        let node = g.nodes[n]
+        let (w, ws) = try floatConstant(g, node.inputs[1], "W")
+        guard ws.count == 3 || ws.count == 4 else { throw Skip(reason: "W has shape \(describe(ws))") }
+        var group: Int64 = 1
+        if case .int(let v)? = node.attributes["group"] { group = v }
+        if group > 1 && ws[1] == 1 && Int64(ws[0]) == group {
+            throw Skip(reason: "depthwise (group \(group)): kept float32 for accuracy")
+        }
+        let (q, scales, err) = quantize(w, channels: ws[0], channelsFirst: true)
+        let id = store(&g, replacing: node.inputs[1], uses: uses, name: g.tensors[Int(node.inputs[1])].name, q: q, shape: ws,
+                       scales: scales, axis: 0)
+        var inputs = node.inputs
+        inputs[1] = id
+        g.nodes[n] = Node(name: node.name, op: .dynamicQuantizeConv, inputs: inputs, outputs: node.outputs, attributes: node.attributes)
+        record(&r, node, "Conv", ws, scales, err)
+    }
+}

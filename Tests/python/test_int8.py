@@ -1,0 +1,187 @@
+"""`dlrt convert --weights int8` (dynamic activation mode; docs/QUANTIZATION.md).
+
+Gemm / MatMul (constant B) and Conv get symmetric per-output-channel int8 weights and run as
+DynamicQuantizeMatMul / DynamicQuantizeConv (u8 activations quantized per run, integer dot
+products). For each model: the weights shrink to about a quarter, outputs stay within cosine 0.99
+of the float32 conversion and of onnxruntime, predictions agree; refusals are clear.
+"""
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from onnx import helper
+
+import models
+from conftest import ort_run, run_cli
+
+REPO = Path(__file__).resolve().parents[2]
+DIGITS = REPO / "examples" / "digits"
+sys.path.insert(0, str(REPO / "examples" / "control_loop"))
+
+
+def _policy():
+    import make_policy
+    return make_policy.build(0)
+
+
+def _bert():
+    from test_transformer import bert_layer
+    return bert_layer(False, 17)
+
+
+def _gemm_alpha_beta():
+    return next(c for c in models.gemm_variants() if c.name == "gemm_alpha_beta")
+
+
+def _gemm_large():
+    return next(c for c in models.gemm_variants() if c.name == "gemm_large")
+
+
+def _matmul_2d():
+    """MatMul with a constant 2-D B on 3-D activations (nn.Linear on a sequence), odd sizes."""
+    b = models.GraphBuilder(7100)
+    b.nodes.append(helper.make_node("MatMul", ["x", b.weight((67, 33), scale=0.2)], ["y"], name="/MatMul"))
+    m = b.build("matmul_2d", [models.vi("x", ["batch", 5, 67])], [models.vi("y", ["batch", 5, 33])])
+    return models.Case("matmul_2d", m, [{"x": models.rnd(7101, 1, 5, 67)}, {"x": models.rnd(7102, 3, 5, 67)}])
+
+
+CASES = {
+    "mlp_gemm": lambda: models.mlp_gemm(17),
+    "mlp_matmul": lambda: models.mlp_matmul(17),
+    "matmul_2d": _matmul_2d,
+    "gemm_alpha_beta": _gemm_alpha_beta,
+    "gemm_large": _gemm_large,
+    "cnn_pytorch": lambda: models.cnn_pytorch(17),     # depthwise, residual, grouped, dilated, strided
+    "cnn_logits": lambda: models.cnn_logits(17),       # auto_pad, leaky relu, flatten
+    "mobilenet_like": lambda: models.mobilenet_like(),
+    "bert_layer": _bert,
+}
+
+
+@pytest.fixture(scope="module")
+def pair(cli, tmp_path_factory):
+    """pair(name, onnx model or path) -> (f32 path, int8 path, convert output of the int8 run)."""
+    import onnx
+    root = tmp_path_factory.mktemp("int8")
+    cache = {}
+
+    def _pair(name, model):
+        if name in cache:
+            return cache[name]
+        src = root / f"{name}.onnx"
+        if isinstance(model, onnx.ModelProto):
+            onnx.save(model, str(src))
+        else:
+            src = Path(model)
+        f32, q8 = root / f"{name}.f32.dlrt", root / f"{name}.int8.dlrt"
+        run_cli(cli, "convert", src, "-o", f32, check=True)
+        r = run_cli(cli, "convert", src, "-o", q8, "--weights", "int8", check=True)
+        cache[name] = (f32, q8, r.stdout + r.stderr)
+        return cache[name]
+
+    return _pair
+
+
+def cosine(a, b) -> float:
+    a, b = np.ravel(a).astype(np.float64), np.ravel(b).astype(np.float64)
+    return float(a @ b / max(np.linalg.norm(a) * np.linalg.norm(b), 1e-30))
+
+
+def summary(out: str):
+    m = re.search(r"int8 weights: (\d+) layers? quantized, (\d+) → (\d+) bytes", out)
+    assert m, f"no int8 summary in the convert output:\n{out}"
+    return int(m.group(1)), int(m.group(2)), int(m.group(3))
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_models_int8_close_to_f32_and_onnxruntime(name, pair, dlrt_mod):
+    case = CASES[name]()
+    f32, q8, out = pair(name, case.model)
+    n, before, after = summary(out)
+    # int8 values + one float32 scale per channel (tiny layers: the scales weigh more)
+    assert n >= 1 and (before < 4096 or after <= 0.3 * before), (before, after)
+    with dlrt_mod.Model(f32) as m32, dlrt_mod.Model(q8) as m8:
+        assert m8.metadata["weights"] == "int8"
+        for i, feeds in enumerate(case.feeds):
+            a, b = m32.run(feeds), m8.run(feeds)
+            ref = ort_run(case.model, feeds)
+            for k in a:
+                assert b[k].shape == a[k].shape and b[k].dtype == a[k].dtype
+                c = cosine(a[k], b[k])
+                assert c >= 0.99, f"{name} run {i} output {k}: cosine {c:.5f} vs float32"
+                assert cosine(b[k], ref[k]) >= 0.99, f"{name} run {i} output {k}: vs onnxruntime"
+
+
+def test_policy_mlp_quarter_size(pair, dlrt_mod):
+    """The control-loop policy (24→256→256→6): weights are nearly the whole file."""
+    f32, q8, _ = pair("policy", _policy())
+    ratio = q8.stat().st_size / f32.stat().st_size
+    assert 0.24 <= ratio <= 0.30, ratio
+    x = np.random.default_rng(5).standard_normal((64, 24)).astype(np.float32)
+    with dlrt_mod.Model(f32) as m32, dlrt_mod.Model(q8) as m8:
+        a, b = m32.run({"observation": x})["action"], m8.run({"observation": x})["action"]
+    assert cosine(a, b) >= 0.995
+    assert (a.argmax(1) == b.argmax(1)).mean() >= 0.95
+
+
+def test_digits_accuracy_holds(pair, dlrt_mod):
+    f32, q8, _ = pair("digits", DIGITS / "digits_cnn.onnx")
+    assert q8.stat().st_size < 0.35 * f32.stat().st_size
+    data = np.load(DIGITS / "digits_test.npz")
+    x, labels = data["images"].astype(np.float32), data["labels"]
+    with dlrt_mod.Model(f32) as m32, dlrt_mod.Model(q8) as m8:
+        a, b = m32.run({"input": x})["probabilities"], m8.run({"input": x})["probabilities"]
+    agree = float((a.argmax(1) == b.argmax(1)).mean())
+    assert agree >= 0.99, f"int8 predictions agree with float32 on {agree:.2%} of {len(x)} images"
+    acc32, acc8 = (a.argmax(1) == labels).mean(), (b.argmax(1) == labels).mean()
+    assert acc8 >= acc32 - 0.01, (acc32, acc8)
+
+
+def test_inspect_shows_int8_weights(cli, pair):
+    _, q8, out = pair("digits", DIGITS / "digits_cnn.onnx")
+    info = json.loads(run_cli(cli, "inspect", q8, "--json", check=True).stdout)
+    assert info["metadata"]["weights"] == "int8"
+    ints = {c["name"] for c in info["constants"] if c["dtype"] == "int8"}
+    assert {"conv2.weight", "fc.weight"} <= ints, ints
+    assert info["op_counts"]["DynamicQuantizeConv"] == 2 and info["op_counts"]["DynamicQuantizeMatMul"] == 1
+    text = run_cli(cli, "inspect", q8, check=True).stdout
+    assert re.search(r"fc\.weight: int8 \[512, 10\] 5120 bytes quantized axis=1 scales=10", text), text
+
+
+def test_depthwise_kept_float_with_note(pair, dlrt_mod):
+    _, q8, out = pair("mobilenet_like", models.mobilenet_like().model)
+    assert re.search(r"Conv '[^']*' kept float32: depthwise", out), out
+
+
+def test_int8_runs_with_two_threads_and_batches(pair, dlrt_mod):
+    case = models.cnn_pytorch(17)
+    f32, q8, _ = pair("cnn_pytorch", case.model)
+    with dlrt_mod.Model(q8, threads=2) as m2, dlrt_mod.Model(q8) as m1, dlrt_mod.Model(f32) as m32:
+        for n in (1, 5, 1, 3):
+            feeds = {"input": models.rnd(4000 + n, n, 3, 16, 16)}
+            two, one = m2.run(feeds)["probs"], m1.run(feeds)["probs"]
+            assert np.array_equal(two, one), "results depend on the thread count"
+            assert cosine(two, m32.run(feeds)["probs"]) >= 0.99
+
+
+def test_other_weight_types_refused(cli, tmp_path):
+    out = tmp_path / "x.dlrt"
+    r = run_cli(cli, "convert", DIGITS / "digits_cnn.onnx", "-o", out, "--weights", "uint8")
+    assert r.returncode != 0 and "--weights must be float32, float16 or int8, got 'uint8'" in r.stderr
+    assert not out.exists()
+
+
+def test_nothing_to_quantize_warns(cli, tmp_path):
+    b = models.GraphBuilder(7200)
+    b.nodes.append(helper.make_node("Relu", ["x"], ["y"], name="/Relu"))
+    m = b.build("relu", [models.vi("x", [2, 3])], [models.vi("y", [2, 3])])
+    import onnx
+    src = tmp_path / "relu.onnx"
+    onnx.save(m, str(src))
+    r = run_cli(cli, "convert", src, "-o", tmp_path / "relu.dlrt", "--weights", "int8", check=True)
+    assert "no Gemm / MatMul / Conv weight could be quantized" in r.stdout + r.stderr
