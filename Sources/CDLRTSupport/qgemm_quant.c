@@ -8,9 +8,9 @@
 #pragma STDC FP_CONTRACT OFF
 
 static inline uint8_t quantize_one(float x, float scale, float zero) {
-    if (x != x) return (uint8_t)zero;
     float q = nearbyintf(x / scale) + zero;
-    return (uint8_t)(q < 0 ? 0 : q > 255 ? 255 : q);
+    q = q < 0 ? 0 : q > 255 ? 255 : q;
+    return (uint8_t)(x != x ? zero : q);
 }
 
 /* scale and zero point for the range [lo, hi] (lo ≤ 0 ≤ hi, finite). */
@@ -22,14 +22,71 @@ static inline void choose_params(float lo, float hi, float *scale, int32_t *zero
     *zero = (int32_t)(z < 0 ? 0 : z > 255 ? 255 : z);
 }
 
-static inline void range_of(const float *x, int cols, float *lo, float *hi) {
+static inline void range_scalar(const float *x, int from, int cols, float *lo, float *hi) {
     float l = *lo, h = *hi;
-    for (int c = 0; c < cols; c++) {
+    for (int c = from; c < cols; c++) {
         float v = x[c];
         if (v < l && v > -INFINITY) l = v;  /* NaN compares false: ignored */
         if (v > h && v < INFINITY) h = v;
     }
     *lo = l; *hi = h;
+}
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define TAVX2 __attribute__((target("avx2,fma")))
+/* The same range with 8 lanes: non-finite lanes are masked out. */
+static TAVX2 void range_avx2(const float *x, int cols, float *lo, float *hi) {
+    __m256 l = _mm256_setzero_ps(), h = _mm256_setzero_ps();
+    const __m256 inf = _mm256_set1_ps(INFINITY), sign = _mm256_set1_ps(-0.0f);
+    int c = 0;
+    for (; c + 8 <= cols; c += 8) {
+        const __m256 v = _mm256_loadu_ps(x + c);
+        const __m256 finite = _mm256_cmp_ps(_mm256_andnot_ps(sign, v), inf, _CMP_LT_OQ);
+        l = _mm256_blendv_ps(l, _mm256_min_ps(l, v), finite);
+        h = _mm256_blendv_ps(h, _mm256_max_ps(h, v), finite);
+    }
+    float lv[8], hv[8];
+    _mm256_storeu_ps(lv, l);
+    _mm256_storeu_ps(hv, h);
+    for (int i = 0; i < 8; i++) {
+        if (lv[i] < *lo) *lo = lv[i];
+        if (hv[i] > *hi) *hi = hv[i];
+    }
+    range_scalar(x, c, cols, lo, hi);
+}
+
+/* q = clamp(round_half_even(x / scale) + zero, 0, 255), NaN → zero, 8 lanes at a time. */
+static TAVX2 void quantize_avx2(const float *x, int cols, float scale, float zero, uint8_t *q) {
+    const __m256 s = _mm256_set1_ps(scale), z = _mm256_set1_ps(zero);
+    const __m256 zeroes = _mm256_setzero_ps(), top = _mm256_set1_ps(255);
+    int c = 0;
+    for (; c + 8 <= cols; c += 8) {
+        const __m256 v = _mm256_loadu_ps(x + c);
+        __m256 r = _mm256_add_ps(_mm256_round_ps(_mm256_div_ps(v, s), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), z);
+        r = _mm256_min_ps(_mm256_max_ps(r, zeroes), top);  /* NaN: max returns 0, replaced below */
+        r = _mm256_blendv_ps(z, r, _mm256_cmp_ps(v, v, _CMP_ORD_Q));
+        const __m256i i32 = _mm256_cvtps_epi32(r);
+        const __m128i p16 = _mm_packus_epi32(_mm256_castsi256_si128(i32), _mm256_extracti128_si256(i32, 1));
+        _mm_storel_epi64((__m128i *)(q + c), _mm_packus_epi16(p16, p16));
+    }
+    for (; c < cols; c++) q[c] = quantize_one(x[c], scale, zero);
+}
+#define HAVE_AVX2_PATH 1
+#endif
+
+static void range_of(const float *x, int cols, float *lo, float *hi) {
+#ifdef HAVE_AVX2_PATH
+    if (__builtin_cpu_supports("avx2")) { range_avx2(x, cols, lo, hi); return; }
+#endif
+    range_scalar(x, 0, cols, lo, hi);
+}
+
+static void quantize_row(const float *x, int cols, float scale, float zero, uint8_t *q) {
+#ifdef HAVE_AVX2_PATH
+    if (__builtin_cpu_supports("avx2")) { quantize_avx2(x, cols, scale, zero, q); return; }
+#endif
+    for (int c = 0; c < cols; c++) q[c] = quantize_one(x[c], scale, zero);
 }
 
 void cdlrt_quantize_dynamic(const float *x, int rows, int cols, ptrdiff_t ldx, int per_row, uint8_t *q,
@@ -48,14 +105,16 @@ void cdlrt_quantize_dynamic(const float *x, int rows, int cols, ptrdiff_t ldx, i
         }
         const float s = per_row ? scale[r] : scale[0];
         const float z = (float)(per_row ? zero[r] : zero[0]);
-        uint8_t *qr = q + r * ldq;
-        for (int c = 0; c < cols; c++) qr[c] = quantize_one(xr[c], s, z);
+        quantize_row(xr, cols, s, z, q + r * ldq);
     }
 }
 
 void cdlrt_quantize_u8(const float *x, size_t count, float scale, int32_t zero, uint8_t *q) {
-    const float z = (float)zero;
-    for (size_t i = 0; i < count; i++) q[i] = quantize_one(x[i], scale, z);
+    while (count > 0) {  /* in chunks that fit an int */
+        const int n = count > (1u << 30) ? 1 << 30 : (int)count;
+        quantize_row(x, n, scale, (float)zero, q);
+        x += n; q += n; count -= (size_t)n;
+    }
 }
 
 void cdlrt_dequantize_u8(const uint8_t *q, size_t count, float scale, int32_t zero, float *y) {

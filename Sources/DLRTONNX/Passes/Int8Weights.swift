@@ -63,22 +63,44 @@ enum Int8Weights {
 
     static func apply(_ g: inout Graph) -> Report {
         var report = Report()
-        var uses: [Int32: Int] = [:]
-        for node in g.nodes { for id in node.inputs where id >= 0 { uses[id, default: 0] += 1 } }
+        var memo: [Int32: Int32] = [:]  // float weight → its int8 form (MatMul B / Conv W shared by several nodes)
         for n in g.nodes.indices {
             let node = g.nodes[n]
             do {
                 switch node.op {
-                case .matMul: try matMul(&g, n, uses: uses, &report)
-                case .gemm: try gemm(&g, n, uses: uses, &report)
-                case .conv: try conv(&g, n, uses: uses, &report)
+                case .matMul: try matMul(&g, n, memo: &memo, &report)
+                case .gemm: try gemm(&g, n, &report)
+                case .conv: try conv(&g, n, memo: &memo, &report)
                 default: break
                 }
             } catch let e as Skip {
                 report.keptFloat.append("\(node.op.name) '\(node.name)' kept float32: \(e.reason)")
             } catch {}
         }
+        removeUnusedConstants(&g)
         return report
+    }
+
+    /// Drops constants no node reads any more (the float32 originals of quantized weights),
+    /// renumbering tensor ids.
+    static func removeUnusedConstants(_ g: inout Graph) {
+        var used = Set(g.inputs + g.outputs)
+        for node in g.nodes { used.formUnion(node.inputs.filter { $0 >= 0 }); used.formUnion(node.outputs) }
+        var map = [Int32](repeating: -1, count: g.tensors.count)
+        var kept: [Tensor] = []
+        for (i, t) in g.tensors.enumerated() where !t.isConstant || used.contains(Int32(i)) {
+            map[i] = Int32(kept.count)
+            kept.append(t)
+        }
+        guard kept.count < g.tensors.count else { return }
+        func remap(_ id: Int32) -> Int32 { id < 0 ? id : map[Int(id)] }
+        g.tensors = kept
+        g.inputs = g.inputs.map(remap)
+        g.outputs = g.outputs.map(remap)
+        for n in g.nodes.indices {
+            g.nodes[n].inputs = g.nodes[n].inputs.map(remap)
+            g.nodes[n].outputs = g.nodes[n].outputs.map(remap)
+        }
     }
 
     struct Skip: Error { var reason: String }
@@ -93,39 +115,36 @@ enum Int8Weights {
         return (values, shape)
     }
 
-    /// Stores the int8 weight (in place when this node is its only consumer) and returns its id.
-    static func store(_ g: inout Graph, replacing id: Int32, uses: [Int32: Int], name: String, q: [Int8], shape: [Int],
-                      scales: [Float], axis: Int) -> Int32 {
-        let t = Tensor(name: name, dtype: .int8, shape: shape.map { .fixed($0) }, data: TensorData(blob: Blob.copying(q)),
-                       quantization: Quantization(axis: axis, scales: scales, zeroPoints: [Int32](repeating: 0, count: scales.count)))
-        if uses[id] == 1 {
-            g.tensors[Int(id)] = t
-            return id
-        }
-        return g.addTensor(t)
+    /// Adds the int8 weight tensor and returns its id.
+    static func store(_ g: inout Graph, name: String, q: [Int8], shape: [Int], scales: [Float], axis: Int) -> Int32 {
+        g.addTensor(Tensor(name: name, dtype: .int8, shape: shape.map { .fixed($0) }, data: TensorData(blob: Blob.copying(q)),
+                           quantization: Quantization(axis: axis, scales: scales, zeroPoints: [Int32](repeating: 0, count: scales.count))))
     }
 
-    static func record(_ r: inout Report, _ node: Node, _ op: String, _ shape: [Int], _ scales: [Float], _ err: Double) {
-        let count = shape.reduce(1, *)
+    /// `shared`: the weight was already quantized for another node (its bytes count once).
+    static func record(_ r: inout Report, _ node: Node, _ op: String, _ shape: [Int], _ scales: [Float], _ err: Double,
+                       shared: Bool = false) {
+        let count = shared ? 0 : shape.reduce(1, *)
         r.layers.append(Layer(node: node.name, op: op, shape: shape, scaleMin: scales.min() ?? 0, scaleMax: scales.max() ?? 0,
-                              relativeError: err, bytesBefore: 4 * count, bytesAfter: count + 4 * scales.count))
+                              relativeError: err, bytesBefore: 4 * count, bytesAfter: shared ? 0 : count + 4 * scales.count))
     }
 
-    static func matMul(_ g: inout Graph, _ n: Int, uses: [Int32: Int], _ r: inout Report) throws {
+    static func matMul(_ g: inout Graph, _ n: Int, memo: inout [Int32: Int32], _ r: inout Report) throws {
         let node = g.nodes[n]
         let (b, shape) = try floatConstant(g, node.inputs[1], "B")
         guard shape.count == 2 else { throw Skip(reason: "B has shape \(describe(shape)), not a matrix") }
         let (q, scales, err) = quantize(b, channels: shape[1], channelsFirst: false)
-        let id = store(&g, replacing: node.inputs[1], uses: uses, name: g.tensors[Int(node.inputs[1])].name, q: q, shape: shape,
-                       scales: scales, axis: 1)
+        let shared = memo[node.inputs[1]] != nil
+        let id = memo[node.inputs[1]] ?? store(&g, name: g.tensors[Int(node.inputs[1])].name, q: q, shape: shape, scales: scales, axis: 1)
+        memo[node.inputs[1]] = id
         var attrs = node.attributes
         attrs["per_row"] = .int(1)
         g.nodes[n] = Node(name: node.name, op: .dynamicQuantizeMatMul, inputs: [node.inputs[0], id], outputs: node.outputs,
                           attributes: attrs)
-        record(&r, node, "MatMul", shape, scales, err)
+        record(&r, node, "MatMul", shape, scales, err, shared: shared)
     }
 
-    static func gemm(_ g: inout Graph, _ n: Int, uses: [Int32: Int], _ r: inout Report) throws {
+    static func gemm(_ g: inout Graph, _ n: Int, _ r: inout Report) throws {
         let node = g.nodes[n]
         func int(_ k: String) -> Int64 { if case .int(let v)? = node.attributes[k] { return v }; return 0 }
         func float(_ k: String) -> Float { if case .float(let v)? = node.attributes[k] { return v }; return 1 }
@@ -151,8 +170,7 @@ enum Int8Weights {
         }
         let (q, scales, err) = quantize(w, channels: cols, channelsFirst: false)
         let name = g.tensors[Int(node.inputs[1])].name
-        let id = store(&g, replacing: node.inputs[1], uses: uses, name: name, q: q, shape: [k, cols],
-                       scales: scales, axis: 1)
+        let id = store(&g, name: name, q: q, shape: [k, cols], scales: scales, axis: 1)
         var inputs = [node.inputs[0], id]
         if let bias, beta == 1, g.tensors[Int(node.inputs[2])].fixedShape == [cols] {
             inputs.append(node.inputs[2])  // C is already the bias
@@ -166,7 +184,7 @@ enum Int8Weights {
         record(&r, node, "Gemm", [k, cols], scales, err)
     }
 
-    static func conv(_ g: inout Graph, _ n: Int, uses: [Int32: Int], _ r: inout Report) throws {
+    static func conv(_ g: inout Graph, _ n: Int, memo: inout [Int32: Int32], _ r: inout Report) throws {
         let node = g.nodes[n]
         let (w, ws) = try floatConstant(g, node.inputs[1], "W")
         guard ws.count == 3 || ws.count == 4 else { throw Skip(reason: "W has shape \(describe(ws))") }
@@ -176,11 +194,12 @@ enum Int8Weights {
             throw Skip(reason: "depthwise (group \(group)): kept float32 for accuracy")
         }
         let (q, scales, err) = quantize(w, channels: ws[0], channelsFirst: true)
-        let id = store(&g, replacing: node.inputs[1], uses: uses, name: g.tensors[Int(node.inputs[1])].name, q: q, shape: ws,
-                       scales: scales, axis: 0)
+        let shared = memo[node.inputs[1]] != nil
+        let id = memo[node.inputs[1]] ?? store(&g, name: g.tensors[Int(node.inputs[1])].name, q: q, shape: ws, scales: scales, axis: 0)
+        memo[node.inputs[1]] = id
         var inputs = node.inputs
         inputs[1] = id
         g.nodes[n] = Node(name: node.name, op: .dynamicQuantizeConv, inputs: inputs, outputs: node.outputs, attributes: node.attributes)
-        record(&r, node, "Conv", ws, scales, err)
+        record(&r, node, "Conv", ws, scales, err, shared: shared)
     }
 }
