@@ -6,6 +6,10 @@ public struct ConvertOptions: Sendable {
     /// Element type of the written weights: float32, or float16 (large weights stored as float16
     /// and cast back to float32 once at load; see Passes/Float16Weights.swift).
     public var weights: DType = .float32
+    /// int8 static mode (`--calibration`): given the lowered float32 graph, returns the observed
+    /// range of its activation tensors by tensor id (the CLI runs the model on calibration
+    /// samples). nil: dynamic mode.
+    public var calibrate: (@Sendable (Graph) throws -> [Int32: ClosedRange<Float>])? = nil
     /// Extra metadata entries appended after the converter's own.
     public var metadata: [(String, String)] = []
     public init() {}
@@ -71,7 +75,8 @@ public enum ONNXConverter {
                 summary.append(report.summary)
             }
             if options.weights == .int8 {
-                let report = Int8Weights.apply(&graph)
+                let ranges = try options.calibrate?(graph)
+                let report = Int8Weights.apply(&graph, ranges: ranges)
                 if report.layers.isEmpty { g.warnings.append("--weights int8: no Gemm / MatMul / Conv weight could be quantized; the model stays float32") }
                 g.warnings += report.keptFloat
                 summary.append(report.summary)
@@ -120,6 +125,7 @@ public enum ONNXConverter {
         if let ir = m.irVersion { md.append(("ir_version", String(ir))) }
         if !m.docString.isEmpty { md.append(("doc_string", m.docString)) }
         if options.weights != .float32 { md.append(("weights", options.weights.description)) }
+        if options.weights == .int8 { md.append(("activations", options.calibrate == nil ? "dynamic" : "static")) }
         for (k, v) in m.metadata where !md.contains(where: { $0.key == k }) { md.append((k, v)) }
         for (k, v) in options.metadata {
             if let i = md.firstIndex(where: { $0.key == k }) { md[i].value = v } else { md.append((k, v)) }

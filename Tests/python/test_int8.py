@@ -185,3 +185,110 @@ def test_nothing_to_quantize_warns(cli, tmp_path):
     onnx.save(m, str(src))
     r = run_cli(cli, "convert", src, "-o", tmp_path / "relu.dlrt", "--weights", "int8", check=True)
     assert "no Gemm / MatMul / Conv weight could be quantized" in r.stdout + r.stderr
+
+
+# ---- static mode: --calibration samples.npz ----------------------------------------------------
+
+def convert_static(cli, src, dst, samples: dict, tmp_path, *extra):
+    import onnx
+    if isinstance(src, onnx.ModelProto):
+        path = tmp_path / (dst.stem + ".onnx")
+        onnx.save(src, str(path))
+        src = path
+    calib = tmp_path / (dst.stem + ".calib.npz")
+    np.savez(calib, **samples)
+    return run_cli(cli, "convert", src, "-o", dst, "--weights", "int8", "--calibration", calib, *extra)
+
+
+def test_static_digits_within_half_a_point(cli, pair, dlrt_mod, tmp_path):
+    f32, _, _ = pair("digits", DIGITS / "digits_cnn.onnx")
+    data = np.load(DIGITS / "digits_test.npz")
+    x, labels = data["images"].astype(np.float32), data["labels"]
+    q8 = tmp_path / "digits.static.dlrt"
+    r = convert_static(cli, DIGITS / "digits_cnn.onnx", q8, {"input": x[:100]}, tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "2 activations passed as u8" in r.stdout, r.stdout
+    with dlrt_mod.Model(f32) as m32, dlrt_mod.Model(q8) as m8:
+        assert m8.metadata["activations"] == "static"
+        a, b = m32.run({"input": x})["probabilities"], m8.run({"input": x})["probabilities"]
+    acc32, acc8 = (a.argmax(1) == labels).mean(), (b.argmax(1) == labels).mean()
+    assert acc8 >= acc32 - 0.005, (acc32, acc8)
+    assert (a.argmax(1) == b.argmax(1)).mean() >= 0.99
+    info = json.loads(run_cli(cli, "inspect", q8, "--json", check=True).stdout)
+    assert info["op_counts"]["QuantizedConv"] == 2 and info["op_counts"]["QuantizedMatMul"] == 1
+
+
+@pytest.mark.parametrize("method", ["minmax", "percentile"])
+@pytest.mark.parametrize("name", ["cnn_pytorch", "mlp_gemm", "cnn_logits", "bert_layer"])
+def test_static_models_close_to_f32(name, method, cli, pair, dlrt_mod, tmp_path):
+    case = CASES[name]()
+    f32, _, _ = pair(name, case.model)
+    # Calibrate on other samples than the ones compared.
+    if name == "bert_layer":
+        rng = np.random.default_rng(9000)
+        samples = {"input_ids": rng.integers(0, 50, (24, 17)).astype(np.int64),
+                   "attention_mask": np.ones((24, 17), np.int64), "token_type_ids": np.zeros((24, 17), np.int64)}
+    else:
+        samples = {k: models.rnd(9000, 24, *v.shape[1:]) for k, v in case.feeds[0].items()}
+    q8 = tmp_path / f"{name}.{method}.dlrt"
+    extra = ("--calibration-method", method) + (("--percentile", "99.9") if method == "percentile" else ())
+    r = convert_static(cli, case.model, q8, samples, tmp_path, *extra)
+    assert r.returncode == 0, r.stderr
+    with dlrt_mod.Model(f32) as m32, dlrt_mod.Model(q8) as m8:
+        for i, feeds in enumerate(case.feeds):
+            a, b = m32.run(feeds), m8.run(feeds)
+            for k in a:
+                assert b[k].shape == a[k].shape and b[k].dtype == a[k].dtype == np.float32
+                c = cosine(a[k], b[k])
+                assert c >= 0.98, f"{name} {method} run {i} output {k}: cosine {c:.5f} vs float32"
+
+
+def test_static_chain_stays_u8(cli, dlrt_mod, tmp_path):
+    """Conv→Relu→Conv→Relu→Conv: the two inner activations are u8 in the file."""
+    b = models.GraphBuilder(7300)
+    h = b.node("Relu", [b.conv("x", 3, 8)])
+    h = b.node("Relu", [b.conv(h, 8, 8)])
+    b.nodes.append(helper.make_node("Conv", [h, b.weight((4, 8, 3, 3)), b.const(models.rnd(7301, 4))], ["y"],
+                                    name="/last", pads=[1, 1, 1, 1]))
+    m = b.build("chain", [models.vi("x", ["n", 3, 12, 12])], [models.vi("y", ["n", 4, 12, 12])])
+    q8 = tmp_path / "chain.dlrt"
+    r = convert_static(cli, m, q8, {"x": models.rnd(7302, 32, 3, 12, 12)}, tmp_path)
+    assert r.returncode == 0 and "2 activations passed as u8" in r.stdout, r.stdout + r.stderr
+    text = run_cli(cli, "inspect", q8, check=True).stdout
+    assert "QuantizedConv×3" in text
+    x = models.rnd(7303, 2, 3, 12, 12)
+    with dlrt_mod.Model(q8) as m8:
+        got = m8.run({"x": x})["y"]
+    want = ort_run(m, {"x": x})["y"]
+    assert cosine(got, want) >= 0.995
+
+
+@pytest.mark.parametrize("args,message", [
+    (("--weights", "float16", "--calibration", "CAL"), "--calibration needs --weights int8"),
+    (("--weights", "int8", "--calibration", "CAL", "--calibration-method", "entropy"),
+     "--calibration-method must be minmax or percentile, got 'entropy'"),
+    (("--weights", "int8", "--calibration", "CAL", "--percentile", "20"), "--percentile must be a number in (50, 100]"),
+    (("--weights", "int8", "--calibration", "WRONG"), "no array for input 'input'"),
+    (("--weights", "int8", "--calibration", "INT"), "array 'input' is int32, the input is float32"),
+    (("--weights", "int8", "--calibration", "MISSING"), "MISSING"),
+    (("--weights", "int8", "--percentile", "99"), "--calibration-method and --percentile need --calibration"),
+])
+def test_calibration_refusals(args, message, cli, tmp_path):
+    np.savez(tmp_path / "cal.npz", input=np.zeros((4, 1, 8, 8), np.float32))
+    np.savez(tmp_path / "wrong.npz", image=np.zeros((4, 1, 8, 8), np.float32))
+    np.savez(tmp_path / "int.npz", input=np.zeros((4, 1, 8, 8), np.int32))
+    paths = {"CAL": tmp_path / "cal.npz", "WRONG": tmp_path / "wrong.npz", "INT": tmp_path / "int.npz",
+             "MISSING": tmp_path / "missing.npz"}
+    out = tmp_path / "x.dlrt"
+    r = run_cli(cli, "convert", DIGITS / "digits_cnn.onnx", "-o", out, *[str(paths.get(a, a)) for a in args])
+    message = message.replace("MISSING", str(paths["MISSING"]))
+    assert r.returncode != 0 and message in r.stderr, r.stderr
+    assert not out.exists()
+
+
+def test_calibration_reads_compressed_npz(cli, tmp_path, dlrt_mod):
+    data = np.load(DIGITS / "digits_test.npz")
+    np.savez_compressed(tmp_path / "cal.npz", input=data["images"][:50].astype(np.float32))
+    r = run_cli(cli, "convert", DIGITS / "digits_cnn.onnx", "-o", tmp_path / "d.dlrt", "--weights", "int8",
+                "--calibration", tmp_path / "cal.npz")
+    assert r.returncode == 0, r.stderr

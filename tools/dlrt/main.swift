@@ -10,6 +10,7 @@ let usage = """
 usage: dlrt <command> [options]
 
   convert MODEL.onnx -o MODEL.dlrt [--weights float32|float16|int8] [--meta KEY=VALUE]...
+          [--calibration SAMPLES.npz [--calibration-method minmax|percentile] [--percentile 99.99]]
       Convert an ONNX model (default-domain opset 6–21). Fails with a message naming the node, op and
       attribute on anything unsupported, and never leaves a partial output file.
   inspect MODEL.dlrt [--json] [--graph FILE.dot|.svg|.png]
@@ -66,7 +67,7 @@ struct Arguments {
 }
 
 func commandConvert(_ args: ArraySlice<String>) throws {
-    let a = try Arguments(args, valued: ["-o", "--output", "--weights", "--meta"])
+    let a = try Arguments(args, valued: ["-o", "--output", "--weights", "--meta", "--calibration", "--calibration-method", "--percentile"])
     guard a.positional.count == 1 else { throw ToolError("convert needs exactly one input .onnx file\n\n\(usage)") }
     guard let output = a.last("-o") ?? a.last("--output") else { throw ToolError("convert needs -o OUTPUT.dlrt") }
     var options = ConvertOptions()
@@ -76,6 +77,7 @@ func commandConvert(_ args: ArraySlice<String>) throws {
         }
         options.weights = dtype
     }
+    try calibrationOptions(a, &options)  // Calibration.swift
     for entry in a.options["--meta"] ?? [] {
         guard let eq = entry.firstIndex(of: "=") else { throw ToolError("--meta expects KEY=VALUE, got '\(entry)'") }
         options.metadata.append((String(entry[..<eq]), String(entry[entry.index(after: eq)...])))

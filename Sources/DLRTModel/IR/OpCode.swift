@@ -96,6 +96,8 @@ public enum OpCode: UInt16, Sendable, CaseIterable, CustomStringConvertible {
     // 100–119: quantized (int8; docs/QUANTIZATION.md)
     case dynamicQuantizeMatMul = 100
     case dynamicQuantizeConv = 101
+    case quantizedMatMul = 102
+    case quantizedConv = 103
 
     /// The ONNX spelling, used in messages and by the converter.
     public var name: String {
@@ -189,6 +191,8 @@ public enum OpCode: UInt16, Sendable, CaseIterable, CustomStringConvertible {
         case .rnn: return "RNN"
         case .dynamicQuantizeMatMul: return "DynamicQuantizeMatMul"
         case .dynamicQuantizeConv: return "DynamicQuantizeConv"
+        case .quantizedMatMul: return "QuantizedMatMul"
+        case .quantizedConv: return "QuantizedConv"
         }
     }
 

@@ -27,12 +27,15 @@ enum Int8Weights {
     struct Report {
         var layers: [Layer] = []
         var keptFloat: [String] = []
+        /// Static mode: activations passed as u8 from one int8 node to the next.
+        var u8Tensors = 0
 
         var bytesBefore: Int { layers.reduce(0) { $0 + $1.bytesBefore } }
         var bytesAfter: Int { layers.reduce(0) { $0 + $1.bytesAfter } }
         var summary: String {
             "int8 weights: \(layers.count) layer\(layers.count == 1 ? "" : "s") quantized, \(bytesBefore) → \(bytesAfter) bytes of weights"
-                + (keptFloat.isEmpty ? "" : ", \(keptFloat.count) kept float32")
+                + (keptFloat.isEmpty ? "" : ", \(keptFloat.count) kept float32 or dynamic")
+                + (u8Tensors == 0 ? "" : ", \(u8Tensors) activation\(u8Tensors == 1 ? "" : "s") passed as u8")
         }
     }
 
@@ -61,7 +64,9 @@ enum Int8Weights {
         return (q, scales, norm > 0 ? (err / norm).squareRoot() : 0)
     }
 
-    static func apply(_ g: inout Graph) -> Report {
+    /// `ranges`: observed activation ranges by tensor id (static mode, `--calibration`); nil for
+    /// dynamic mode.
+    static func apply(_ g: inout Graph, ranges: [Int32: ClosedRange<Float>]? = nil) -> Report {
         var report = Report()
         var memo: [Int32: Int32] = [:]  // float weight → its int8 form (MatMul B / Conv W shared by several nodes)
         for n in g.nodes.indices {
@@ -77,8 +82,77 @@ enum Int8Weights {
                 report.keptFloat.append("\(node.op.name) '\(node.name)' kept float32: \(e.reason)")
             } catch {}
         }
+        if let ranges { makeStatic(&g, ranges: ranges, &report) }
         removeUnusedConstants(&g)
         return report
+    }
+
+    /// Asymmetric u8 parameters covering `r` widened to include 0 (the formula of dynamic mode).
+    static func u8Params(_ r: ClosedRange<Float>) -> (scale: Float, zero: Int64) {
+        let lo = min(r.lowerBound, 0), hi = max(r.upperBound, 0)
+        var s = Float((Double(hi) - Double(lo)) / 255)
+        if !(s > 0) || !s.isFinite { s = 1 }
+        return (s, Int64(min(max((-lo / s).rounded(.toNearestOrEven), 0), 255)))
+    }
+
+    /// Static mode: every quantized node whose input range was recorded gets fixed `x_scale` /
+    /// `x_zero_point`; a static node whose output only feeds static nodes (as their input X, not
+    /// a graph output) writes u8 with `y_scale` / `y_zero_point`, so such chains stay u8.
+    static func makeStatic(_ g: inout Graph, ranges: [Int32: ClosedRange<Float>], _ r: inout Report) {
+        let dynamicOps: [OpCode: OpCode] = [.dynamicQuantizeMatMul: .quantizedMatMul, .dynamicQuantizeConv: .quantizedConv]
+        for n in g.nodes.indices {
+            guard let op = dynamicOps[g.nodes[n].op] else { continue }
+            guard let range = ranges[g.nodes[n].inputs[0]] else {
+                r.keptFloat.append("\(g.nodes[n].op.name) '\(g.nodes[n].name)' stays dynamic: no calibration range for its input")
+                continue
+            }
+            let p = u8Params(range)
+            g.nodes[n].op = op
+            g.nodes[n].attributes["per_row"] = nil
+            g.nodes[n].attributes["x_scale"] = .float(p.scale)
+            g.nodes[n].attributes["x_zero_point"] = .int(p.zero)
+        }
+        let staticOps: Set<OpCode> = [.quantizedMatMul, .quantizedConv]
+        var consumers: [Int32: [(node: Int, input: Int)]] = [:]
+        for (n, node) in g.nodes.enumerated() {
+            for (k, id) in node.inputs.enumerated() where id >= 0 { consumers[id, default: []].append((n, k)) }
+        }
+        let graphOutputs = Set(g.outputs)
+        // Byte-moving ops a u8 tensor may pass through (same values, same parameters).
+        let layoutOps: Set<OpCode> = [.reshape, .flatten, .squeeze, .unsqueeze, .identity]
+        /// The tensors that become u8 and the static nodes reading them, when every path from `t`
+        /// ends in a static node's X through layout ops only; nil otherwise.
+        func u8Closure(_ t: Int32) -> (tensors: [Int32], readers: [Int])? {
+            guard !graphOutputs.contains(t), let users = consumers[t], !users.isEmpty else { return nil }
+            var tensors = [t], readers: [Int] = []
+            for u in users {
+                let op = g.nodes[u.node].op
+                if staticOps.contains(op) && u.input == 0 {
+                    readers.append(u.node)
+                } else if layoutOps.contains(op) && u.input == 0, let next = u8Closure(g.nodes[u.node].outputs[0]) {
+                    tensors += next.tensors
+                    readers += next.readers
+                } else {
+                    return nil
+                }
+            }
+            return (tensors, readers)
+        }
+        for n in g.nodes.indices where staticOps.contains(g.nodes[n].op) {
+            guard let range = ranges[g.nodes[n].outputs[0]], let closure = u8Closure(g.nodes[n].outputs[0]) else { continue }
+            let p = u8Params(range)
+            g.nodes[n].attributes["y_scale"] = .float(p.scale)
+            g.nodes[n].attributes["y_zero_point"] = .int(p.zero)
+            for t in closure.tensors {
+                g.tensors[Int(t)].dtype = .uint8
+                g.tensors[Int(t)].quantization = Quantization(axis: nil, scales: [p.scale], zeroPoints: [Int32(p.zero)])
+            }
+            for reader in closure.readers {
+                g.nodes[reader].attributes["x_scale"] = .float(p.scale)
+                g.nodes[reader].attributes["x_zero_point"] = .int(p.zero)
+            }
+            r.u8Tensors += 1
+        }
     }
 
     /// Drops constants no node reads any more (the float32 originals of quantized weights),

@@ -121,3 +121,65 @@ func checkInt32Sizes(_ node: Node, _ values: [Int], _ what: String) throws {
         throw OpError(node, "\(what) is too large for the int8 kernels (\(v) ≥ 2^31)", kind: .shape)
     }
 }
+
+/// How an int8 op quantizes its activations: per run from their own range (dynamic) or with
+/// calibrated parameters stored on the node (static; the input may then already be u8 and the
+/// output may be u8).
+protocol QuantizedActivationMode {
+    static var isStatic: Bool { get }
+}
+
+enum DynamicActivations: QuantizedActivationMode { static var isStatic: Bool { false } }
+enum StaticActivations: QuantizedActivationMode { static var isStatic: Bool { true } }
+
+/// One u8 tensor's parameters: real = scale · (q − zero).
+struct U8Params: Equatable {
+    var scale: Float
+    var zero: Int32
+}
+
+/// The static attributes: `x_scale`, `x_zero_point` (required) and `y_scale`, `y_zero_point`
+/// (both or neither: present, the output is u8 with them; absent, float32).
+struct StaticQuantization {
+    var x: U8Params
+    var y: U8Params?
+
+    init(node: Node) throws {
+        let a = DenseAttributes(node)
+        func params(_ prefix: String, required: Bool) throws -> U8Params? {
+            let hasScale = node.attributes["\(prefix)_scale"] != nil, hasZero = node.attributes["\(prefix)_zero_point"] != nil
+            guard hasScale || hasZero || required else { return nil }
+            guard hasScale && hasZero else {
+                throw a.error("attributes '\(prefix)_scale' and '\(prefix)_zero_point' must be given together\(required ? " (required)" : "")")
+            }
+            let s = try a.float("\(prefix)_scale", default: 1), z = try a.int("\(prefix)_zero_point", default: 0)
+            guard s.isFinite && s > 0 else { throw a.error("attribute '\(prefix)_scale' is \(s), expected a finite value > 0") }
+            guard (0 ... 255).contains(z) else { throw a.error("attribute '\(prefix)_zero_point' is \(z), expected 0…255") }
+            return U8Params(scale: s, zero: Int32(z))
+        }
+        guard let x = try params("x", required: true) else { throw a.error("attribute 'x_scale' is required") }
+        self.x = x
+        y = try params("y", required: false)
+    }
+}
+
+/// The activation input's dtype and the output dtype of an int8 op in `mode`.
+func quantizedIO(_ node: Node, _ input: TensorType?, name: String, isStatic: Bool, output: U8Params?) throws -> DType {
+    let a = DenseAttributes(node)
+    guard let t = input else { throw a.error("input \(name) is absent") }
+    let ok = t.dtype == .float32 || (isStatic && t.dtype == .uint8)
+    guard ok else {
+        throw a.error("input \(name) is \(t.dtype), expected float32\(isStatic ? " or uint8" : "")", kind: .unsupported)
+    }
+    return output == nil ? .float32 : .uint8
+}
+
+/// Per-run activation parameters written at the start of scratch (64 bytes), so the C epilogue
+/// reads them through pointers.
+@inline(__always)
+func writeParams(_ scratch: UnsafeMutableRawPointer, _ p: U8Params) -> (scale: UnsafePointer<Float>, zero: UnsafePointer<Int32>) {
+    let s = scratch.assumingMemoryBound(to: Float.self), z = (scratch + 4).assumingMemoryBound(to: Int32.self)
+    s.pointee = p.scale
+    z.pointee = p.zero
+    return (UnsafePointer(s), UnsafePointer(z))
+}

@@ -2,15 +2,19 @@ import CDLRTSupport
 import DLRTKernels
 import DLRTModel
 
-/// DynamicQuantizeConv: Conv (1-D / 2-D, groups, the attributes of op 3 and a fused activation)
-/// with constant int8 weights W [M, C/group, (kH,) kW] (symmetric, per tensor or per output
-/// channel). Each image of X is quantized to u8 per run (one scale and zero point per image);
-/// per group, u8 im2col rows (one per output pixel) × packed weights → int32 → float epilogue
-/// with bias and activation, written channel-major (NCHW).
-final class DynamicQuantizeConvOperator: Operator {
-    static let opCode = OpCode.dynamicQuantizeConv
+/// DynamicQuantizeConv (101) / QuantizedConv (103): Conv (1-D / 2-D, groups, the attributes of
+/// op 3 and a fused activation) with constant int8 weights W [M, C/group, (kH,) kW] (symmetric,
+/// per tensor or per output channel).
+/// - dynamic: X float32; each image is quantized to u8 per run (one scale and zero point per image);
+/// - static: X float32 quantized with `x_scale` / `x_zero_point`, or already uint8 with them;
+///   Y float32, or uint8 with `y_scale` / `y_zero_point` (requantized in the epilogue).
+/// Per group, u8 im2col rows (one per output pixel; padding = the zero point) × packed weights →
+/// int32 → epilogue with bias and activation, written channel-major (NCHW).
+final class QuantizedConvOperator<Mode: QuantizedActivationMode>: Operator {
+    static var opCode: OpCode { Mode.isStatic ? .quantizedConv : .dynamicQuantizeConv }
 
     let node: Node
+    let quantization: StaticQuantization?
     let geometry: ConvGeometry
     let weightShape: [Int]
     let activation: DenseActivation
@@ -22,6 +26,7 @@ final class DynamicQuantizeConvOperator: Operator {
         let a = DenseAttributes(node)
         try a.checkArity(inputs: 2, optional: 1)
         self.node = node
+        quantization = Mode.isStatic ? try StaticQuantization(node: node) : nil
         let w = try Int8Weight(node: node, graph: graph, input: 1, name: "W", channelAxis: 0, ranks: 3 ... 4)
         weightShape = w.shape
         geometry = try ConvGeometry(node: node, kernelFromWeights: Array(w.shape[2...]), allowCeilMode: false)
@@ -70,7 +75,8 @@ final class DynamicQuantizeConvOperator: Operator {
 
     func outputTypes(_ inputs: [PlanInput]) throws -> [TensorType] {
         let a = DenseAttributes(node)
-        let x = try denseFloatInput(inputs, 0, "X", a)
+        let outDType = try quantizedIO(node, inputs.first?.type, name: "X", isStatic: Mode.isStatic, output: quantization?.y)
+        let x = inputs[0].type?.shape ?? []
         if inputs.count > 2, let b = inputs[2].type {
             guard b.dtype == .float32 else { throw a.error("B is \(b.dtype), expected float32", kind: .unsupported) }
             guard b.shape == [weightShape[0]] else {
@@ -80,12 +86,15 @@ final class DynamicQuantizeConvOperator: Operator {
         let s = try shape(for: x)
         let out = [x[0], s.outChannels] + (geometry.rank == 2 ? [s.outH, s.outW] : [s.outW])
         guard checkedElementCount(out) != nil else { throw a.error("output shape \(describe(out)) is too large", kind: .shape) }
-        return [TensorType(.float32, out)]
+        return [TensorType(outDType, out)]
     }
 
     func makeKernel(inputs: [PlanInput], outputs: [TensorType]) throws -> Kernel {
-        let x = try denseFloatInput(inputs, 0, "X", DenseAttributes(node))
-        return DynamicQuantizeConvKernel(shape: try shape(for: x), op: self, hasBias: inputs.count > 2 && inputs[2].type != nil)
+        _ = try outputTypes(inputs)
+        let x = inputs[0].type ?? TensorType(.float32, [])
+        return QuantizedConvKernel(shape: try shape(for: x.shape), weights: weights, activation: activation,
+                                   quantization: quantization, inputIsU8: x.dtype == .uint8,
+                                   hasBias: inputs.count > 2 && inputs[2].type != nil)
     }
 }
 
@@ -109,29 +118,38 @@ struct QConvTask: ParallelTask {
     }
 }
 
-final class DynamicQuantizeConvKernel: Kernel {
+final class QuantizedConvKernel: Kernel {
     let s: Conv2DShape
-    let op: DynamicQuantizeConvOperator
+    let weights: QPackedWeights
+    let activation: DenseActivation
+    /// nil: dynamic.
+    let quantization: StaticQuantization?
+    let inputIsU8: Bool
     let hasBias: Bool
     let serial: Bool
 
-    init(shape: Conv2DShape, op: DynamicQuantizeConvOperator, hasBias: Bool) {
+    init(shape: Conv2DShape, weights: QPackedWeights, activation: DenseActivation, quantization: StaticQuantization?,
+         inputIsU8: Bool, hasBias: Bool) {
         s = shape
-        self.op = op
+        self.weights = weights
+        self.activation = activation
+        self.quantization = quantization
+        self.inputIsU8 = inputIsU8
         self.hasBias = hasBias
         serial = s.outChannels * s.outPlane * s.gemmK < 1 << 16
     }
 
-    /// Scratch: scale and zero point (64 bytes), the u8 image, the u8 im2col rows of one group.
-    var scratchByteCount: Int { 64 + (s.inChannels * s.inPlane + 63) / 64 * 64 + s.outPlane * s.gemmK }
+    var imageBytes: Int { inputIsU8 ? 0 : (s.inChannels * s.inPlane + 63) / 64 * 64 }
+
+    /// Scratch: scale and zero point (64 bytes), the u8 image (unless X is u8), the u8 im2col
+    /// rows of one group.
+    var scratchByteCount: Int { 64 + imageBytes + s.outPlane * s.gemmK }
 
     func run(_ io: KernelIO) {
         guard let scratch = io.scratch, s.outPlane > 0, s.outChannels > 0 else { return }
-        let x = io.input(0, as: Float.self), y = io.output(0, as: Float.self)
         let scale = scratch.assumingMemoryBound(to: Float.self)
         let zero = (scratch + 4).assumingMemoryBound(to: Int32.self)
-        let image = (scratch + 64).assumingMemoryBound(to: UInt8.self)
-        let cols = (scratch + 64 + (s.inChannels * s.inPlane + 63) / 64 * 64).assumingMemoryBound(to: UInt8.self)
+        let cols = (scratch + 64 + imageBytes).assumingMemoryBound(to: UInt8.self)
         let geometry = cdlrt_conv_geometry(
             h: Int32(s.inH), w: Int32(s.inW), kh: Int32(s.kH), kw: Int32(s.kW), stride_h: Int32(s.strideH),
             stride_w: Int32(s.strideW), pad_top: Int32(s.padTop), pad_left: Int32(s.padLeft), dil_h: Int32(s.dilationH),
@@ -140,18 +158,37 @@ final class DynamicQuantizeConvKernel: Kernel {
         let mg = s.outChannelsPerGroup, cg = s.channelsPerGroup, k = s.gemmK
         let bias: UnsafePointer<Float>? = hasBias ? io.input(2, as: Float.self) : nil
         let parallel = denseParallel(io, serial: serial)
+        if let q = quantization { _ = writeParams(scratch, q.x) }
         for b in 0 ..< s.batch {
-            cdlrt_quantize_dynamic(x + b * inCount, 1, Int32(inCount), inCount, 0, image, inCount, scale, zero)
+            let image: UnsafePointer<UInt8>
+            if inputIsU8 {
+                image = io.input(0, as: UInt8.self) + b * inCount
+            } else {
+                let x = io.input(0, as: Float.self) + b * inCount
+                let u8 = (scratch + 64).assumingMemoryBound(to: UInt8.self)
+                if let q = quantization {
+                    cdlrt_quantize_u8(x, inCount, q.x.scale, q.x.zero, u8)
+                } else {
+                    cdlrt_quantize_dynamic(x, 1, Int32(inCount), inCount, 0, u8, inCount, scale, zero)
+                }
+                image = UnsafePointer(u8)
+            }
             for g in 0 ..< s.group {
-                var e = qepilogue(op.activation)
+                var e = qepilogue(activation)
                 e.a_zero = UnsafePointer(zero); e.a_zero_stride = 0
                 e.a_scale = UnsafePointer(scale); e.a_scale_stride = 0
-                e.b_scale = UnsafePointer(op.weights.scales + g * mg); e.b_scale_stride = 1
+                e.b_scale = UnsafePointer(weights.scales + g * mg); e.b_scale_stride = 1
                 e.bias = bias.map { $0 + g * mg }
-                e.y_f32 = y + (b * s.outChannels + g * mg) * outPlane
+                let offset = (b * s.outChannels + g * mg) * outPlane
+                if let y = quantization?.y {
+                    e.y_u8 = io.output(0, as: UInt8.self) + offset
+                    e.y_scale = y.scale; e.y_zero = y.zero
+                } else {
+                    e.y_f32 = io.output(0, as: Float.self) + offset
+                }
                 e.y_row_stride = 1; e.y_col_stride = outPlane
-                let gemm = QGemmTask(m: outPlane, n: mg, k: k, a: UnsafePointer(cols), lda: k, packed: op.weights.group(g), e: e)
-                let task = QConvTask(geometry: geometry, image: UnsafePointer(image), channel0: Int32(g * cg), channels: Int32(cg),
+                let gemm = QGemmTask(m: outPlane, n: mg, k: k, a: UnsafePointer(cols), lda: k, packed: weights.group(g), e: e)
+                let task = QConvTask(geometry: geometry, image: image, channel0: Int32(g * cg), channels: Int32(cg),
                                      zero: UInt8(truncatingIfNeeded: zero.pointee), cols: cols, gemm: gemm)
                 parallel.parallelFor((outPlane + QConvTask.rowsPerUnit - 1) / QConvTask.rowsPerUnit, grain: 1, task)
             }
