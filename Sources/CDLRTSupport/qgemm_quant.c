@@ -121,35 +121,35 @@ void cdlrt_dequantize_u8(const uint8_t *q, size_t count, float scale, int32_t ze
     for (size_t i = 0; i < count; i++) y[i] = (float)((int32_t)q[i] - zero) * scale;
 }
 
-void cdlrt_im2col_u8(const cdlrt_conv_geometry *g, const uint8_t *x, int c0, int channels, uint8_t pad_value,
-                     int row_begin, int row_end, uint8_t *cols, ptrdiff_t ldc) {
-    const ptrdiff_t plane = (ptrdiff_t)g->h * g->w;
+void cdlrt_transpose_u8(const uint8_t *x, int rows, int cols, uint8_t *y) {
+    enum { B = 32 };  /* blocks of 32 × 32 bytes stay in L1 on both sides */
+    for (int r0 = 0; r0 < rows; r0 += B)
+        for (int c0 = 0; c0 < cols; c0 += B) {
+            const int r1 = r0 + B < rows ? r0 + B : rows, c1 = c0 + B < cols ? c0 + B : cols;
+            for (int c = c0; c < c1; c++)
+                for (int r = r0; r < r1; r++) y[(ptrdiff_t)c * rows + r] = x[(ptrdiff_t)r * cols + c];
+        }
+}
+
+static inline void copy_small(uint8_t *dst, const uint8_t *src, int n) {
+    if (n >= 16) { memcpy(dst, src, (size_t)n); return; }
+    for (int i = 0; i < n; i++) dst[i] = src[i];
+}
+
+void cdlrt_im2col_u8(const cdlrt_conv_geometry *g, const uint8_t *x, int in_channels, int c0, int channels,
+                     uint8_t pad_value, int row_begin, int row_end, uint8_t *cols, ptrdiff_t ldc) {
     for (int p = row_begin; p < row_end; p++) {
         const int oh = p / g->out_w, ow = p % g->out_w;
         uint8_t *row = cols + (ptrdiff_t)(p - row_begin) * ldc;
         const int ih0 = oh * g->stride_h - g->pad_top, iw0 = ow * g->stride_w - g->pad_left;
-        const int inside = ih0 >= 0 && iw0 >= 0 && ih0 + (g->kh - 1) * g->dil_h < g->h
-            && iw0 + (g->kw - 1) * g->dil_w < g->w;
-        if (inside && g->kh == 1 && g->kw == 1) {  /* pointwise: one strided gather per pixel */
-            const uint8_t *xp = x + (ptrdiff_t)c0 * plane + (ptrdiff_t)ih0 * g->w + iw0;
-            for (int c = 0; c < channels; c++) row[c] = xp[(ptrdiff_t)c * plane];
-            continue;
-        }
-        for (int c = 0; c < channels; c++) {
-            const uint8_t *xc = x + (ptrdiff_t)(c0 + c) * plane;
-            if (inside && g->dil_w == 1) {
-                for (int ky = 0; ky < g->kh; ky++) {
-                    memcpy(row, xc + (ptrdiff_t)(ih0 + ky * g->dil_h) * g->w + iw0, (size_t)g->kw);
-                    row += g->kw;
-                }
-                continue;
-            }
-            for (int ky = 0; ky < g->kh; ky++) {
-                const int ih = ih0 + ky * g->dil_h;
-                for (int kx = 0; kx < g->kw; kx++) {
-                    const int iw = iw0 + kx * g->dil_w;
-                    *row++ = (ih >= 0 && ih < g->h && iw >= 0 && iw < g->w) ? xc[(ptrdiff_t)ih * g->w + iw] : pad_value;
-                }
+        for (int ky = 0; ky < g->kh; ky++) {
+            const int ih = ih0 + ky * g->dil_h;
+            for (int kx = 0; kx < g->kw; kx++, row += channels) {
+                const int iw = iw0 + kx * g->dil_w;
+                if (ih >= 0 && ih < g->h && iw >= 0 && iw < g->w)
+                    copy_small(row, x + ((ptrdiff_t)ih * g->w + iw) * in_channels + c0, channels);
+                else
+                    memset(row, pad_value, (size_t)channels);
             }
         }
     }

@@ -168,24 +168,34 @@ final class QGemmTests: XCTestCase {
             g.dil_h = Int32(dil); g.dil_w = Int32(dil)
             g.out_h = Int32((h + 2 * pad - (kh - 1) * dil - 1) / stride + 1)
             g.out_w = Int32((w + 2 * pad - (kw - 1) * dil - 1) / stride + 1)
-            let x = (0 ..< c * h * w).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            let x = (0 ..< c * h * w).map { _ in UInt8(truncatingIfNeeded: rng.next()) }  // HWC
             let rows = Int(g.out_h * g.out_w), k = (c - 1) * kh * kw
             var cols = [UInt8](repeating: 0, count: rows * k)
-            cdlrt_im2col_u8(&g, x, 1, Int32(c - 1), 42, 0, Int32(rows), &cols, k)
+            cdlrt_im2col_u8(&g, x, Int32(c), 1, Int32(c - 1), 42, 0, Int32(rows), &cols, k)
             for p in 0 ..< rows {
                 let oh = p / Int(g.out_w), ow = p % Int(g.out_w)
                 var t = 0
-                for ch in 1 ..< c {
-                    for ky in 0 ..< kh {
-                        for kx in 0 ..< kw {
+                for ky in 0 ..< kh {
+                    for kx in 0 ..< kw {
+                        for ch in 1 ..< c {
                             let ih = oh * stride - pad + ky * dil, iw = ow * stride - pad + kx * dil
-                            let v: UInt8 = (ih >= 0 && ih < h && iw >= 0 && iw < w) ? x[ch * h * w + ih * w + iw] : 42
+                            let v: UInt8 = (ih >= 0 && ih < h && iw >= 0 && iw < w) ? x[(ih * w + iw) * c + ch] : 42
                             XCTAssertEqual(cols[p * k + t], v, "c\(c) h\(h) w\(w) k\(kh)x\(kw) s\(stride) p\(pad) d\(dil) row \(p) tap \(t)")
                             t += 1
                         }
                     }
                 }
             }
+        }
+    }
+
+    func testTranspose() {
+        var rng = TestRNG(seed: 15)
+        for (r, c) in [(1, 1), (3, 67), (64, 3136 / 4), (33, 33)] {
+            let x = (0 ..< r * c).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            var y = [UInt8](repeating: 0, count: r * c)
+            cdlrt_transpose_u8(x, Int32(r), Int32(c), &y)
+            for i in 0 ..< r { for j in 0 ..< c where y[j * r + i] != x[i * c + j] { XCTFail("\(r)x\(c) (\(i), \(j))"); return } }
         }
     }
 }

@@ -78,12 +78,15 @@ void cdlrt_quantize_u8(const float *x, size_t count, float scale, int32_t zero, 
 /* y = (q - zero) * scale. */
 void cdlrt_dequantize_u8(const uint8_t *q, size_t count, float scale, int32_t zero, float *y);
 
-/* ---- u8 im2col for Conv: row p (an output pixel oh * ow_count + ow) of `cols` holds, for the
- * channels [c0, c0 + channels) of the image x (C × h × w, u8), the kh × kw taps in (c, ky, kx)
- * order (the order of a weight row W[m, c, ky, kx]); padding taps are `pad_value`. */
+/* ---- u8 im2col for Conv, from an image in HWC order (x[(ih * w + iw) * in_channels + c]):
+ * row p (output pixel oh * out_w + ow) of `cols` (starting at row_begin, row stride ldc) holds,
+ * for the channels [c0, c0 + channels), the kh × kw taps in (ky, kx, c) order; padding taps are
+ * `pad_value` (the zero point). The packed weights use the same order. */
 typedef struct {
     int h, w, kh, kw, stride_h, stride_w, pad_top, pad_left, dil_h, dil_w, out_h, out_w;
 } cdlrt_conv_geometry;
-void cdlrt_im2col_u8(const cdlrt_conv_geometry *g, const uint8_t *x, int c0, int channels, uint8_t pad_value,
-                     int row_begin, int row_end, uint8_t *cols, ptrdiff_t ldc);
+void cdlrt_im2col_u8(const cdlrt_conv_geometry *g, const uint8_t *x, int in_channels, int c0, int channels,
+                     uint8_t pad_value, int row_begin, int row_end, uint8_t *cols, ptrdiff_t ldc);
+/* y[c * rows + r] = x[r * cols + c] (CHW → HWC with rows = C, cols = H·W). */
+void cdlrt_transpose_u8(const uint8_t *x, int rows, int cols, uint8_t *y);
 #endif

@@ -42,10 +42,18 @@ final class QuantizedConvOperator<Mode: QuantizedActivationMode>: Operator {
         s.kH = geometry.axis2D(geometry.kernel, h: true)
         s.kW = geometry.axis2D(geometry.kernel, h: false)
         template = s
-        let k = s.gemmK, mg = s.outChannelsPerGroup, values = w.values
-        // Group g's B[kk, j] = W[g · Mg + j, kk] (a weight row is one output channel's taps).
-        weights = QPackedWeights(k: k, n: mg, groups: group, scales: w.scales) { g, dst in
-            cdlrt_qgemm_pack(Int32(k), Int32(mg), values + g * mg * k, 1, k, dst)
+        let k = s.gemmK, mg = s.outChannelsPerGroup, cg = s.channelsPerGroup, taps = s.kH * s.kW
+        // Group g's B[kk, j] = W[g · Mg + j] at tap kk in the im2col order (ky, kx, c).
+        var reordered = [Int8](repeating: 0, count: s.outChannels * k)
+        for m in 0 ..< s.outChannels {
+            for c in 0 ..< cg {
+                for t in 0 ..< taps { reordered[m * k + t * cg + c] = w.values[m * k + c * taps + t] }
+            }
+        }
+        weights = reordered.withUnsafeBufferPointer { r in
+            QPackedWeights(k: k, n: mg, groups: group, scales: w.scales) { g, dst in
+                cdlrt_qgemm_pack(Int32(k), Int32(mg), r.baseAddress! + g * mg * k, 1, k, dst)
+            }
         }
     }
 
@@ -98,11 +106,12 @@ final class QuantizedConvOperator<Mode: QuantizedActivationMode>: Operator {
     }
 }
 
-/// One group of one image: im2col of a block of output pixels, then their GEMM rows.
+/// One group of one image: im2col of a block of output pixels (from the HWC image), then their
+/// GEMM rows.
 struct QConvTask: ParallelTask {
     var geometry: cdlrt_conv_geometry
     var image: UnsafePointer<UInt8>
-    var channel0: Int32, channels: Int32
+    var inChannels: Int32, channel0: Int32, channels: Int32
     var zero: UInt8
     var cols: UnsafeMutablePointer<UInt8>
     var gemm: QGemmTask
@@ -111,7 +120,7 @@ struct QConvTask: ParallelTask {
     func run(_ range: Range<Int>) {
         let r0 = range.lowerBound * Self.rowsPerUnit, r1 = min(gemm.m, range.upperBound * Self.rowsPerUnit)
         var g = geometry
-        cdlrt_im2col_u8(&g, image, channel0, channels, zero, Int32(r0), Int32(r1), cols + r0 * gemm.lda, gemm.lda)
+        cdlrt_im2col_u8(&g, image, inChannels, channel0, channels, zero, Int32(r0), Int32(r1), cols + r0 * gemm.lda, gemm.lda)
         var e = gemm.e
         cdlrt_qgemm(qgemmISA, Int32(r0), Int32(r1), 0, Int32.max, Int32(gemm.n), Int32(gemm.k), gemm.a, gemm.lda,
                     gemm.packed, &e)
@@ -140,16 +149,20 @@ final class QuantizedConvKernel: Kernel {
     }
 
     var imageBytes: Int { inputIsU8 ? 0 : (s.inChannels * s.inPlane + 63) / 64 * 64 }
+    var hwcBytes: Int { (s.inChannels * s.inPlane + 63) / 64 * 64 }
+    /// 1×1, stride 1, unpadded, one group: the HWC image is the GEMM's A as it is.
+    var direct: Bool { s.isPointwise && s.group == 1 }
 
-    /// Scratch: scale and zero point (64 bytes), the u8 image (unless X is u8), the u8 im2col
-    /// rows of one group.
-    var scratchByteCount: Int { 64 + imageBytes + s.outPlane * s.gemmK }
+    /// Scratch: scale and zero point (64 bytes), the u8 CHW image (unless X is u8), the image in
+    /// HWC order, the u8 im2col rows of one group (unless `direct`).
+    var scratchByteCount: Int { 64 + imageBytes + hwcBytes + (direct ? 0 : s.outPlane * s.gemmK) }
 
     func run(_ io: KernelIO) {
         guard let scratch = io.scratch, s.outPlane > 0, s.outChannels > 0 else { return }
         let scale = scratch.assumingMemoryBound(to: Float.self)
         let zero = (scratch + 4).assumingMemoryBound(to: Int32.self)
-        let cols = (scratch + 64 + imageBytes).assumingMemoryBound(to: UInt8.self)
+        let hwc = (scratch + 64 + imageBytes).assumingMemoryBound(to: UInt8.self)
+        let cols = (scratch + 64 + imageBytes + hwcBytes).assumingMemoryBound(to: UInt8.self)
         let geometry = cdlrt_conv_geometry(
             h: Int32(s.inH), w: Int32(s.inW), kh: Int32(s.kH), kw: Int32(s.kW), stride_h: Int32(s.strideH),
             stride_w: Int32(s.strideW), pad_top: Int32(s.padTop), pad_left: Int32(s.padLeft), dil_h: Int32(s.dilationH),
@@ -173,6 +186,7 @@ final class QuantizedConvKernel: Kernel {
                 }
                 image = UnsafePointer(u8)
             }
+            cdlrt_transpose_u8(image, Int32(s.inChannels), Int32(s.inPlane), hwc)
             for g in 0 ..< s.group {
                 var e = qepilogue(activation)
                 e.a_zero = UnsafePointer(zero); e.a_zero_stride = 0
@@ -187,8 +201,14 @@ final class QuantizedConvKernel: Kernel {
                     e.y_f32 = io.output(0, as: Float.self) + offset
                 }
                 e.y_row_stride = 1; e.y_col_stride = outPlane
+                if direct {
+                    QGemmTask(m: outPlane, n: mg, k: k, a: UnsafePointer(hwc), lda: k, packed: weights.group(g), e: e)
+                        .dispatch(parallel)
+                    continue
+                }
                 let gemm = QGemmTask(m: outPlane, n: mg, k: k, a: UnsafePointer(cols), lda: k, packed: weights.group(g), e: e)
-                let task = QConvTask(geometry: geometry, image: image, channel0: Int32(g * cg), channels: Int32(cg),
+                let task = QConvTask(geometry: geometry, image: UnsafePointer(hwc), inChannels: Int32(s.inChannels),
+                                     channel0: Int32(g * cg), channels: Int32(cg),
                                      zero: UInt8(truncatingIfNeeded: zero.pointee), cols: cols, gemm: gemm)
                 parallel.parallelFor((outPlane + QConvTask.rowsPerUnit - 1) / QConvTask.rowsPerUnit, grain: 1, task)
             }
