@@ -27,6 +27,8 @@ public struct ConversionResult {
     public var parameterCount: Int
     /// Informational lines (e.g. the float16 weights' size before/after); not warnings.
     public var summary: [String] = []
+    /// `--weights int8`: one entry per quantized layer (Passes/Int8Weights.swift).
+    public var int8Layers: [Int8LayerReport] = []
 }
 
 /// Converts ONNX models (opset 6–21, default domain) into dlrt graphs. See docs/OPS.md for the
@@ -74,9 +76,11 @@ public enum ONNXConverter {
                 g.warnings += report.warnings
                 summary.append(report.summary)
             }
+            var int8Layers: [Int8LayerReport] = []
             if options.weights == .int8 {
                 let ranges = try options.calibrate?(graph)
                 let report = Int8Weights.apply(&graph, ranges: ranges)
+                int8Layers = report.layers
                 if report.layers.isEmpty { g.warnings.append("--weights int8: no Gemm / MatMul / Conv weight could be quantized; the model stays float32") }
                 g.warnings += report.keptFloat
                 summary.append(report.summary)
@@ -84,8 +88,10 @@ public enum ONNXConverter {
             try validate(graph)
             var out = graph
             out.metadata = metadata(model, opset: opset, bytes: bytes, options: options)
+            if !int8Layers.isEmpty { out.metadata.append((Int8LayerReport.metadataKey, Int8LayerReport.encode(int8Layers))) }
             return ConversionResult(graph: out, warnings: g.warnings, opCounts: opCounts(out),
-                                    sourceNodeCount: sourceNodes, parameterCount: parameterCount(out), summary: summary)
+                                    sourceNodeCount: sourceNodes, parameterCount: parameterCount(out), summary: summary,
+                                    int8Layers: int8Layers)
         } catch let e as ModelError {
             throw ModelError(e.kind, "\(source): \(e.message)")
         }

@@ -292,3 +292,20 @@ def test_calibration_reads_compressed_npz(cli, tmp_path, dlrt_mod):
     r = run_cli(cli, "convert", DIGITS / "digits_cnn.onnx", "-o", tmp_path / "d.dlrt", "--weights", "int8",
                 "--calibration", tmp_path / "cal.npz")
     assert r.returncode == 0, r.stderr
+
+
+def test_report_in_convert_and_inspect(cli, tmp_path):
+    out = tmp_path / "d.dlrt"
+    r = run_cli(cli, "convert", DIGITS / "digits_cnn.onnx", "-o", out, "--weights", "int8", "--report", check=True)
+    rows = [l for l in r.stdout.splitlines() if re.match(r"\s+/(conv1|conv2|fc)/", l)]
+    assert len(rows) == 3, r.stdout
+    for row in rows:  # scale range, relative error < 2 %, bytes shrink about 4×
+        m = re.search(r"(\S+) … (\S+)\s+(\S+)\s+(\d+) → (\d+)$", row)
+        assert m, row
+        lo, hi, err, before, after = float(m[1]), float(m[2]), float(m[3]), int(m[4]), int(m[5])
+        assert 0 < lo <= hi and 0 < err < 0.02 and after < before / 2.5, row
+    assert re.search(r"total: 3 layers, weights 39488 → 10104 bytes", r.stdout), r.stdout
+    text = run_cli(cli, "inspect", out, check=True).stdout
+    assert rows[0] in text and "int8_report" not in text
+    plain = run_cli(cli, "convert", DIGITS / "digits_cnn.onnx", "-o", tmp_path / "f.dlrt", "--report", check=True).stdout
+    assert "int8 layers" not in plain

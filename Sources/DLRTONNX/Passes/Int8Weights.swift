@@ -14,18 +14,8 @@ import DLRTModel
 /// would use 1 of its 32 columns), Gemm with transA = 1 or a non-constant / row-varying C,
 /// MatMul whose B is not a constant matrix, and weights with a non-finite value.
 enum Int8Weights {
-    struct Layer {
-        var node: String
-        var op: String
-        var shape: [Int]
-        var scaleMin: Float, scaleMax: Float
-        /// ‖W − dequantized(W)‖ / ‖W‖ (Frobenius).
-        var relativeError: Double
-        var bytesBefore: Int, bytesAfter: Int
-    }
-
     struct Report {
-        var layers: [Layer] = []
+        var layers: [Int8LayerReport] = []
         var keptFloat: [String] = []
         /// Static mode: activations passed as u8 from one int8 node to the next.
         var u8Tensors = 0
@@ -199,7 +189,7 @@ enum Int8Weights {
     static func record(_ r: inout Report, _ node: Node, _ op: String, _ shape: [Int], _ scales: [Float], _ err: Double,
                        shared: Bool = false) {
         let count = shared ? 0 : shape.reduce(1, *)
-        r.layers.append(Layer(node: node.name, op: op, shape: shape, scaleMin: scales.min() ?? 0, scaleMax: scales.max() ?? 0,
+        r.layers.append(Int8LayerReport(node: node.name, op: op, shape: shape, scaleMin: scales.min() ?? 0, scaleMax: scales.max() ?? 0,
                               relativeError: err, bytesBefore: 4 * count, bytesAfter: shared ? 0 : count + 4 * scales.count))
     }
 
@@ -276,4 +266,43 @@ enum Int8Weights {
         g.nodes[n] = Node(name: node.name, op: .dynamicQuantizeConv, inputs: inputs, outputs: node.outputs, attributes: node.attributes)
         record(&r, node, "Conv", ws, scales, err, shared: shared)
     }
+}
+
+/// One quantized layer of `--weights int8`: what `--report` and `dlrt inspect` print. Stored in
+/// the file's metadata (key `int8_report`, one tab-separated line per layer).
+public struct Int8LayerReport: Sendable, Equatable {
+    public var node: String
+    public var op: String
+    /// The float32 weight's shape ([K, N] for Gemm / MatMul after transB, W's for Conv).
+    public var shape: [Int]
+    public var scaleMin: Float, scaleMax: Float
+    /// ‖W − dequantized(W)‖ / ‖W‖ (Frobenius).
+    public var relativeError: Double
+    /// Weight bytes as float32 and as int8 + scales (0 when the weight is shared with an earlier layer).
+    public var bytesBefore: Int, bytesAfter: Int
+
+    public static let metadataKey = "int8_report"
+
+    static func encode(_ layers: [Int8LayerReport]) -> String {
+        layers.map { l in
+            [l.node.replacingTabs, l.op, l.shape.map(String.init).joined(separator: "x"), "\(l.scaleMin)", "\(l.scaleMax)",
+             "\(l.relativeError)", "\(l.bytesBefore)", "\(l.bytesAfter)"].joined(separator: "\t")
+        }.joined(separator: "\n")
+    }
+
+    /// Parses the metadata value; malformed lines are skipped (the metadata is informational).
+    public static func decode(_ text: String) -> [Int8LayerReport] {
+        text.split(separator: "\n").compactMap { line in
+            let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            guard f.count == 8, let smin = Float(f[3]), let smax = Float(f[4]), let err = Double(f[5]),
+                  let before = Int(f[6]), let after = Int(f[7]) else { return nil }
+            let shape = f[2].split(separator: "x").compactMap { Int($0) }
+            return Int8LayerReport(node: f[0], op: f[1], shape: shape, scaleMin: smin, scaleMax: smax, relativeError: err,
+                                   bytesBefore: before, bytesAfter: after)
+        }
+    }
+}
+
+extension String {
+    fileprivate var replacingTabs: String { String(map { $0 == "\t" || $0 == "\n" ? " " : $0 }) }
 }
