@@ -65,6 +65,11 @@ public enum ONNXConverter {
         let sourceNodes = g.nodes.count
 
         do {
+            // Quantized ONNX (QDQ pairs, QLinearConv / QLinearMatMul): its own activation ranges
+            // make the conversion int8 static unless float16 weights were asked for.
+            let qdqRanges = try QDQImport.run(&g)
+            var options = options
+            if !qdqRanges.isEmpty && options.weights == .float32 { options.weights = .int8 }
             for k in g.nodes.indices {
                 if let def = OpTable.lookup(g.nodes[k]), let norm = def.normalize { try norm(&g.nodes[k], g.opset) }
             }
@@ -78,7 +83,13 @@ public enum ONNXConverter {
             }
             var int8Layers: [Int8LayerReport] = []
             if options.weights == .int8 {
-                let ranges = try options.calibrate?(graph)
+                var ranges = try options.calibrate?(graph)
+                if ranges == nil && !qdqRanges.isEmpty {
+                    var byID: [Int32: ClosedRange<Float>] = [:]
+                    for (id, t) in graph.tensors.enumerated() { if let r = qdqRanges[t.name] { byID[Int32(id)] = r } }
+                    ranges = byID
+                    summary.append("quantized ONNX: \(qdqRanges.count) activation ranges taken from its QuantizeLinear / DequantizeLinear parameters")
+                }
                 let report = Int8Weights.apply(&graph, ranges: ranges)
                 int8Layers = report.layers
                 if report.layers.isEmpty { g.warnings.append("--weights int8: no Gemm / MatMul / Conv weight could be quantized; the model stays float32") }
@@ -87,7 +98,7 @@ public enum ONNXConverter {
             }
             try validate(graph)
             var out = graph
-            out.metadata = metadata(model, opset: opset, bytes: bytes, options: options)
+            out.metadata = metadata(model, opset: opset, bytes: bytes, options: options, quantizedInput: !qdqRanges.isEmpty)
             if !int8Layers.isEmpty { out.metadata.append((Int8LayerReport.metadataKey, Int8LayerReport.encode(int8Layers))) }
             return ConversionResult(graph: out, warnings: g.warnings, opCounts: opCounts(out),
                                     sourceNodeCount: sourceNodes, parameterCount: parameterCount(out), summary: summary,
@@ -122,7 +133,8 @@ public enum ONNXConverter {
         try GraphValidator.validate(g)
     }
 
-    static func metadata(_ m: OModel, opset: Int64, bytes: UnsafeRawBufferPointer, options: ConvertOptions) -> [(key: String, value: String)] {
+    static func metadata(_ m: OModel, opset: Int64, bytes: UnsafeRawBufferPointer, options: ConvertOptions,
+                         quantizedInput: Bool = false) -> [(key: String, value: String)] {
         var md: [(key: String, value: String)] = []
         let from = [m.producerName, m.producerVersion].filter { !$0.isEmpty }.joined(separator: " ")
         md.append(("producer", "dlrt-convert \(version) from \(from.isEmpty ? "unknown producer" : from)"))
@@ -131,7 +143,7 @@ public enum ONNXConverter {
         if let ir = m.irVersion { md.append(("ir_version", String(ir))) }
         if !m.docString.isEmpty { md.append(("doc_string", m.docString)) }
         if options.weights != .float32 { md.append(("weights", options.weights.description)) }
-        if options.weights == .int8 { md.append(("activations", options.calibrate == nil ? "dynamic" : "static")) }
+        if options.weights == .int8 { md.append(("activations", options.calibrate == nil && !quantizedInput ? "dynamic" : "static")) }
         for (k, v) in m.metadata where !md.contains(where: { $0.key == k }) { md.append((k, v)) }
         for (k, v) in options.metadata {
             if let i = md.firstIndex(where: { $0.key == k }) { md[i].value = v } else { md.append((k, v)) }

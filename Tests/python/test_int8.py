@@ -309,3 +309,99 @@ def test_report_in_convert_and_inspect(cli, tmp_path):
     assert rows[0] in text and "int8_report" not in text
     plain = run_cli(cli, "convert", DIGITS / "digits_cnn.onnx", "-o", tmp_path / "f.dlrt", "--report", check=True).stdout
     assert "int8 layers" not in plain
+
+
+# ---- quantized ONNX input ----------------------------------------------------------------------
+
+def _ort_quantize(tmp_path, case, fmt, calib):
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+    import onnx
+    src, pre, out = tmp_path / "f.onnx", tmp_path / "pre.onnx", tmp_path / f"{fmt}.onnx"
+    onnx.save(case.model, str(src))
+    quant_pre_process(str(src), str(pre), skip_symbolic_shape=True)
+
+    class Reader(CalibrationDataReader):
+        def __init__(self):
+            self.items = iter(calib)
+
+        def get_next(self):
+            return next(self.items, None)
+
+    quantize_static(str(pre), str(out), Reader(), quant_format=QuantFormat.QDQ if fmt == "qdq" else QuantFormat.QOperator,
+                    per_channel=True, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+    return out
+
+
+@pytest.mark.parametrize("name", ["cnn_pytorch", "mlp_matmul", "mobilenet_like", "mlp_gemm"])
+def test_qdq_model_from_onnxruntime(name, cli, dlrt_mod, tmp_path):
+    """onnxruntime's quantize_static (QDQ, per channel): converts to int8 static with the model's own
+    ranges and matches onnxruntime running the same quantized model."""
+    import onnxruntime as ort
+    case = CASES[name]()
+    key = next(iter(case.feeds[0]))
+    calib = [{key: models.rnd(8000 + i, 1, *case.feeds[0][key].shape[1:])} for i in range(16)]
+    qdq = _ort_quantize(tmp_path, case, "qdq", calib)
+    out = tmp_path / "q.dlrt"
+    r = run_cli(cli, "convert", qdq, "-o", out, check=True)
+    assert re.search(r"quantized ONNX: \d+ activation ranges", r.stdout), r.stdout
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = 1
+    sess = ort.InferenceSession(str(qdq), so, providers=["CPUExecutionProvider"])
+    with dlrt_mod.Model(out) as m:
+        assert m.metadata["weights"] == "int8" and m.metadata["activations"] == "static"
+        for feeds in case.feeds:
+            got = m.run(feeds)
+            want = dict(zip([o.name for o in sess.get_outputs()], sess.run(None, feeds)))
+            for k in got:
+                assert cosine(got[k], want[k]) >= 0.999, f"{name} output {k}: cosine vs onnxruntime's int8 run"
+                assert cosine(got[k], ort_run(case.model, feeds)[k]) >= 0.99
+    ops = json.loads(run_cli(cli, "inspect", out, "--json", check=True).stdout)["op_counts"]
+    assert "QuantizedConv" in ops or "QuantizedMatMul" in ops, ops
+
+
+def test_qlinear_operator_format_and_dynamic_ops_refused(cli, tmp_path):
+    case = models.cnn_pytorch(17)
+    calib = [{"input": models.rnd(8100 + i, 1, 3, 16, 16)} for i in range(4)]
+    qop = _ort_quantize(tmp_path, case, "qop", calib)
+    r = run_cli(cli, "convert", qop, "-o", tmp_path / "x.dlrt")
+    assert r.returncode != 0 and "which dlrt does not import (operator-format models: use onnxruntime's QDQ format)" in r.stderr, r.stderr
+    from onnxruntime.quantization import quantize_dynamic
+    import onnx
+    src = tmp_path / "mlp.onnx"
+    onnx.save(models.mlp_matmul(17).model, str(src))
+    quantize_dynamic(str(src), str(tmp_path / "dyn.onnx"))
+    r = run_cli(cli, "convert", tmp_path / "dyn.onnx", "-o", tmp_path / "y.dlrt")
+    assert r.returncode != 0 and "convert the float32 model with --weights int8" in r.stderr, r.stderr
+
+
+def test_qlinearconv_expanded(cli, dlrt_mod, tmp_path):
+    """A hand-built QuantizeLinear → QLinearConv → DequantizeLinear graph (ONNX's operator form)."""
+    import onnx
+    from onnx import TensorProto, numpy_helper
+    rng = np.random.default_rng(5)
+    w = rng.integers(-127, 128, (4, 3, 3, 3)).astype(np.int8)
+    ws = (0.01 + 0.01 * rng.random(4)).astype(np.float32)
+    bias = rng.integers(-500, 500, 4).astype(np.int32)
+    inits = [numpy_helper.from_array(v, n) for v, n in [
+        (np.array(0.02, np.float32), "xs"), (np.array(128, np.uint8), "xz"), (w, "w"), (ws, "ws"),
+        (np.zeros(4, np.int8), "wz"), (np.array(0.05, np.float32), "ys"), (np.array(10, np.uint8), "yz"), (bias, "b")]]
+    nodes = [helper.make_node("QuantizeLinear", ["x", "xs", "xz"], ["xq"]),
+             helper.make_node("QLinearConv", ["xq", "xs", "xz", "w", "ws", "wz", "ys", "yz", "b"], ["yq"], pads=[1, 1, 1, 1]),
+             helper.make_node("DequantizeLinear", ["yq", "ys", "yz"], ["y"])]
+    g = helper.make_graph(nodes, "qlinear", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 8, 8])], inits)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    m.ir_version = 8
+    src = tmp_path / "ql.onnx"
+    onnx.save(m, str(src))
+    out = tmp_path / "ql.dlrt"
+    run_cli(cli, "convert", src, "-o", out, check=True)
+    x = (rng.standard_normal((1, 3, 8, 8)) * 2).astype(np.float32)
+    want = ort_run(m, {"x": x})["y"]
+    with dlrt_mod.Model(out) as mm:
+        got = mm.run({"x": x})["y"]
+    # dlrt re-quantizes the dequantized weights (scale max|w| / 127) and does not round the float
+    # output to onnxruntime's u8 steps (0.05): within two steps, clamped to the same range
+    assert np.abs(got - want).max() <= 0.1 and np.abs(got - want).mean() < 0.02
+    assert got.min() >= -0.5 - 1e-6 and got.max() <= 245 * 0.05 + 1e-5
