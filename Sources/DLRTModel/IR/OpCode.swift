@@ -98,6 +98,8 @@ public enum OpCode: UInt16, Sendable, CaseIterable, CustomStringConvertible {
     case dynamicQuantizeConv = 101
     case quantizedMatMul = 102
     case quantizedConv = 103
+    case quantizeLinear = 104
+    case dequantizeLinear = 105
 
     /// The ONNX spelling, used in messages and by the converter.
     public var name: String {
@@ -193,6 +195,8 @@ public enum OpCode: UInt16, Sendable, CaseIterable, CustomStringConvertible {
         case .dynamicQuantizeConv: return "DynamicQuantizeConv"
         case .quantizedMatMul: return "QuantizedMatMul"
         case .quantizedConv: return "QuantizedConv"
+        case .quantizeLinear: return "QuantizeLinear"
+        case .dequantizeLinear: return "DequantizeLinear"
         }
     }
 

@@ -32,7 +32,11 @@ enum QDQImport {
         try expandQLinear(&g)
         try foldConstantDequantize(&g)
         let ranges = try stripPairs(&g)
-        if let left = g.nodes.first(where: { opNames.contains($0.op) && isDefaultDomain($0) }) {
+        for k in g.nodes.indices where isDefaultDomain(g.nodes[k]) && ["QuantizeLinear", "DequantizeLinear"].contains(g.nodes[k].op) {
+            try standalone(&g.nodes[k], g)
+        }
+        if let left = g.nodes.first(where: { opNames.contains($0.op) && isDefaultDomain($0)
+                && !["QuantizeLinear", "DequantizeLinear"].contains($0.op) }) {
             let readers = g.nodes.filter { $0.inputs.contains(left.output(0)) }.map { "'\($0.name)' (\($0.domain.isEmpty ? "" : $0.domain + ".")\($0.op))" }
             throw left.unsupported("only QuantizeLinear → DequantizeLinear pairs on float activations and DequantizeLinear of constants are imported"
                                    + (readers.isEmpty ? " (this one reads '\(left.input(0))')" : "; its output feeds \(readers.joined(separator: ", ")), which dlrt does not import (operator-format models: use onnxruntime's QDQ format)"))
@@ -99,8 +103,9 @@ enum QDQImport {
         for (d, dq) in g.nodes.enumerated() where dq.op == "DequantizeLinear" && isDefaultDomain(dq) {
             guard let p = producer[dq.input(0)], g.nodes[p].op == "QuantizeLinear", isDefaultDomain(g.nodes[p]) else { continue }
             let q = g.nodes[p]
+            // Per-axis pairs stay as runtime QuantizeLinear / DequantizeLinear.
             guard let s = try constant(g, q, 1, "y_scale"), s.count == 1, let ds = try constant(g, dq, 1, "x_scale"), ds.count == 1 else {
-                throw q.unsupported("per-axis or missing activation quantization parameters are not supported")
+                continue
             }
             let zq = try constant(g, q, 2, "y_zero_point"), zd = try constant(g, dq, 2, "x_zero_point")
             let type = zq?.type ?? .uint8
@@ -149,6 +154,28 @@ enum QDQImport {
         let uses = g.useCounts()
         g.nodes.removeAll { $0.op == "QuantizeLinear" && isDefaultDomain($0) && (uses[$0.output(0)] ?? 0) == 0 && !g.outputs.contains($0.output(0)) }
         return ranges
+    }
+
+    /// A QuantizeLinear / DequantizeLinear that stays in the graph (runtime ops 104 / 105): its
+    /// constant scale and zero point become the attributes `scales`, `zero_points` (and `to`,
+    /// the quantized type, for QuantizeLinear); `axis` stays for Lowering to normalize.
+    static func standalone(_ n: inout WNode, _ g: WGraph) throws {
+        guard n.int("block_size") ?? 0 == 0 else { throw n.unsupported("blocked quantization (block_size) is not supported") }
+        let quantize = n.op == "QuantizeLinear"
+        guard let scale = try constant(g, n, 1, quantize ? "y_scale" : "x_scale") else { throw n.invalid("the scale input is required") }
+        let zero = try constant(g, n, 2, quantize ? "y_zero_point" : "x_zero_point")
+        let type = zero?.type ?? (quantize ? .uint8 : (g.typeOf(n.input(0)) ?? .uint8))
+        guard type == .uint8 || type == .int8 || (!quantize && type == .int32) else {
+            throw n.unsupported("\(type) quantized values are not supported (uint8, int8\(quantize ? "" : ", int32"))")
+        }
+        let scales = scale.floats, zeros = zero?.ints ?? [Int64](repeating: 0, count: scales.count)
+        guard !scales.isEmpty, zeros.count == scales.count else { throw n.invalid("scale and zero point sizes differ") }
+        guard scales.allSatisfy({ $0.isFinite && $0 > 0 }) else { throw n.unsupported("scales must be finite and > 0") }
+        n.attrs["scales"] = .floats(scales)
+        n.attrs["zero_points"] = .ints(zeros)
+        if quantize { n.attrs["to"] = .int(Int64((type == .int8 ? DType.int8 : DType.uint8).rawValue)) }
+        n.attrs["saturate"] = nil
+        n.inputs = [n.input(0)]
     }
 
     /// QLinearConv / QLinearMatMul → DequantizeLinear → Conv / MatMul → QuantizeLinear.

@@ -183,3 +183,35 @@ func writeParams(_ scratch: UnsafeMutableRawPointer, _ p: U8Params) -> (scale: U
     z.pointee = p.zero
     return (UnsafePointer(s), UnsafePointer(z))
 }
+
+/// QuantizeLinear / DequantizeLinear parameters: `scales`, `zero_points` (one value, or one per
+/// index of `axis`), validated for the quantized type.
+struct LinearQuantization {
+    let scales: [Float]
+    let zeros: [Int32]
+    let axis: Int?
+
+    init(node: Node, quantized: DType) throws {
+        let a = DenseAttributes(node)
+        guard case .floats(let s)? = node.attributes["scales"], case .ints(let z)? = node.attributes["zero_points"] else {
+            throw a.error("attributes 'scales' (floats) and 'zero_points' (ints) are required")
+        }
+        guard !s.isEmpty, z.count == s.count else { throw a.error("\(s.count) scales but \(z.count) zero points") }
+        guard s.allSatisfy({ $0.isFinite && $0 > 0 }) else { throw a.error("scales must be finite and > 0") }
+        let range: ClosedRange<Int64> = quantized == .uint8 ? 0 ... 255 : quantized == .int8 ? -128 ... 127 : Int64(Int32.min) ... Int64(Int32.max)
+        guard z.allSatisfy({ range.contains($0) }) else { throw a.error("zero points must be in \(range) for \(quantized)") }
+        scales = s
+        zeros = z.map { Int32($0) }
+        axis = s.count > 1 ? try a.int("axis", default: -1) : nil
+        if let axis, axis < 0 { throw a.error("per-axis parameters need attribute 'axis' ≥ 0") }
+    }
+
+    /// (outer, channels, inner) blocks of a tensor of `shape`; throws unless the axis fits.
+    func blocks(_ shape: [Int], _ node: Node) throws -> (outer: Int, channels: Int, inner: Int) {
+        guard let axis else { return (1, 1, shape.reduce(1, *)) }
+        guard axis < shape.count, shape[axis] == scales.count else {
+            throw OpError(node, "\(scales.count) scales along axis \(axis) of \(describe(shape))", kind: .shape)
+        }
+        return (shape[..<axis].reduce(1, *), scales.count, shape[(axis + 1)...].reduce(1, *))
+    }
+}
