@@ -305,8 +305,60 @@ static ATTR void NAME(const cdlrt_qepilogue *e, const int32_t *colsum, int i0, i
 typedef void (*qepilogue_fn)(const cdlrt_qepilogue *, const int32_t *, int, int, int, int, const int32_t *);
 QEPILOGUE(epilogue_portable, )
 #ifdef QGEMM_X86
-QEPILOGUE(epilogue_avx2, TAVX2)
-QEPILOGUE(epilogue_avx512, __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))))
+QEPILOGUE(epilogue_avx2_rows, TAVX2)
+QEPILOGUE(epilogue_avx512_rows, __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))))
+
+/* Conv's layout (rows = output pixels contiguous in y, columns = channels HW apart), full
+ * 8-row tiles, Relu / Clip / none: per column, the 8 accumulators of the tile's rows are
+ * gathered into one vector and written as 8 consecutive floats (or u8). The same IEEE
+ * operations in the same order as the scalar definition. */
+static TAVX2 void epilogue_columns_avx2(const cdlrt_qepilogue *e, const int32_t *colsum, int i0, int j0, int cols,
+                                        const int32_t *c) {
+    const float lo = e->activation == CDLRT_QACT_RELU ? 0.0f : e->activation == CDLRT_QACT_CLIP ? e->act_min : -INFINITY;
+    const float hi = e->activation == CDLRT_QACT_CLIP ? e->act_max : INFINITY;
+    const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
+    const __m256i rows = _mm256_setr_epi32(0, NR, 2 * NR, 3 * NR, 4 * NR, 5 * NR, 6 * NR, 7 * NR);
+    const __m256i za = _mm256_set1_epi32(e->a_zero[0]);
+    const float sa = e->a_scale[0];
+    const __m256 ys = _mm256_set1_ps(e->y_scale), yz = _mm256_set1_ps((float)e->y_zero), top = _mm256_set1_ps(255);
+    for (int t = 0; t < cols; t++) {
+        const int j = j0 + t;
+        const __m256i acc = _mm256_i32gather_epi32(c + t, rows, 4);
+        const __m256i v = _mm256_sub_epi32(acc, _mm256_mullo_epi32(za, _mm256_set1_epi32(colsum[j])));
+        __m256 y = _mm256_mul_ps(_mm256_cvtepi32_ps(v), _mm256_set1_ps(sa * e->b_scale[j * e->b_scale_stride]));
+        if (e->bias) y = _mm256_add_ps(y, _mm256_set1_ps(e->bias[j]));
+        y = _mm256_blendv_ps(y, vlo, _mm256_cmp_ps(y, vlo, _CMP_LT_OQ));
+        y = _mm256_blendv_ps(y, vhi, _mm256_cmp_ps(y, vhi, _CMP_GT_OQ));
+        const ptrdiff_t at = (ptrdiff_t)j * e->y_col_stride + i0;
+        if (e->y_u8) {
+            __m256 q = _mm256_add_ps(_mm256_round_ps(_mm256_div_ps(y, ys), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), yz);
+            q = _mm256_min_ps(_mm256_max_ps(q, _mm256_setzero_ps()), top);
+            q = _mm256_blendv_ps(yz, q, _mm256_cmp_ps(y, y, _CMP_ORD_Q));  /* NaN → the zero point */
+            const __m256i i32 = _mm256_cvtps_epi32(q);
+            const __m128i p16 = _mm_packus_epi32(_mm256_castsi256_si128(i32), _mm256_extracti128_si256(i32, 1));
+            _mm_storel_epi64((__m128i *)(e->y_u8 + at), _mm_packus_epi16(p16, p16));
+        } else {
+            _mm256_storeu_ps(e->y_f32 + at, y);
+        }
+    }
+}
+
+static int columns_path(const cdlrt_qepilogue *e, int rows) {
+    return rows == MR && e->y_row_stride == 1 && e->a_zero_stride == 0 && e->a_scale_stride == 0
+        && (e->activation == CDLRT_QACT_NONE || e->activation == CDLRT_QACT_RELU || e->activation == CDLRT_QACT_CLIP);
+}
+
+static TAVX2 void epilogue_avx2(const cdlrt_qepilogue *e, const int32_t *colsum, int i0, int rows, int j0, int cols,
+                                const int32_t *c) {
+    if (columns_path(e, rows)) epilogue_columns_avx2(e, colsum, i0, j0, cols, c);
+    else epilogue_avx2_rows(e, colsum, i0, rows, j0, cols, c);
+}
+
+static __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) void epilogue_avx512(
+    const cdlrt_qepilogue *e, const int32_t *colsum, int i0, int rows, int j0, int cols, const int32_t *c) {
+    if (columns_path(e, rows)) epilogue_columns_avx2(e, colsum, i0, j0, cols, c);
+    else epilogue_avx512_rows(e, colsum, i0, rows, j0, cols, c);
+}
 #endif
 
 static qepilogue_fn epilogue_for(int isa) {

@@ -154,3 +154,24 @@ void cdlrt_im2col_u8(const cdlrt_conv_geometry *g, const uint8_t *x, int in_chan
         }
     }
 }
+
+void cdlrt_maxpool_u8(const cdlrt_conv_geometry *g, const uint8_t *x, uint8_t *y) {
+    for (int oh = 0; oh < g->out_h; oh++) {
+        uint8_t *row = y + (ptrdiff_t)oh * g->out_w;
+        memset(row, 0, (size_t)g->out_w);
+        for (int ky = 0; ky < g->kh; ky++) {
+            const int ih = oh * g->stride_h - g->pad_top + ky * g->dil_h;
+            if (ih < 0 || ih >= g->h) continue;
+            const uint8_t *in = x + (ptrdiff_t)ih * g->w;
+            for (int ow = 0; ow < g->out_w; ow++) {
+                const int iw0 = ow * g->stride_w - g->pad_left;
+                uint8_t m = row[ow];
+                for (int kx = 0; kx < g->kw; kx++) {
+                    const int iw = iw0 + kx * g->dil_w;
+                    if (iw >= 0 && iw < g->w && in[iw] > m) m = in[iw];
+                }
+                row[ow] = m;
+            }
+        }
+    }
+}

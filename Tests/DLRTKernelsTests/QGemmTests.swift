@@ -70,13 +70,15 @@ final class QGemmTests: XCTestCase {
                                        DenseActivation(.clip, min: -0.5, max: 0.75), DenseActivation(.sigmoid),
                                        DenseActivation(.tanh)]
         for isa in isas {
-            for (m, n, k) in [(1, 1, 1), (7, 33, 17), (17, 65, 67), (64, 31, 5), (9, 67, 256)] {
+            for (m, n, k) in [(1, 1, 1), (7, 33, 17), (17, 65, 67), (64, 31, 5), (9, 67, 256), (24, 40, 19)] {
                 for act in acts {
                     for transposed in [false, true] {
                         for u8 in [false, true] {
+                          for perTensorA in [false, true] {  // Conv: one zero point / scale for all rows
                             let (a, b) = operands(m: m, n: n, k: k, .random, &rng)
-                            let za = (0 ..< m).map { _ in Int32(rng.int(0 ... 255)) }
-                            let sa = (0 ..< m).map { _ in rng.float(0.001, 0.02) }
+                            var za = (0 ..< m).map { _ in Int32(rng.int(0 ... 255)) }
+                            var sa = (0 ..< m).map { _ in rng.float(0.001, 0.02) }
+                            if perTensorA { za = [Int32](repeating: za[0], count: m); sa = [Float](repeating: sa[0], count: m) }
                             let sb = (0 ..< n).map { _ in rng.float(0.001, 0.02) }
                             let bias = rng.next() % 2 == 0 ? rng.floats(n, -2, 2) : nil
                             let (ys, yz): (Float, Int32) = (0.05, 100)
@@ -97,8 +99,8 @@ final class QGemmTests: XCTestCase {
                                 (bias ?? []).withUnsafeBufferPointer { pbias in
                                     yf.withUnsafeMutableBufferPointer { pyf in yq.withUnsafeMutableBufferPointer { pyq in
                                         var e = cdlrt_qepilogue()
-                                        e.a_zero = pz.baseAddress; e.a_zero_stride = 1
-                                        e.a_scale = psa.baseAddress; e.a_scale_stride = 1
+                                        e.a_zero = pz.baseAddress; e.a_zero_stride = perTensorA ? 0 : 1
+                                        e.a_scale = psa.baseAddress; e.a_scale_stride = perTensorA ? 0 : 1
                                         e.b_scale = psb.baseAddress; e.b_scale_stride = 1
                                         e.bias = bias == nil ? nil : pbias.baseAddress
                                         e.activation = Int32(act.kind.rawValue)
@@ -124,6 +126,7 @@ final class QGemmTests: XCTestCase {
                                 let i = (0 ..< yf.count).first { yf[$0] != want[$0] } ?? 0
                                 XCTFail("\(what): element \(i) got \(yf[i]) want \(want[i])")
                             }
+                          }
                         }
                     }
                 }

@@ -365,7 +365,8 @@ def test_qlinear_operator_format_and_dynamic_ops_refused(cli, tmp_path):
     calib = [{"input": models.rnd(8100 + i, 1, 3, 16, 16)} for i in range(4)]
     qop = _ort_quantize(tmp_path, case, "qop", calib)
     r = run_cli(cli, "convert", qop, "-o", tmp_path / "x.dlrt")
-    assert r.returncode != 0 and "which dlrt does not import (operator-format models: use onnxruntime's QDQ format)" in r.stderr, r.stderr
+    # QLinearAdd / QLinearGlobalAveragePool… are not imported; a uint8 MaxPool is refused first here
+    assert r.returncode != 0 and ("which dlrt does not import" in r.stderr or "MaxPool computes float32 only" in r.stderr), r.stderr
     from onnxruntime.quantization import quantize_dynamic
     import onnx
     src = tmp_path / "mlp.onnx"
@@ -405,3 +406,24 @@ def test_qlinearconv_expanded(cli, dlrt_mod, tmp_path):
     # output to onnxruntime's u8 steps (0.05): within two steps, clamped to the same range
     assert np.abs(got - want).max() <= 0.1 and np.abs(got - want).mean() < 0.02
     assert got.min() >= -0.5 - 1e-6 and got.max() <= 245 * 0.05 + 1e-5
+
+
+def test_static_maxpool_on_u8(cli, dlrt_mod, tmp_path):
+    """Conv→Relu→MaxPool→Conv stays u8 through the pool; a pool feeding float ops dequantizes."""
+    b = models.GraphBuilder(7400)
+    h = b.node("Relu", [b.conv("x", 3, 8)])
+    p = b.node("MaxPool", [h], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])
+    h2 = b.node("Relu", [b.conv(p, 8, 8)])
+    p2 = b.node("MaxPool", [h2], kernel_shape=[2, 2], strides=[2, 2])
+    b.nodes.append(helper.make_node("Add", [p2, b.const(models.rnd(7401, 1, 8, 1, 1))], ["y"], name="/add"))
+    m = b.build("pool", [models.vi("x", ["n", 3, 16, 16])], [models.vi("y", ["n", 8, 4, 4])])
+    q8 = tmp_path / "pool.dlrt"
+    r = convert_static(cli, m, q8, {"x": models.rnd(7402, 32, 3, 16, 16)}, tmp_path)
+    assert r.returncode == 0, r.stderr
+    ops = json.loads(run_cli(cli, "inspect", q8, "--json", check=True).stdout)["op_counts"]
+    assert ops.get("QuantizedMaxPool") == 2 and ops.get("QuantizedConv") == 2, ops
+    for n in (1, 3):
+        x = models.rnd(7403 + n, n, 3, 16, 16)
+        with dlrt_mod.Model(q8) as m8:
+            got = m8.run({"x": x})["y"]
+        assert cosine(got, ort_run(m, {"x": x})["y"]) >= 0.995

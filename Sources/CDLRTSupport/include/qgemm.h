@@ -89,4 +89,7 @@ void cdlrt_im2col_u8(const cdlrt_conv_geometry *g, const uint8_t *x, int in_chan
                      uint8_t pad_value, int row_begin, int row_end, uint8_t *cols, ptrdiff_t ldc);
 /* y[c * rows + r] = x[r * cols + c] (CHW → HWC with rows = C, cols = H·W). */
 void cdlrt_transpose_u8(const uint8_t *x, int rows, int cols, uint8_t *y);
+/* Max pooling of one u8 plane (h × w → out_h × out_w; padding never wins; an empty window gives
+ * 0). Quantization is monotonic, so this is MaxPool on the real values with the same parameters. */
+void cdlrt_maxpool_u8(const cdlrt_conv_geometry *g, const uint8_t *x, uint8_t *y);
 #endif

@@ -100,6 +100,7 @@ public enum OpCode: UInt16, Sendable, CaseIterable, CustomStringConvertible {
     case quantizedConv = 103
     case quantizeLinear = 104
     case dequantizeLinear = 105
+    case quantizedMaxPool = 106
 
     /// The ONNX spelling, used in messages and by the converter.
     public var name: String {
@@ -197,6 +198,7 @@ public enum OpCode: UInt16, Sendable, CaseIterable, CustomStringConvertible {
         case .quantizedConv: return "QuantizedConv"
         case .quantizeLinear: return "QuantizeLinear"
         case .dequantizeLinear: return "DequantizeLinear"
+        case .quantizedMaxPool: return "QuantizedMaxPool"
         }
     }
 

@@ -110,23 +110,29 @@ enum Int8Weights {
         let graphOutputs = Set(g.outputs)
         // Byte-moving ops a u8 tensor may pass through (same values, same parameters).
         let layoutOps: Set<OpCode> = [.reshape, .flatten, .squeeze, .unsqueeze, .identity]
-        /// The tensors that become u8 and the static nodes reading them, when every path from `t`
-        /// ends in a static node's X through layout ops only; nil otherwise.
-        func u8Closure(_ t: Int32) -> (tensors: [Int32], readers: [Int])? {
+        /// The tensors that become u8, the static nodes reading them and the MaxPools on the way
+        /// (with whether their own output stays u8), when every path from `t` ends in a static
+        /// node's X (through layout ops) or in a MaxPool (which can dequantize); nil otherwise.
+        func u8Closure(_ t: Int32) -> (tensors: [Int32], readers: [Int], pools: [(node: Int, u8: Bool)])? {
             guard !graphOutputs.contains(t), let users = consumers[t], !users.isEmpty else { return nil }
-            var tensors = [t], readers: [Int] = []
+            var tensors = [t], readers: [Int] = [], pools: [(node: Int, u8: Bool)] = []
             for u in users {
-                let op = g.nodes[u.node].op
-                if staticOps.contains(op) && u.input == 0 {
+                let node = g.nodes[u.node]
+                if staticOps.contains(node.op) && u.input == 0 {
                     readers.append(u.node)
-                } else if layoutOps.contains(op) && u.input == 0, let next = u8Closure(g.nodes[u.node].outputs[0]) {
+                } else if node.op == .maxPool && u.input == 0 && node.outputs.count == 1 {
+                    let next = u8Closure(node.outputs[0])
+                    pools.append((u.node, next != nil))
+                    if let next { tensors += next.tensors; readers += next.readers; pools += next.pools }
+                } else if layoutOps.contains(node.op) && u.input == 0, let next = u8Closure(node.outputs[0]) {
                     tensors += next.tensors
                     readers += next.readers
+                    pools += next.pools
                 } else {
                     return nil
                 }
             }
-            return (tensors, readers)
+            return (tensors, readers, pools)
         }
         for n in g.nodes.indices where staticOps.contains(g.nodes[n].op) {
             guard let range = ranges[g.nodes[n].outputs[0]], let closure = u8Closure(g.nodes[n].outputs[0]) else { continue }
@@ -140,6 +146,15 @@ enum Int8Weights {
             for reader in closure.readers {
                 g.nodes[reader].attributes["x_scale"] = .float(p.scale)
                 g.nodes[reader].attributes["x_zero_point"] = .int(p.zero)
+            }
+            for pool in closure.pools {
+                g.nodes[pool.node].op = .quantizedMaxPool
+                g.nodes[pool.node].attributes["x_scale"] = .float(p.scale)
+                g.nodes[pool.node].attributes["x_zero_point"] = .int(p.zero)
+                if pool.u8 {
+                    g.nodes[pool.node].attributes["y_scale"] = .float(p.scale)
+                    g.nodes[pool.node].attributes["y_zero_point"] = .int(p.zero)
+                }
             }
             r.u8Tensors += 1
         }

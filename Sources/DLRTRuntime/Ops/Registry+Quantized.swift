@@ -4,5 +4,5 @@ import DLRTModel
 let quantizedOperators: [any Operator.Type] = [
     QuantizedMatMulOperator<DynamicActivations>.self, QuantizedConvOperator<DynamicActivations>.self,
     QuantizedMatMulOperator<StaticActivations>.self, QuantizedConvOperator<StaticActivations>.self,
-    QuantizeLinearOperator.self, DequantizeLinearOperator.self,
+    QuantizeLinearOperator.self, DequantizeLinearOperator.self, QuantizedMaxPoolOperator.self,
 ]
