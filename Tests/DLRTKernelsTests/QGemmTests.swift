@@ -192,6 +192,34 @@ final class QGemmTests: XCTestCase {
         }
     }
 
+    func testMaxPoolU8() {
+        var rng = TestRNG(seed: 16)
+        for (h, w, k, stride, pad, dil) in [(7, 5, 3, 2, 1, 1), (8, 8, 2, 2, 0, 1), (9, 11, 3, 1, 1, 2), (1, 1, 1, 1, 0, 1),
+                                            (3, 4100, 3, 2, 1, 1)] {
+            var g = cdlrt_conv_geometry()
+            g.h = Int32(h); g.w = Int32(w); g.kh = Int32(k); g.kw = Int32(k)
+            g.stride_h = Int32(stride); g.stride_w = Int32(stride); g.pad_top = Int32(pad); g.pad_left = Int32(pad)
+            g.dil_h = Int32(dil); g.dil_w = Int32(dil)
+            g.out_h = Int32((h + 2 * pad - (k - 1) * dil - 1) / stride + 1)
+            g.out_w = Int32((w + 2 * pad - (k - 1) * dil - 1) / stride + 1)
+            let x = (0 ..< h * w).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            var y = [UInt8](repeating: 7, count: Int(g.out_h * g.out_w))
+            cdlrt_maxpool_u8(&g, x, &y)
+            for oh in 0 ..< Int(g.out_h) {
+                for ow in 0 ..< Int(g.out_w) {
+                    var m: UInt8 = 0
+                    for ky in 0 ..< k {
+                        for kx in 0 ..< k {
+                            let ih = oh * stride - pad + ky * dil, iw = ow * stride - pad + kx * dil
+                            if ih >= 0 && ih < h && iw >= 0 && iw < w { m = max(m, x[ih * w + iw]) }
+                        }
+                    }
+                    if y[oh * Int(g.out_w) + ow] != m { XCTFail("h\(h) w\(w) k\(k) (\(oh), \(ow))"); return }
+                }
+            }
+        }
+    }
+
     func testTranspose() {
         var rng = TestRNG(seed: 15)
         for (r, c) in [(1, 1), (3, 67), (64, 3136 / 4), (33, 33)] {
