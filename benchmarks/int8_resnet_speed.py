@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """int8 speed on a ResNet-18-shaped net at 224×224, batch 1, single thread, side by side in one
-process (alternating calls): dlrt float32, dlrt int8 dynamic, dlrt int8 static (calibrated) and
+process (alternating calls): dlrt float32, dlrt int8 dynamic, dlrt int8 static (calibrated), dlrt
+converting onnxruntime's QDQ model (its ranges instead of dlrt's calibration) and
 onnxruntime float32 and static QDQ int8 (`onnxruntime.quantization.quantize_static`, per-channel,
 QUInt8 activations / QInt8 weights — what its quantizer emits by default for CPU).
 
@@ -121,6 +122,9 @@ def main() -> int:
     quantize_static(str(pre), str(qdq), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
                     activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
 
+    paths["qdq"] = tmp / "resnet18.qdq.dlrt"  # dlrt importing onnxruntime's QDQ model (its own ranges)
+    subprocess.run([cli, "convert", qdq, "-o", paths["qdq"]], check=True, capture_output=True)
+
     so = ort.SessionOptions()
     so.intra_op_num_threads = 1
     so.inter_op_num_threads = 1
@@ -128,6 +132,7 @@ def main() -> int:
         "dlrt float32": dlrt.Model(paths["f32"], threads=1),
         "dlrt int8 dynamic": dlrt.Model(paths["dynamic"], threads=1),
         "dlrt int8 static": dlrt.Model(paths["static"], threads=1),
+        "dlrt int8 from the QDQ model": dlrt.Model(paths["qdq"], threads=1),
         "onnxruntime float32": ort.InferenceSession(str(src), so, providers=["CPUExecutionProvider"]),
         "onnxruntime int8 QDQ static": ort.InferenceSession(str(qdq), so, providers=["CPUExecutionProvider"]),
     }
