@@ -76,8 +76,12 @@ final class QuantizedConvOperator<Mode: QuantizedActivationMode>: Operator {
         s.strideH = geometry.axis2D(geometry.strides, h: true); s.strideW = geometry.axis2D(geometry.strides, h: false)
         s.dilationH = geometry.axis2D(geometry.dilations, h: true); s.dilationW = geometry.axis2D(geometry.dilations, h: false)
         s.padTop = geometry.pad2D(pads, h: true, end: false); s.padLeft = geometry.pad2D(pads, h: false, end: false)
-        try checkInt32Sizes(node, [s.inChannels * s.inPlane, s.outPlane * s.gemmK, s.outChannels * s.outPlane],
-                            "X \(describe(x))")
+        // Checked products first: the output geometry comes from attributes a hostile file sets.
+        guard let outCount = checkedElementCount([s.outChannels, s.outH, s.outW]),
+              let cols = checkedElementCount([s.outH, s.outW, s.gemmK]) else {
+            throw a.error("output of X \(describe(x)) is too large", kind: .shape)
+        }
+        try checkInt32Sizes(node, [s.inChannels * s.inPlane, cols, outCount], "X \(describe(x))")
         return s
     }
 

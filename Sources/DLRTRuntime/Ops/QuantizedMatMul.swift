@@ -47,10 +47,12 @@ final class QuantizedMatMulOperator<Mode: QuantizedActivationMode>: Operator {
             guard b.dtype == .float32 else { throw at.error("bias is \(b.dtype), expected float32", kind: .unsupported) }
             guard b.shape == [n] else { throw at.error("bias has shape \(describe(b.shape)), expected [\(n)]", kind: .shape) }
         }
-        let m = a.dropLast().reduce(1, *)
         let out = Array(a.dropLast()) + [n]
-        guard checkedElementCount(out) != nil else { throw at.error("output \(describe(out)) is too large", kind: .shape) }
-        try checkInt32Sizes(node, [m, m * k, m * n], "A \(describe(a))")
+        guard let m = checkedElementCount(Array(a.dropLast())), let outCount = checkedElementCount(out),
+              let inCount = checkedElementCount(a) else {
+            throw at.error("output \(describe(out)) is too large", kind: .shape)
+        }
+        try checkInt32Sizes(node, [m, inCount, outCount], "A \(describe(a))")
         return (m, inputs[0].type?.dtype ?? .float32, TensorType(outDType, out))
     }
 

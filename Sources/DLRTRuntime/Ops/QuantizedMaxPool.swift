@@ -44,7 +44,10 @@ final class QuantizedMaxPoolOperator: Operator {
             pad_top: Int32(g.pad2D(pads, h: true, end: false)), pad_left: Int32(g.pad2D(pads, h: false, end: false)),
             dil_h: Int32(g.axis2D(g.dilations, h: true)), dil_w: Int32(g.axis2D(g.dilations, h: false)),
             out_h: Int32(g.axis2D(out, h: true)), out_w: Int32(g.axis2D(out, h: false)))
-        try checkInt32Sizes(node, spatial + out, "X \(describe(x))")
+        guard let outCount = checkedElementCount([x[0], x[1]] + out) else {
+            throw a.error("output of X \(describe(x)) is too large", kind: .shape)
+        }
+        try checkInt32Sizes(node, spatial + out + [outCount], "X \(describe(x))")
         return (c, x[0] * x[1], [x[0], x[1]] + out)
     }
 
