@@ -146,8 +146,16 @@ void cdlrt_im2col_u8(const cdlrt_conv_geometry *g, const uint8_t *x, int in_chan
         const int oh = p / g->out_w, ow = p % g->out_w;
         uint8_t *row = cols + (ptrdiff_t)(p - row_begin) * ldc;
         const int ih0 = oh * g->stride_h - g->pad_top, iw0 = ow * g->stride_w - g->pad_left;
+        /* All channels, no horizontal dilation, the window inside the row: the kw taps of a
+         * kernel row are one contiguous run of kw × C bytes in HWC. */
+        const int whole_rows = channels == in_channels && g->dil_w == 1 && iw0 >= 0 && iw0 + g->kw <= g->w;
         for (int ky = 0; ky < g->kh; ky++) {
             const int ih = ih0 + ky * g->dil_h;
+            if (whole_rows && ih >= 0 && ih < g->h) {
+                copy_small(row, x + ((ptrdiff_t)ih * g->w + iw0) * in_channels, g->kw * channels);
+                row += g->kw * channels;
+                continue;
+            }
             for (int kx = 0; kx < g->kw; kx++, row += channels) {
                 const int iw = iw0 + kx * g->dil_w;
                 if (ih >= 0 && ih < g->h && iw >= 0 && iw < g->w)

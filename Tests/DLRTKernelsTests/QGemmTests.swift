@@ -164,7 +164,8 @@ final class QGemmTests: XCTestCase {
     func testIm2col() {
         var rng = TestRNG(seed: 14)
         for (c, h, w, kh, kw, stride, pad, dil) in [(3, 7, 5, 3, 3, 1, 1, 1), (2, 9, 9, 3, 2, 2, 0, 1), (4, 6, 7, 1, 1, 1, 0, 1),
-                                                    (1, 8, 8, 3, 3, 1, 2, 2), (5, 4, 4, 1, 1, 2, 0, 1)] {
+                                                    (1, 8, 8, 3, 3, 1, 2, 2), (5, 4, 4, 1, 1, 2, 0, 1),
+                                                    (3, 12, 12, 7, 7, 2, 3, 1)] {
             var g = cdlrt_conv_geometry()
             g.h = Int32(h); g.w = Int32(w); g.kh = Int32(kh); g.kw = Int32(kw)
             g.stride_h = Int32(stride); g.stride_w = Int32(stride); g.pad_top = Int32(pad); g.pad_left = Int32(pad)
@@ -172,15 +173,16 @@ final class QGemmTests: XCTestCase {
             g.out_h = Int32((h + 2 * pad - (kh - 1) * dil - 1) / stride + 1)
             g.out_w = Int32((w + 2 * pad - (kw - 1) * dil - 1) / stride + 1)
             let x = (0 ..< c * h * w).map { _ in UInt8(truncatingIfNeeded: rng.next()) }  // HWC
-            let rows = Int(g.out_h * g.out_w), k = (c - 1) * kh * kw
+            for c0 in [0, 1] {  // all channels (whole kernel rows copied at once) or a group's subset
+            let rows = Int(g.out_h * g.out_w), k = (c - c0) * kh * kw
             var cols = [UInt8](repeating: 0, count: rows * k)
-            cdlrt_im2col_u8(&g, x, Int32(c), 1, Int32(c - 1), 42, 0, Int32(rows), &cols, k)
+            cdlrt_im2col_u8(&g, x, Int32(c), Int32(c0), Int32(c - c0), 42, 0, Int32(rows), &cols, k)
             for p in 0 ..< rows {
                 let oh = p / Int(g.out_w), ow = p % Int(g.out_w)
                 var t = 0
                 for ky in 0 ..< kh {
                     for kx in 0 ..< kw {
-                        for ch in 1 ..< c {
+                        for ch in c0 ..< c {
                             let ih = oh * stride - pad + ky * dil, iw = ow * stride - pad + kx * dil
                             let v: UInt8 = (ih >= 0 && ih < h && iw >= 0 && iw < w) ? x[(ih * w + iw) * c + ch] : 42
                             XCTAssertEqual(cols[p * k + t], v, "c\(c) h\(h) w\(w) k\(kh)x\(kw) s\(stride) p\(pad) d\(dil) row \(p) tap \(t)")
@@ -188,6 +190,7 @@ final class QGemmTests: XCTestCase {
                         }
                     }
                 }
+            }
             }
         }
     }
