@@ -309,36 +309,65 @@ QEPILOGUE(epilogue_avx2_rows, TAVX2)
 QEPILOGUE(epilogue_avx512_rows, __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))))
 
 /* Conv's layout (rows = output pixels contiguous in y, columns = channels HW apart), full
- * 8-row tiles, Relu / Clip / none: per column, the 8 accumulators of the tile's rows are
- * gathered into one vector and written as 8 consecutive floats (or u8). The same IEEE
- * operations in the same order as the scalar definition. */
+ * 8-row tiles, Relu / Clip / none: 8 × 8 blocks are computed row-wise (contiguous accumulators),
+ * transposed in registers and written as 8 consecutive pixels per channel (floats or u8). The
+ * same IEEE operations in the same order as the scalar definition. */
+static inline TAVX2 void transpose8(__m256 r[8]) {
+    const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+    const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+    const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+    const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+    const __m256 u0 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0)), u1 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2));
+    const __m256 u2 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0)), u3 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2));
+    const __m256 u4 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(1, 0, 1, 0)), u5 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(3, 2, 3, 2));
+    const __m256 u6 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(1, 0, 1, 0)), u7 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(3, 2, 3, 2));
+    r[0] = _mm256_permute2f128_ps(u0, u4, 0x20); r[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
+    r[2] = _mm256_permute2f128_ps(u2, u6, 0x20); r[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
+    r[4] = _mm256_permute2f128_ps(u0, u4, 0x31); r[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
+    r[6] = _mm256_permute2f128_ps(u2, u6, 0x31); r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
+}
+
 static TAVX2 void epilogue_columns_avx2(const cdlrt_qepilogue *e, const int32_t *colsum, int i0, int j0, int cols,
                                         const int32_t *c) {
     const float lo = e->activation == CDLRT_QACT_RELU ? 0.0f : e->activation == CDLRT_QACT_CLIP ? e->act_min : -INFINITY;
     const float hi = e->activation == CDLRT_QACT_CLIP ? e->act_max : INFINITY;
     const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
-    const __m256i rows = _mm256_setr_epi32(0, NR, 2 * NR, 3 * NR, 4 * NR, 5 * NR, 6 * NR, 7 * NR);
     const __m256i za = _mm256_set1_epi32(e->a_zero[0]);
-    const float sa = e->a_scale[0];
+    const __m256 sa = _mm256_set1_ps(e->a_scale[0]);
     const __m256 ys = _mm256_set1_ps(e->y_scale), yz = _mm256_set1_ps((float)e->y_zero), top = _mm256_set1_ps(255);
-    for (int t = 0; t < cols; t++) {
-        const int j = j0 + t;
-        const __m256i acc = _mm256_i32gather_epi32(c + t, rows, 4);
-        const __m256i v = _mm256_sub_epi32(acc, _mm256_mullo_epi32(za, _mm256_set1_epi32(colsum[j])));
-        __m256 y = _mm256_mul_ps(_mm256_cvtepi32_ps(v), _mm256_set1_ps(sa * e->b_scale[j * e->b_scale_stride]));
-        if (e->bias) y = _mm256_add_ps(y, _mm256_set1_ps(e->bias[j]));
-        y = _mm256_blendv_ps(y, vlo, _mm256_cmp_ps(y, vlo, _CMP_LT_OQ));
-        y = _mm256_blendv_ps(y, vhi, _mm256_cmp_ps(y, vhi, _CMP_GT_OQ));
-        const ptrdiff_t at = (ptrdiff_t)j * e->y_col_stride + i0;
-        if (e->y_u8) {
-            __m256 q = _mm256_add_ps(_mm256_round_ps(_mm256_div_ps(y, ys), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), yz);
-            q = _mm256_min_ps(_mm256_max_ps(q, _mm256_setzero_ps()), top);
-            q = _mm256_blendv_ps(yz, q, _mm256_cmp_ps(y, y, _CMP_ORD_Q));  /* NaN → the zero point */
-            const __m256i i32 = _mm256_cvtps_epi32(q);
-            const __m128i p16 = _mm_packus_epi32(_mm256_castsi256_si128(i32), _mm256_extracti128_si256(i32, 1));
-            _mm_storel_epi64((__m128i *)(e->y_u8 + at), _mm_packus_epi16(p16, p16));
-        } else {
-            _mm256_storeu_ps(e->y_f32 + at, y);
+    float sb[NR], bias[NR];
+    int32_t cs[NR];
+    for (int t = 0; t < NR; t++) {
+        sb[t] = t < cols ? e->b_scale[(j0 + t) * e->b_scale_stride] : 0.0f;
+        bias[t] = t < cols && e->bias ? e->bias[j0 + t] : 0.0f;
+        cs[t] = t < cols ? colsum[j0 + t] : 0;
+    }
+    for (int t0 = 0; t0 < cols; t0 += 8) {
+        const __m256 scale = _mm256_mul_ps(sa, _mm256_loadu_ps(sb + t0));
+        const __m256 b = _mm256_loadu_ps(bias + t0);
+        const __m256i corr = _mm256_mullo_epi32(za, _mm256_loadu_si256((const __m256i *)(cs + t0)));
+        __m256 v[8];
+        for (int r = 0; r < 8; r++) {
+            const __m256i acc = _mm256_sub_epi32(_mm256_loadu_si256((const __m256i *)(c + r * NR + t0)), corr);
+            __m256 y = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), scale);
+            if (e->bias) y = _mm256_add_ps(y, b);
+            y = _mm256_blendv_ps(y, vlo, _mm256_cmp_ps(y, vlo, _CMP_LT_OQ));
+            v[r] = _mm256_blendv_ps(y, vhi, _mm256_cmp_ps(y, vhi, _CMP_GT_OQ));
+        }
+        transpose8(v);
+        const int n = cols - t0 < 8 ? cols - t0 : 8;
+        for (int t = 0; t < n; t++) {
+            const ptrdiff_t at = (ptrdiff_t)(j0 + t0 + t) * e->y_col_stride + i0;
+            if (e->y_u8) {
+                __m256 q = _mm256_add_ps(_mm256_round_ps(_mm256_div_ps(v[t], ys), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), yz);
+                q = _mm256_min_ps(_mm256_max_ps(q, _mm256_setzero_ps()), top);
+                q = _mm256_blendv_ps(yz, q, _mm256_cmp_ps(v[t], v[t], _CMP_ORD_Q));  /* NaN → the zero point */
+                const __m256i i32 = _mm256_cvtps_epi32(q);
+                const __m128i p16 = _mm_packus_epi32(_mm256_castsi256_si128(i32), _mm256_extracti128_si256(i32, 1));
+                _mm_storel_epi64((__m128i *)(e->y_u8 + at), _mm_packus_epi16(p16, p16));
+            } else {
+                _mm256_storeu_ps(e->y_f32 + at, v[t]);
+            }
         }
     }
 }
