@@ -68,3 +68,6 @@ let package = Package(
                     path: "Tests/DLRTONNXTests", exclude: ["Fixtures", "make_fixtures.py"]),
     ]
 )
+
+// int8 group: the int8 kernel tests (Tests/DLRTKernelsTests/QGemmTests.swift) call the C kernels directly.
+package.targets.first { $0.name == "DLRTKernelsTests" }?.dependencies.append("CDLRTSupport")

@@ -6,6 +6,10 @@ public struct ConvertOptions: Sendable {
     /// Element type of the written weights: float32, or float16 (large weights stored as float16
     /// and cast back to float32 once at load; see Passes/Float16Weights.swift).
     public var weights: DType = .float32
+    /// int8 static mode (`--calibration`): given the lowered float32 graph, returns the observed
+    /// range of its activation tensors by tensor id (the CLI runs the model on calibration
+    /// samples). nil: dynamic mode.
+    public var calibrate: (@Sendable (Graph) throws -> [Int32: ClosedRange<Float>])? = nil
     /// Extra metadata entries appended after the converter's own.
     public var metadata: [(String, String)] = []
     public init() {}
@@ -23,6 +27,8 @@ public struct ConversionResult {
     public var parameterCount: Int
     /// Informational lines (e.g. the float16 weights' size before/after); not warnings.
     public var summary: [String] = []
+    /// `--weights int8`: one entry per quantized layer (Passes/Int8Weights.swift).
+    public var int8Layers: [Int8LayerReport] = []
 }
 
 /// Converts ONNX models (opset 6–21, default domain) into dlrt graphs. See docs/OPS.md for the
@@ -40,8 +46,8 @@ public enum ONNXConverter {
 
     public static func convert(bytes: UnsafeRawBufferPointer, source: String,
                                options: ConvertOptions = .init()) throws -> ConversionResult {
-        guard options.weights == .float32 || options.weights == .float16 else {
-            throw ModelError(.unsupported, "\(options.weights) weights are not supported yet (use float32 or float16)")
+        guard options.weights == .float32 || options.weights == .float16 || options.weights == .int8 else {
+            throw ModelError(.unsupported, "\(options.weights) weights are not supported (use float32, float16 or int8)")
         }
         let model = try ProtoReader.parse(bytes, source: source)
         var g = model.graph
@@ -59,6 +65,11 @@ public enum ONNXConverter {
         let sourceNodes = g.nodes.count
 
         do {
+            // Quantized ONNX (QDQ pairs, QLinearConv / QLinearMatMul): its own activation ranges
+            // make the conversion int8 static unless float16 weights were asked for.
+            let qdqRanges = try QDQImport.run(&g)
+            var options = options
+            if !qdqRanges.isEmpty && options.weights == .float32 { options.weights = .int8 }
             for k in g.nodes.indices {
                 if let def = OpTable.lookup(g.nodes[k]), let norm = def.normalize { try norm(&g.nodes[k], g.opset) }
             }
@@ -70,11 +81,28 @@ public enum ONNXConverter {
                 g.warnings += report.warnings
                 summary.append(report.summary)
             }
+            var int8Layers: [Int8LayerReport] = []
+            if options.weights == .int8 {
+                var ranges = try options.calibrate?(graph)
+                if ranges == nil && !qdqRanges.isEmpty {
+                    var byID: [Int32: ClosedRange<Float>] = [:]
+                    for (id, t) in graph.tensors.enumerated() { if let r = qdqRanges[t.name] { byID[Int32(id)] = r } }
+                    ranges = byID
+                    summary.append("quantized ONNX: \(qdqRanges.count) activation ranges taken from its QuantizeLinear / DequantizeLinear parameters")
+                }
+                let report = Int8Weights.apply(&graph, ranges: ranges)
+                int8Layers = report.layers
+                if report.layers.isEmpty { g.warnings.append("--weights int8: no Gemm / MatMul / Conv weight could be quantized; the model stays float32") }
+                g.warnings += report.keptFloat
+                summary.append(report.summary)
+            }
             try validate(graph)
             var out = graph
-            out.metadata = metadata(model, opset: opset, bytes: bytes, options: options)
+            out.metadata = metadata(model, opset: opset, bytes: bytes, options: options, quantizedInput: !qdqRanges.isEmpty)
+            if !int8Layers.isEmpty { out.metadata.append((Int8LayerReport.metadataKey, Int8LayerReport.encode(int8Layers))) }
             return ConversionResult(graph: out, warnings: g.warnings, opCounts: opCounts(out),
-                                    sourceNodeCount: sourceNodes, parameterCount: parameterCount(out), summary: summary)
+                                    sourceNodeCount: sourceNodes, parameterCount: parameterCount(out), summary: summary,
+                                    int8Layers: int8Layers)
         } catch let e as ModelError {
             throw ModelError(e.kind, "\(source): \(e.message)")
         }
@@ -105,7 +133,8 @@ public enum ONNXConverter {
         try GraphValidator.validate(g)
     }
 
-    static func metadata(_ m: OModel, opset: Int64, bytes: UnsafeRawBufferPointer, options: ConvertOptions) -> [(key: String, value: String)] {
+    static func metadata(_ m: OModel, opset: Int64, bytes: UnsafeRawBufferPointer, options: ConvertOptions,
+                         quantizedInput: Bool = false) -> [(key: String, value: String)] {
         var md: [(key: String, value: String)] = []
         let from = [m.producerName, m.producerVersion].filter { !$0.isEmpty }.joined(separator: " ")
         md.append(("producer", "dlrt-convert \(version) from \(from.isEmpty ? "unknown producer" : from)"))
@@ -114,6 +143,7 @@ public enum ONNXConverter {
         if let ir = m.irVersion { md.append(("ir_version", String(ir))) }
         if !m.docString.isEmpty { md.append(("doc_string", m.docString)) }
         if options.weights != .float32 { md.append(("weights", options.weights.description)) }
+        if options.weights == .int8 { md.append(("activations", options.calibrate == nil && !quantizedInput ? "dynamic" : "static")) }
         for (k, v) in m.metadata where !md.contains(where: { $0.key == k }) { md.append((k, v)) }
         for (k, v) in options.metadata {
             if let i = md.firstIndex(where: { $0.key == k }) { md[i].value = v } else { md.append((k, v)) }

@@ -60,13 +60,13 @@ final class ErrorTests: XCTestCase {
         }
     }
 
-    func testInt8WeightsOptionIsUnsupported() throws {
+    func testOtherWeightTypesAreUnsupported() throws {
         var o = ConvertOptions()
-        o.weights = .int8
+        o.weights = .int32
         XCTAssertThrowsError(try ONNXConverter.convert(path: fixture("mlp_flatten"), options: o)) { err in
             let e = err as? ModelError
             XCTAssertEqual(e?.kind, .unsupported)
-            XCTAssertTrue(e?.message.contains("int8 weights are not supported yet (use float32 or float16)") == true, "\(err)")
+            XCTAssertTrue(e?.message.contains("int32 weights are not supported (use float32, float16 or int8)") == true, "\(err)")
         }
     }
 

@@ -142,8 +142,8 @@ def test_float16_runs_with_two_threads_and_batches(pair, dlrt_mod):
             assert cosine(m16.run(feeds)["probs"], m32.run(feeds)["probs"]) >= 0.999
 
 
-def test_int8_weights_still_refused(cli, tmp_path):
+def test_other_weight_types_refused(cli, tmp_path):
     out = tmp_path / "x.dlrt"
-    r = run_cli(cli, "convert", DIGITS / "digits_cnn.onnx", "-o", out, "--weights", "int8")
-    assert r.returncode != 0 and "int8 weights are not supported yet" in r.stderr
+    r = run_cli(cli, "convert", DIGITS / "digits_cnn.onnx", "-o", out, "--weights", "int32")
+    assert r.returncode != 0 and "--weights must be float32, float16 or int8" in r.stderr
     assert not out.exists()

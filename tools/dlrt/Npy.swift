@@ -19,7 +19,11 @@ enum Npy {
 
     /// Parses a .npy file (format 1.0–3.0). Errors name the file and the problem.
     static func read(path: String) throws -> NpyArray {
-        let data = try readFile(path)
+        try parse(readFile(path), source: path)
+    }
+
+    /// Parses .npy bytes; errors name `path` (the file or "archive.npz:member").
+    static func parse(_ data: [UInt8], source path: String) throws -> NpyArray {
         guard data.count >= 10, data[0] == 0x93, Array(data[1 ..< 6]) == Array("NUMPY".utf8) else {
             throw ToolError("\(path): not a .npy file (bad magic)")
         }

@@ -10,7 +10,8 @@ import Glibc
 let usage = """
 usage: dlrt <command> [options]
 
-  convert MODEL.onnx -o MODEL.dlrt [--weights float32|float16] [--meta KEY=VALUE]...
+  convert MODEL.onnx -o MODEL.dlrt [--weights float32|float16|int8] [--meta KEY=VALUE]...
+          [--calibration SAMPLES.npz [--calibration-method minmax|percentile] [--percentile 99.99]] [--report]
       Convert an ONNX model (default-domain opset 6–21). Fails with a message naming the node, op and
       attribute on anything unsupported, and never leaves a partial output file.
   inspect MODEL.dlrt [--json] [--graph FILE.dot|.svg|.png]
@@ -70,16 +71,18 @@ struct Arguments {
 }
 
 func commandConvert(_ args: ArraySlice<String>) throws {
-    let a = try Arguments(args, valued: ["-o", "--output", "--weights", "--meta"])
+    let a = try Arguments(args, valued: ["-o", "--output", "--weights", "--meta", "--calibration", "--calibration-method", "--percentile"],
+                          flags: ["--report"])
     guard a.positional.count == 1 else { throw ToolError("convert needs exactly one input .onnx file\n\n\(usage)") }
     guard let output = a.last("-o") ?? a.last("--output") else { throw ToolError("convert needs -o OUTPUT.dlrt") }
     var options = ConvertOptions()
     if let w = a.last("--weights") {
-        guard let dtype = DType.allCases.first(where: { $0.description == w }) else {
+        guard ["float32", "float16", "int8"].contains(w), let dtype = DType.allCases.first(where: { $0.description == w }) else {
             throw ToolError("--weights must be float32, float16 or int8, got '\(w)'")
         }
         options.weights = dtype
     }
+    try calibrationOptions(a, &options)  // Calibration.swift
     for entry in a.options["--meta"] ?? [] {
         guard let eq = entry.firstIndex(of: "=") else { throw ToolError("--meta expects KEY=VALUE, got '\(entry)'") }
         options.metadata.append((String(entry[..<eq]), String(entry[entry.index(after: eq)...])))
@@ -105,6 +108,7 @@ func commandConvert(_ args: ArraySlice<String>) throws {
     print("converted \(a.positional[0]) → \(output) in \(formatFixed(ms, 1)) ms")
     print("  nodes: \(result.sourceNodeCount) ONNX → \(result.graph.nodes.count) dlrt (\(ops))")
     print("  parameters: \(result.parameterCount), size: \(inSize) → \(outSize) bytes")
+    if a.flags.contains("--report") { for line in int8ReportLines(result.int8Layers) { print(line) } }
 }
 
 func commandInspect(_ args: ArraySlice<String>) throws {
@@ -125,7 +129,7 @@ func commandInspect(_ args: ArraySlice<String>) throws {
     if a.last("--graph") != nil { return }
     print("file: \(path) (\(raw.count) bytes), format \(major).\(minor)")
     print("metadata:")
-    for (k, v) in graph.metadata { print("  \(k): \(v)") }
+    for (k, v) in graph.metadata where k != Int8LayerReport.metadataKey { print("  \(k): \(v)") }
     print("inputs:")
     for id in graph.inputs { let t = graph.tensors[Int(id)]; print("  \(t.name): \(t.dtype) \(describe(t.shape))") }
     print("outputs:")
@@ -142,6 +146,7 @@ func commandInspect(_ args: ArraySlice<String>) throws {
         let q = t.quantization.map { " quantized axis=\($0.axis.map(String.init) ?? "none") scales=\($0.scales.count)" } ?? ""
         print("  \(t.name): \(t.dtype) \(describe(t.shape)) \(t.data?.byteCount ?? 0) bytes\(q)")
     }
+    for line in int8ReportLines(Int8LayerReport.decode(graph.metadataValue(Int8LayerReport.metadataKey) ?? "")) { print(line) }
 }
 
 func commandRun(_ args: ArraySlice<String>) throws {

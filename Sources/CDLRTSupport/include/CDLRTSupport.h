@@ -35,4 +35,7 @@ int cdlrt_isa_from_name(const char *name);
 int cdlrt_select_isa(void);
 /* Static name of a level ("avx512", "avx2", "baseline"). */
 const char *cdlrt_isa_name(int level);
+
+/* int8 GEMM and quantization kernels (int8 group). */
+#include "qgemm.h"
 #endif

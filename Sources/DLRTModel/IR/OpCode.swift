@@ -93,6 +93,14 @@ public enum OpCode: UInt16, Sendable, CaseIterable, CustomStringConvertible {
     case lstm = 90
     case gru = 91
     case rnn = 92
+    // 100–119: quantized (int8; docs/QUANTIZATION.md)
+    case dynamicQuantizeMatMul = 100
+    case dynamicQuantizeConv = 101
+    case quantizedMatMul = 102
+    case quantizedConv = 103
+    case quantizeLinear = 104
+    case dequantizeLinear = 105
+    case quantizedMaxPool = 106
 
     /// The ONNX spelling, used in messages and by the converter.
     public var name: String {
@@ -184,6 +192,13 @@ public enum OpCode: UInt16, Sendable, CaseIterable, CustomStringConvertible {
         case .lstm: return "LSTM"
         case .gru: return "GRU"
         case .rnn: return "RNN"
+        case .dynamicQuantizeMatMul: return "DynamicQuantizeMatMul"
+        case .dynamicQuantizeConv: return "DynamicQuantizeConv"
+        case .quantizedMatMul: return "QuantizedMatMul"
+        case .quantizedConv: return "QuantizedConv"
+        case .quantizeLinear: return "QuantizeLinear"
+        case .dequantizeLinear: return "DequantizeLinear"
+        case .quantizedMaxPool: return "QuantizedMaxPool"
         }
     }
 

@@ -4,7 +4,7 @@ import DLRTModel
 /// the groups below are listed in the files that own them.
 enum OperatorRegistry {
     static let all: [any Operator.Type] = denseOperators + elementwiseOperators + layoutOperators + transformerOperators
-        + headOperators + visionOperators + recurrentOperators
+        + headOperators + visionOperators + recurrentOperators + quantizedOperators
 
     static let byCode: [OpCode: any Operator.Type] = {
         var table: [OpCode: any Operator.Type] = [:]

@@ -1,0 +1,195 @@
+/* Activation quantization (asymmetric u8) and the u8 im2col of the int8 Conv. Plain C (the
+ * compiler vectorizes the simple loops); the formulas are the ones docs/QUANTIZATION.md states and
+ * the Swift reference (DLRTKernels/Int8/QuantReference.swift) repeats. */
+#include "qgemm.h"
+#include <math.h>
+#include <string.h>
+
+#pragma STDC FP_CONTRACT OFF
+
+static inline uint8_t quantize_one(float x, float scale, float zero) {
+    float q = nearbyintf(x / scale) + zero;
+    q = q < 0 ? 0 : q > 255 ? 255 : q;
+    return (uint8_t)(x != x ? zero : q);
+}
+
+/* scale and zero point for the range [lo, hi] (lo ≤ 0 ≤ hi, finite). */
+static inline void choose_params(float lo, float hi, float *scale, int32_t *zero) {
+    float s = (float)(((double)hi - (double)lo) / 255.0);
+    if (!(s > 0) || !isfinite(s)) s = 1;
+    float z = nearbyintf(-lo / s);
+    *scale = s;
+    *zero = (int32_t)(z < 0 ? 0 : z > 255 ? 255 : z);
+}
+
+static inline void range_scalar(const float *x, int from, int cols, float *lo, float *hi) {
+    float l = *lo, h = *hi;
+    for (int c = from; c < cols; c++) {
+        float v = x[c];
+        if (v < l && v > -INFINITY) l = v;  /* NaN compares false: ignored */
+        if (v > h && v < INFINITY) h = v;
+    }
+    *lo = l; *hi = h;
+}
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define TAVX2 __attribute__((target("avx2,fma")))
+/* The same range with 8 lanes: non-finite lanes are masked out. */
+static TAVX2 void range_avx2(const float *x, int cols, float *lo, float *hi) {
+    __m256 l = _mm256_setzero_ps(), h = _mm256_setzero_ps();
+    const __m256 inf = _mm256_set1_ps(INFINITY), sign = _mm256_set1_ps(-0.0f);
+    int c = 0;
+    for (; c + 8 <= cols; c += 8) {
+        const __m256 v = _mm256_loadu_ps(x + c);
+        const __m256 finite = _mm256_cmp_ps(_mm256_andnot_ps(sign, v), inf, _CMP_LT_OQ);
+        l = _mm256_blendv_ps(l, _mm256_min_ps(l, v), finite);
+        h = _mm256_blendv_ps(h, _mm256_max_ps(h, v), finite);
+    }
+    float lv[8], hv[8];
+    _mm256_storeu_ps(lv, l);
+    _mm256_storeu_ps(hv, h);
+    for (int i = 0; i < 8; i++) {
+        if (lv[i] < *lo) *lo = lv[i];
+        if (hv[i] > *hi) *hi = hv[i];
+    }
+    range_scalar(x, c, cols, lo, hi);
+}
+
+/* q = clamp(round_half_even(x / scale) + zero, 0, 255), NaN → zero, 8 lanes at a time. */
+static TAVX2 void quantize_avx2(const float *x, int cols, float scale, float zero, uint8_t *q) {
+    const __m256 s = _mm256_set1_ps(scale), z = _mm256_set1_ps(zero);
+    const __m256 zeroes = _mm256_setzero_ps(), top = _mm256_set1_ps(255);
+    int c = 0;
+    for (; c + 8 <= cols; c += 8) {
+        const __m256 v = _mm256_loadu_ps(x + c);
+        __m256 r = _mm256_add_ps(_mm256_round_ps(_mm256_div_ps(v, s), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), z);
+        r = _mm256_min_ps(_mm256_max_ps(r, zeroes), top);  /* NaN: max returns 0, replaced below */
+        r = _mm256_blendv_ps(z, r, _mm256_cmp_ps(v, v, _CMP_ORD_Q));
+        const __m256i i32 = _mm256_cvtps_epi32(r);
+        const __m128i p16 = _mm_packus_epi32(_mm256_castsi256_si128(i32), _mm256_extracti128_si256(i32, 1));
+        _mm_storel_epi64((__m128i *)(q + c), _mm_packus_epi16(p16, p16));
+    }
+    for (; c < cols; c++) q[c] = quantize_one(x[c], scale, zero);
+}
+#define HAVE_AVX2_PATH 1
+#endif
+
+static void range_of(const float *x, int cols, float *lo, float *hi) {
+#ifdef HAVE_AVX2_PATH
+    if (__builtin_cpu_supports("avx2")) { range_avx2(x, cols, lo, hi); return; }
+#endif
+    range_scalar(x, 0, cols, lo, hi);
+}
+
+static void quantize_row(const float *x, int cols, float scale, float zero, uint8_t *q) {
+#ifdef HAVE_AVX2_PATH
+    if (__builtin_cpu_supports("avx2")) { quantize_avx2(x, cols, scale, zero, q); return; }
+#endif
+    for (int c = 0; c < cols; c++) q[c] = quantize_one(x[c], scale, zero);
+}
+
+void cdlrt_quantize_dynamic(const float *x, int rows, int cols, ptrdiff_t ldx, int per_row, uint8_t *q,
+                            ptrdiff_t ldq, float *scale, int32_t *zero) {
+    if (!per_row) {
+        float lo = 0, hi = 0;
+        for (int r = 0; r < rows; r++) range_of(x + r * ldx, cols, &lo, &hi);
+        choose_params(lo, hi, &scale[0], &zero[0]);
+    }
+    for (int r = 0; r < rows; r++) {
+        const float *xr = x + r * ldx;
+        if (per_row) {
+            float lo = 0, hi = 0;
+            range_of(xr, cols, &lo, &hi);
+            choose_params(lo, hi, &scale[r], &zero[r]);
+        }
+        const float s = per_row ? scale[r] : scale[0];
+        const float z = (float)(per_row ? zero[r] : zero[0]);
+        quantize_row(xr, cols, s, z, q + r * ldq);
+    }
+}
+
+void cdlrt_quantize_u8(const float *x, size_t count, float scale, int32_t zero, uint8_t *q) {
+    while (count > 0) {  /* in chunks that fit an int */
+        const int n = count > (1u << 30) ? 1 << 30 : (int)count;
+        quantize_row(x, n, scale, (float)zero, q);
+        x += n; q += n; count -= (size_t)n;
+    }
+}
+
+void cdlrt_dequantize_u8(const uint8_t *q, size_t count, float scale, int32_t zero, float *y) {
+    for (size_t i = 0; i < count; i++) y[i] = (float)((int32_t)q[i] - zero) * scale;
+}
+
+void cdlrt_transpose_u8(const uint8_t *x, int rows, int cols, uint8_t *y) {
+    enum { B = 32 };  /* blocks of 32 × 32 bytes stay in L1 on both sides */
+    for (int r0 = 0; r0 < rows; r0 += B)
+        for (int c0 = 0; c0 < cols; c0 += B) {
+            const int r1 = r0 + B < rows ? r0 + B : rows, c1 = c0 + B < cols ? c0 + B : cols;
+            for (int c = c0; c < c1; c++)
+                for (int r = r0; r < r1; r++) y[(ptrdiff_t)c * rows + r] = x[(ptrdiff_t)r * cols + c];
+        }
+}
+
+/* Inline copy of one tap's channel run (no call per tap; SSE2 is x86-64's baseline). */
+static inline void copy_small(uint8_t *dst, const uint8_t *src, int n) {
+    int i = 0;
+#if defined(__x86_64__)
+    for (; i + 16 <= n; i += 16) _mm_storeu_si128((__m128i *)(dst + i), _mm_loadu_si128((const __m128i *)(src + i)));
+#endif
+    for (; i < n; i++) dst[i] = src[i];
+}
+
+void cdlrt_im2col_u8(const cdlrt_conv_geometry *g, const uint8_t *x, int in_channels, int c0, int channels,
+                     uint8_t pad_value, int row_begin, int row_end, uint8_t *cols, ptrdiff_t ldc) {
+    for (int p = row_begin; p < row_end; p++) {
+        const int oh = p / g->out_w, ow = p % g->out_w;
+        uint8_t *row = cols + (ptrdiff_t)(p - row_begin) * ldc;
+        const int ih0 = oh * g->stride_h - g->pad_top, iw0 = ow * g->stride_w - g->pad_left;
+        /* All channels, no horizontal dilation, the window inside the row: the kw taps of a
+         * kernel row are one contiguous run of kw × C bytes in HWC. */
+        const int whole_rows = channels == in_channels && g->dil_w == 1 && iw0 >= 0 && iw0 + g->kw <= g->w;
+        for (int ky = 0; ky < g->kh; ky++) {
+            const int ih = ih0 + ky * g->dil_h;
+            if (whole_rows && ih >= 0 && ih < g->h) {
+                copy_small(row, x + ((ptrdiff_t)ih * g->w + iw0) * in_channels, g->kw * channels);
+                row += g->kw * channels;
+                continue;
+            }
+            for (int kx = 0; kx < g->kw; kx++, row += channels) {
+                const int iw = iw0 + kx * g->dil_w;
+                if (ih >= 0 && ih < g->h && iw >= 0 && iw < g->w)
+                    copy_small(row, x + ((ptrdiff_t)ih * g->w + iw) * in_channels + c0, channels);
+                else
+                    memset(row, pad_value, (size_t)channels);
+            }
+        }
+    }
+}
+
+void cdlrt_maxpool_u8(const cdlrt_conv_geometry *g, const uint8_t *x, uint8_t *y) {
+    enum { ROW = 4096 };
+    uint8_t column_max[ROW];  /* per input column: the max over the window's rows */
+    for (int oh = 0; oh < g->out_h; oh++) {
+        uint8_t *row = y + (ptrdiff_t)oh * g->out_w;
+        for (int w0 = 0; w0 < g->w; w0 += ROW) {  /* images wider than ROW: in slices */
+            const int wn = g->w - w0 < ROW ? g->w - w0 : ROW;
+            memset(column_max, 0, (size_t)wn);
+            for (int ky = 0; ky < g->kh; ky++) {
+                const int ih = oh * g->stride_h - g->pad_top + ky * g->dil_h;
+                if (ih < 0 || ih >= g->h) continue;
+                const uint8_t *in = x + (ptrdiff_t)ih * g->w + w0;
+                for (int i = 0; i < wn; i++) column_max[i] = in[i] > column_max[i] ? in[i] : column_max[i];
+            }
+            for (int ow = 0; ow < g->out_w; ow++) {
+                const int iw0 = ow * g->stride_w - g->pad_left;
+                uint8_t m = w0 == 0 ? 0 : row[ow];
+                for (int kx = 0; kx < g->kw; kx++) {
+                    const int iw = iw0 + kx * g->dil_w - w0;
+                    if (iw >= 0 && iw < wn && column_max[iw] > m) m = column_max[iw];
+                }
+                row[ow] = m;
+            }
+        }
+    }
+}

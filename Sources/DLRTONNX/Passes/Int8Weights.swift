@@ -1,0 +1,323 @@
+import DLRTModel
+
+/// `--weights int8` (dynamic activation mode): rewrites the lowered dlrt graph so that
+/// Gemm / MatMul with a constant B and Conv carry symmetric per-output-channel int8 weights and run
+/// as `DynamicQuantizeMatMul` / `DynamicQuantizeConv` (activations quantized to u8 per run; see
+/// docs/QUANTIZATION.md). Everything else stays float32.
+///
+/// Per output channel c: scale_c = max|w| / 127 (1 when all are 0), q = clamp(round_half_even(w /
+/// scale_c), −127, 127); zero point 0. Gemm's alpha is folded into the weights, beta · C into the
+/// bias (C must be a constant broadcasting along rows: [N], [1, N], [1] or []).
+///
+/// Left in float32, with a note in the report: depthwise convolutions (one input and output
+/// channel per group — 9 taps per output are too few to average int8 rounding out, and the GEMM
+/// would use 1 of its 32 columns), Gemm with transA = 1 or a non-constant / row-varying C,
+/// MatMul whose B is not a constant matrix, and weights with a non-finite value.
+enum Int8Weights {
+    struct Report {
+        var layers: [Int8LayerReport] = []
+        var keptFloat: [String] = []
+        /// Static mode: activations passed as u8 from one int8 node to the next.
+        var u8Tensors = 0
+
+        var bytesBefore: Int { layers.reduce(0) { $0 + $1.bytesBefore } }
+        var bytesAfter: Int { layers.reduce(0) { $0 + $1.bytesAfter } }
+        var summary: String {
+            "int8 weights: \(layers.count) layer\(layers.count == 1 ? "" : "s") quantized, \(bytesBefore) → \(bytesAfter) bytes of weights"
+                + (keptFloat.isEmpty ? "" : ", \(keptFloat.count) kept float32 or dynamic")
+                + (u8Tensors == 0 ? "" : ", \(u8Tensors) activation\(u8Tensors == 1 ? "" : "s") passed as u8")
+        }
+    }
+
+    /// Quantizes `w` ([channels][perChannel] row-major when `channelsFirst`, else [perChannel][channels]).
+    static func quantize(_ w: [Float], channels: Int, channelsFirst: Bool) -> (q: [Int8], scales: [Float], relError: Double) {
+        let per = channels == 0 ? 0 : w.count / channels
+        func at(_ c: Int, _ i: Int) -> Int { channelsFirst ? c * per + i : i * channels + c }
+        var q = [Int8](repeating: 0, count: w.count)
+        var scales = [Float](repeating: 1, count: channels)
+        var err = 0.0, norm = 0.0
+        for c in 0 ..< channels {
+            var m: Float = 0
+            for i in 0 ..< per { m = max(m, abs(w[at(c, i)])) }
+            let s: Float = m > 0 ? m / 127 : 1
+            scales[c] = s
+            for i in 0 ..< per {
+                let v = w[at(c, i)]
+                let r = (v / s).rounded(.toNearestOrEven)
+                let qi = Int8(min(max(r, -127), 127))
+                q[at(c, i)] = qi
+                let d = Double(v) - Double(Float(qi) * s)
+                err += d * d
+                norm += Double(v) * Double(v)
+            }
+        }
+        return (q, scales, norm > 0 ? (err / norm).squareRoot() : 0)
+    }
+
+    /// `ranges`: observed activation ranges by tensor id (static mode, `--calibration`); nil for
+    /// dynamic mode.
+    static func apply(_ g: inout Graph, ranges: [Int32: ClosedRange<Float>]? = nil) -> Report {
+        var report = Report()
+        var memo: [Int32: Int32] = [:]  // float weight → its int8 form (MatMul B / Conv W shared by several nodes)
+        for n in g.nodes.indices {
+            let node = g.nodes[n]
+            do {
+                switch node.op {
+                case .matMul: try matMul(&g, n, memo: &memo, &report)
+                case .gemm: try gemm(&g, n, &report)
+                case .conv: try conv(&g, n, memo: &memo, &report)
+                default: break
+                }
+            } catch let e as Skip {
+                report.keptFloat.append("\(node.op.name) '\(node.name)' kept float32: \(e.reason)")
+            } catch {}
+        }
+        if let ranges { makeStatic(&g, ranges: ranges, &report) }
+        removeUnusedConstants(&g)
+        return report
+    }
+
+    /// Asymmetric u8 parameters covering `r` widened to include 0 (the formula of dynamic mode).
+    static func u8Params(_ r: ClosedRange<Float>) -> (scale: Float, zero: Int64) {
+        let lo = min(r.lowerBound, 0), hi = max(r.upperBound, 0)
+        var s = Float((Double(hi) - Double(lo)) / 255)
+        if !(s > 0) || !s.isFinite { s = 1 }
+        return (s, Int64(min(max((-lo / s).rounded(.toNearestOrEven), 0), 255)))
+    }
+
+    /// Static mode: every quantized node whose input range was recorded gets fixed `x_scale` /
+    /// `x_zero_point`; a static node whose output only feeds static nodes (as their input X, not
+    /// a graph output) writes u8 with `y_scale` / `y_zero_point`, so such chains stay u8.
+    static func makeStatic(_ g: inout Graph, ranges: [Int32: ClosedRange<Float>], _ r: inout Report) {
+        let dynamicOps: [OpCode: OpCode] = [.dynamicQuantizeMatMul: .quantizedMatMul, .dynamicQuantizeConv: .quantizedConv]
+        for n in g.nodes.indices {
+            guard let op = dynamicOps[g.nodes[n].op] else { continue }
+            guard let range = ranges[g.nodes[n].inputs[0]] else {
+                r.keptFloat.append("\(g.nodes[n].op.name) '\(g.nodes[n].name)' stays dynamic: no calibration range for its input")
+                continue
+            }
+            let p = u8Params(range)
+            g.nodes[n].op = op
+            g.nodes[n].attributes["per_row"] = nil
+            g.nodes[n].attributes["x_scale"] = .float(p.scale)
+            g.nodes[n].attributes["x_zero_point"] = .int(p.zero)
+        }
+        let staticOps: Set<OpCode> = [.quantizedMatMul, .quantizedConv]
+        var consumers: [Int32: [(node: Int, input: Int)]] = [:]
+        for (n, node) in g.nodes.enumerated() {
+            for (k, id) in node.inputs.enumerated() where id >= 0 { consumers[id, default: []].append((n, k)) }
+        }
+        let graphOutputs = Set(g.outputs)
+        // Byte-moving ops a u8 tensor may pass through (same values, same parameters).
+        let layoutOps: Set<OpCode> = [.reshape, .flatten, .squeeze, .unsqueeze, .identity]
+        /// The tensors that become u8, the static nodes reading them and the MaxPools on the way
+        /// (with whether their own output stays u8), when every path from `t` ends in a static
+        /// node's X (through layout ops) or in a MaxPool (which can dequantize); nil otherwise.
+        func u8Closure(_ t: Int32) -> (tensors: [Int32], readers: [Int], pools: [(node: Int, u8: Bool)])? {
+            guard !graphOutputs.contains(t), let users = consumers[t], !users.isEmpty else { return nil }
+            var tensors = [t], readers: [Int] = [], pools: [(node: Int, u8: Bool)] = []
+            for u in users {
+                let node = g.nodes[u.node]
+                if staticOps.contains(node.op) && u.input == 0 {
+                    readers.append(u.node)
+                } else if node.op == .maxPool && u.input == 0 && node.outputs.count == 1 {
+                    let next = u8Closure(node.outputs[0])
+                    pools.append((u.node, next != nil))
+                    if let next { tensors += next.tensors; readers += next.readers; pools += next.pools }
+                } else if layoutOps.contains(node.op) && u.input == 0, let next = u8Closure(node.outputs[0]) {
+                    tensors += next.tensors
+                    readers += next.readers
+                    pools += next.pools
+                } else {
+                    return nil
+                }
+            }
+            return (tensors, readers, pools)
+        }
+        for n in g.nodes.indices where staticOps.contains(g.nodes[n].op) {
+            guard let range = ranges[g.nodes[n].outputs[0]], let closure = u8Closure(g.nodes[n].outputs[0]) else { continue }
+            let p = u8Params(range)
+            g.nodes[n].attributes["y_scale"] = .float(p.scale)
+            g.nodes[n].attributes["y_zero_point"] = .int(p.zero)
+            for t in closure.tensors {
+                g.tensors[Int(t)].dtype = .uint8
+                g.tensors[Int(t)].quantization = Quantization(axis: nil, scales: [p.scale], zeroPoints: [Int32(p.zero)])
+            }
+            for reader in closure.readers {
+                g.nodes[reader].attributes["x_scale"] = .float(p.scale)
+                g.nodes[reader].attributes["x_zero_point"] = .int(p.zero)
+            }
+            for pool in closure.pools {
+                g.nodes[pool.node].op = .quantizedMaxPool
+                g.nodes[pool.node].attributes["x_scale"] = .float(p.scale)
+                g.nodes[pool.node].attributes["x_zero_point"] = .int(p.zero)
+                if pool.u8 {
+                    g.nodes[pool.node].attributes["y_scale"] = .float(p.scale)
+                    g.nodes[pool.node].attributes["y_zero_point"] = .int(p.zero)
+                }
+            }
+            r.u8Tensors += 1
+        }
+    }
+
+    /// Drops constants no node reads any more (the float32 originals of quantized weights),
+    /// renumbering tensor ids.
+    static func removeUnusedConstants(_ g: inout Graph) {
+        var used = Set(g.inputs + g.outputs)
+        for node in g.nodes { used.formUnion(node.inputs.filter { $0 >= 0 }); used.formUnion(node.outputs) }
+        var map = [Int32](repeating: -1, count: g.tensors.count)
+        var kept: [Tensor] = []
+        for (i, t) in g.tensors.enumerated() where !t.isConstant || used.contains(Int32(i)) {
+            map[i] = Int32(kept.count)
+            kept.append(t)
+        }
+        guard kept.count < g.tensors.count else { return }
+        func remap(_ id: Int32) -> Int32 { id < 0 ? id : map[Int(id)] }
+        g.tensors = kept
+        g.inputs = g.inputs.map(remap)
+        g.outputs = g.outputs.map(remap)
+        for n in g.nodes.indices {
+            g.nodes[n].inputs = g.nodes[n].inputs.map(remap)
+            g.nodes[n].outputs = g.nodes[n].outputs.map(remap)
+        }
+    }
+
+    struct Skip: Error { var reason: String }
+
+    static func floatConstant(_ g: Graph, _ id: Int32, _ what: String) throws -> (values: [Float], shape: [Int]) {
+        guard id >= 0 else { throw Skip(reason: "\(what) is absent") }
+        let t = g.tensors[Int(id)]
+        guard let data = t.data, let shape = t.fixedShape else { throw Skip(reason: "\(what) is not a constant") }
+        guard t.dtype == .float32 else { throw Skip(reason: "\(what) is \(t.dtype)") }
+        let values = data.elements(as: Float.self)
+        guard values.allSatisfy({ $0.isFinite }) else { throw Skip(reason: "\(what) has a non-finite value") }
+        return (values, shape)
+    }
+
+    /// Adds the int8 weight tensor and returns its id.
+    static func store(_ g: inout Graph, name: String, q: [Int8], shape: [Int], scales: [Float], axis: Int) -> Int32 {
+        g.addTensor(Tensor(name: name, dtype: .int8, shape: shape.map { .fixed($0) }, data: TensorData(blob: Blob.copying(q)),
+                           quantization: Quantization(axis: axis, scales: scales, zeroPoints: [Int32](repeating: 0, count: scales.count))))
+    }
+
+    /// `shared`: the weight was already quantized for another node (its bytes count once).
+    static func record(_ r: inout Report, _ node: Node, _ op: String, _ shape: [Int], _ scales: [Float], _ err: Double,
+                       shared: Bool = false) {
+        let count = shared ? 0 : shape.reduce(1, *)
+        r.layers.append(Int8LayerReport(node: node.name, op: op, shape: shape, scaleMin: scales.min() ?? 0, scaleMax: scales.max() ?? 0,
+                              relativeError: err, bytesBefore: 4 * count, bytesAfter: shared ? 0 : count + 4 * scales.count))
+    }
+
+    static func matMul(_ g: inout Graph, _ n: Int, memo: inout [Int32: Int32], _ r: inout Report) throws {
+        let node = g.nodes[n]
+        let (b, shape) = try floatConstant(g, node.inputs[1], "B")
+        guard shape.count == 2 else { throw Skip(reason: "B has shape \(describe(shape)), not a matrix") }
+        let (q, scales, err) = quantize(b, channels: shape[1], channelsFirst: false)
+        let shared = memo[node.inputs[1]] != nil
+        let id = memo[node.inputs[1]] ?? store(&g, name: g.tensors[Int(node.inputs[1])].name, q: q, shape: shape, scales: scales, axis: 1)
+        memo[node.inputs[1]] = id
+        var attrs = node.attributes
+        attrs["per_row"] = .int(1)
+        g.nodes[n] = Node(name: node.name, op: .dynamicQuantizeMatMul, inputs: [node.inputs[0], id], outputs: node.outputs,
+                          attributes: attrs)
+        record(&r, node, "MatMul", shape, scales, err, shared: shared)
+    }
+
+    static func gemm(_ g: inout Graph, _ n: Int, _ r: inout Report) throws {
+        let node = g.nodes[n]
+        func int(_ k: String) -> Int64 { if case .int(let v)? = node.attributes[k] { return v }; return 0 }
+        func float(_ k: String) -> Float { if case .float(let v)? = node.attributes[k] { return v }; return 1 }
+        guard int("transA") == 0 else { throw Skip(reason: "transA = 1") }
+        let (b, bs) = try floatConstant(g, node.inputs[1], "B")
+        guard bs.count == 2 else { throw Skip(reason: "B has shape \(describe(bs))") }
+        let transB = int("transB") != 0
+        let (k, cols) = transB ? (bs[1], bs[0]) : (bs[0], bs[1])
+        let alpha = float("alpha"), beta = float("beta")
+        var w = [Float](repeating: 0, count: k * cols)  // alpha · op(B), [K, N]
+        for kk in 0 ..< k { for j in 0 ..< cols { w[kk * cols + j] = alpha * (transB ? b[j * k + kk] : b[kk * cols + j]) } }
+        var bias: [Float]? = nil
+        if node.inputs.count > 2, node.inputs[2] >= 0 {
+            let (c, cs) = try floatConstant(g, node.inputs[2], "C")
+            let lead = cs.dropLast().reduce(1, *)
+            guard cs.count <= 2, lead == 1, c.count == cols || c.count == 1 else {
+                throw Skip(reason: "C \(describe(cs)) is not one value per output column")
+            }
+            bias = (0 ..< cols).map { beta * c[c.count == 1 ? 0 : $0] }
+        }
+        guard w.allSatisfy({ $0.isFinite }), bias?.allSatisfy({ $0.isFinite }) ?? true else {
+            throw Skip(reason: "alpha · B or beta · C has a non-finite value")
+        }
+        let (q, scales, err) = quantize(w, channels: cols, channelsFirst: false)
+        let name = g.tensors[Int(node.inputs[1])].name
+        let id = store(&g, name: name, q: q, shape: [k, cols], scales: scales, axis: 1)
+        var inputs = [node.inputs[0], id]
+        if let bias, beta == 1, g.tensors[Int(node.inputs[2])].fixedShape == [cols] {
+            inputs.append(node.inputs[2])  // C is already the bias
+        } else if let bias {
+            inputs.append(g.addTensor(Tensor(name: name + "/bias", dtype: .float32, shape: [.fixed(cols)],
+                                             data: TensorData(blob: Blob.copying(bias)))))
+        }
+        var attrs = node.attributes.filter { $0.key.hasPrefix("activation") }
+        attrs["per_row"] = .int(1)
+        g.nodes[n] = Node(name: node.name, op: .dynamicQuantizeMatMul, inputs: inputs, outputs: node.outputs, attributes: attrs)
+        record(&r, node, "Gemm", [k, cols], scales, err)
+    }
+
+    static func conv(_ g: inout Graph, _ n: Int, memo: inout [Int32: Int32], _ r: inout Report) throws {
+        let node = g.nodes[n]
+        let (w, ws) = try floatConstant(g, node.inputs[1], "W")
+        guard ws.count == 3 || ws.count == 4 else { throw Skip(reason: "W has shape \(describe(ws))") }
+        var group: Int64 = 1
+        if case .int(let v)? = node.attributes["group"] { group = v }
+        if group > 1 && ws[1] == 1 && Int64(ws[0]) == group {
+            throw Skip(reason: "depthwise (group \(group)): kept float32 for accuracy")
+        }
+        let (q, scales, err) = quantize(w, channels: ws[0], channelsFirst: true)
+        let shared = memo[node.inputs[1]] != nil
+        let id = memo[node.inputs[1]] ?? store(&g, name: g.tensors[Int(node.inputs[1])].name, q: q, shape: ws, scales: scales, axis: 0)
+        memo[node.inputs[1]] = id
+        var inputs = node.inputs
+        inputs[1] = id
+        g.nodes[n] = Node(name: node.name, op: .dynamicQuantizeConv, inputs: inputs, outputs: node.outputs, attributes: node.attributes)
+        record(&r, node, "Conv", ws, scales, err, shared: shared)
+    }
+}
+
+/// One quantized layer of `--weights int8`: what `--report` and `dlrt inspect` print. Stored in
+/// the file's metadata (key `int8_report`, one tab-separated line per layer).
+public struct Int8LayerReport: Sendable, Equatable {
+    public var node: String
+    public var op: String
+    /// The float32 weight's shape ([K, N] for Gemm / MatMul after transB, W's for Conv).
+    public var shape: [Int]
+    public var scaleMin: Float, scaleMax: Float
+    /// ‖W − dequantized(W)‖ / ‖W‖ (Frobenius).
+    public var relativeError: Double
+    /// Weight bytes as float32 and as int8 + scales (0 when the weight is shared with an earlier layer).
+    public var bytesBefore: Int, bytesAfter: Int
+
+    public static let metadataKey = "int8_report"
+
+    static func encode(_ layers: [Int8LayerReport]) -> String {
+        layers.map { l in
+            [l.node.replacingTabs, l.op, l.shape.map(String.init).joined(separator: "x"), "\(l.scaleMin)", "\(l.scaleMax)",
+             "\(l.relativeError)", "\(l.bytesBefore)", "\(l.bytesAfter)"].joined(separator: "\t")
+        }.joined(separator: "\n")
+    }
+
+    /// Parses the metadata value; malformed lines are skipped (the metadata is informational).
+    public static func decode(_ text: String) -> [Int8LayerReport] {
+        text.split(separator: "\n").compactMap { line in
+            let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            guard f.count == 8, let smin = Float(f[3]), let smax = Float(f[4]), let err = Double(f[5]),
+                  let before = Int(f[6]), let after = Int(f[7]) else { return nil }
+            let shape = f[2].split(separator: "x").compactMap { Int($0) }
+            return Int8LayerReport(node: f[0], op: f[1], shape: shape, scaleMin: smin, scaleMax: smax, relativeError: err,
+                                   bytesBefore: before, bytesAfter: after)
+        }
+    }
+}
+
+extension String {
+    fileprivate var replacingTabs: String { String(map { $0 == "\t" || $0 == "\n" ? " " : $0 }) }
+}
