@@ -14,10 +14,10 @@ all: build
 
 # Debian packages (protobuf-c for the converter) and a venv with numpy/onnx/onnxruntime.
 setup: $(VENV)/.done
-	@if ! pkg-config --exists libprotobuf-c 2>/dev/null || ! command -v valgrind >/dev/null; then \
+	@if ! pkg-config --exists libprotobuf-c 2>/dev/null || ! command -v valgrind >/dev/null || ! command -v qemu-x86_64 >/dev/null; then \
 	  echo "installing Debian packages"; \
-	  (apt-get update -qq && apt-get install -y -qq libprotobuf-c-dev protobuf-c-compiler zlib1g-dev pkg-config valgrind >/dev/null) \
-	  || { echo "need: libprotobuf-c-dev protobuf-c-compiler zlib1g-dev pkg-config (run as root or install them)"; exit 1; }; \
+	  (apt-get update -qq && apt-get install -y -qq libprotobuf-c-dev protobuf-c-compiler zlib1g-dev pkg-config valgrind qemu-user >/dev/null) \
+	  || { echo "need: libprotobuf-c-dev protobuf-c-compiler zlib1g-dev pkg-config valgrind qemu-user (run as root or install them)"; exit 1; }; \
 	fi
 
 $(VENV)/.done: Tests/python/requirements.txt
@@ -35,7 +35,7 @@ header-check:
 	echo '#include "dlrt.h"' | gcc -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude -x c -fsyntax-only -
 	echo '#include "dlrt.h"' | g++ -std=c++11 -Wall -Wextra -Werror -Iinclude -x c++ -fsyntax-only -
 
-test: build header-check test-swift test-c test-python examples test-install conformance
+test: build header-check test-swift test-c test-python examples test-install conformance test-dispatch
 
 test-swift: setup
 	@mkdir -p $(OUT)

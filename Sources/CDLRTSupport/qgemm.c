@@ -7,6 +7,7 @@
  * B[4q…4q+3, j] (zero padded past k and n). That is vpdpbusd's layout: one 32-bit lane per column
  * sums 4 u8×s8 products, so a broadcast of 4 bytes of an A row meets 16 columns per zmm. */
 #include "qgemm.h"
+#include "CDLRTSupport.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,8 +208,13 @@ int cdlrt_qgemm_isa_supported(int isa) {
 int cdlrt_qgemm_best_isa(void) {
     static int best = -1;  /* idempotent: a race computes the same value */
     if (best < 0) {
+        /* The float32 dispatch level (DLRT_ISA lowers it) caps the int8 path too: baseline →
+         * portable C, avx2 → at most AVX-VNNI (256-bit), avx512 → any. */
+        int level = cdlrt_select_isa();
+        int cap = level >= CDLRT_ISA_AVX512 ? CDLRT_QISA_COUNT - 1
+                : level >= CDLRT_ISA_AVX2 ? CDLRT_QISA_AVXVNNI : CDLRT_QISA_PORTABLE;
         int b = CDLRT_QISA_PORTABLE;
-        for (int isa = CDLRT_QISA_COUNT - 1; isa > 0; isa--)
+        for (int isa = cap; isa > 0; isa--)
             if (cdlrt_qgemm_isa_supported(isa)) { b = isa; break; }
         best = b;
     }
