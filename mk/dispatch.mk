@@ -45,4 +45,16 @@ test-dispatch: build $(OUT)/digits.dlrt check-isa-symbols
 	    || { echo "FAIL dlrt_isa() under qemu -cpu $$model is not $$want"; exit 1; }; \
 	  echo "ok   libdlrt.so C API test (test_capi) and dlrt_isa() = $$want, qemu -cpu $$model"; \
 	done
+	@# int8 (C kernels with per-function targets, chosen by __builtin_cpu_supports): every path
+	@# must give the host's (AVX-512 VNNI) int8 result.
+	@set -eo pipefail; $(CLI) convert examples/digits/digits_cnn.onnx -o $(DISPATCH)/digits-int8.dlrt --weights int8 > /dev/null; \
+	$(CLI) run $(DISPATCH)/digits-int8.dlrt --input input=$(DISPATCH)/input.npy -o $(DISPATCH)/int8-host.npz > /dev/null; \
+	$(PY) -c "import numpy as np; np.save('$(DISPATCH)/int8-host.npy', next(iter(np.load('$(DISPATCH)/int8-host.npz').values())))"; \
+	for model in Haswell Nehalem; do \
+	  $(QEMU_X86) -cpu $$model $(CLI) run $(DISPATCH)/digits-int8.dlrt --input input=$(DISPATCH)/input.npy \
+	    -o $(DISPATCH)/int8-$$model.npz > $(DISPATCH)/int8-$$model.log 2>&1 \
+	    || { cat $(DISPATCH)/int8-$$model.log; echo "FAIL int8 dlrt run under qemu -cpu $$model"; exit 1; }; \
+	  $(PY) scripts/dispatch_reference.py check $(DISPATCH)/int8-host.npy $(DISPATCH)/int8-$$model.npz \
+	    "int8 dlrt run, qemu -cpu $$model, vs the host's int8 result" | sed 's/onnxruntime/the host int8 run/'; \
+	done
 	@echo "test-dispatch: all passed"
