@@ -79,6 +79,27 @@ final class PoolTests: XCTestCase {
         }
     }
 
+    func testStride2WideRowsAndNaN() {
+        // Rows wide enough for the 8-output stride-2 vector path, odd widths, pads 0/1.
+        for w in [16, 17, 33, 67] {
+            for pad in [0, 1] {
+                PoolTester(isMax: true, inH: 5, inW: w, kernel: [3, 3], strides: [2, 2], pads: [pad, pad, pad, pad]).test()
+                PoolTester(isMax: true, inH: 4, inW: w, kernel: [2, 2], strides: [2, 2]).test()
+            }
+        }
+        // A NaN anywhere in a window makes that output NaN, in the vector and the scalar columns.
+        var s = Pool2DShape()
+        s.planes = 1; s.inH = 1; s.inW = 40; s.outH = 1; s.outW = 19; s.kH = 1; s.kW = 3; s.strideH = 1; s.strideW = 2
+        var x = (0 ..< 40).map { Float($0) }
+        x[6] = .nan      // windows 2 (4…6) and 3 (6…8)
+        x[37] = .nan     // window 18 (36…38)
+        var y = [Float](repeating: 0, count: 19)
+        x.withUnsafeBufferPointer { px in y.withUnsafeMutableBufferPointer { maxPool2d(s, x: px.baseAddress!, y: $0.baseAddress!, planes: 0 ..< 1) } }
+        for o in 0 ..< 19 {
+            if [2, 3, 18].contains(o) { XCTAssertTrue(y[o].isNaN, "output \(o)") } else { XCTAssertEqual(y[o], Float(2 * o + 2), "output \(o)") }
+        }
+    }
+
     func testPool1D() {
         for isMax in [true, false] {
             for ceil in [false, true] {

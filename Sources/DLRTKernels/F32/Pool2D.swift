@@ -27,7 +27,14 @@ public func maxPool2d(_ s: Pool2DShape, x: UnsafePointer<Float>, y: UnsafeMutabl
                     var ow = r.lowerBound
                     if s.strideW == 1 {
                         while ow + 8 <= r.upperBound {
-                            store8(pointwiseMax(load8(yrow + ow), load8(xrow + ow + off)), yrow + ow)
+                            store8(maxKeepingNaN(load8(yrow + ow), load8(xrow + ow + off)), yrow + ow)
+                            ow += 8
+                        }
+                    } else if s.strideW == 2 {
+                        // 16 inputs, the even ones are the 8 taps (the last odd one must exist).
+                        while ow + 8 <= r.upperBound && 2 * ow + off + 16 <= s.inW {
+                            let v = UnsafeRawPointer(xrow + 2 * ow + off).loadUnaligned(as: SIMD16<Float>.self)
+                            store8(maxKeepingNaN(load8(yrow + ow), v.evenHalf), yrow + ow)
                             ow += 8
                         }
                     }
@@ -40,6 +47,12 @@ public func maxPool2d(_ s: Pool2DShape, x: UnsafePointer<Float>, y: UnsafeMutabl
             }
         }
     }
+}
+
+/// Lane-wise max where a NaN in `x` wins (as the scalar loop: `if v > y || v.isNaN { y = v }`).
+@inline(__always)
+func maxKeepingNaN(_ y: SIMD8<Float>, _ x: SIMD8<Float>) -> SIMD8<Float> {
+    y.replacing(with: x, where: (x .> y) .| (x .!= x))
 }
 
 /// Number of window taps k in 0..<kernel with o·stride - pad + k·dilation in lo..<hi.
