@@ -35,25 +35,32 @@ func isaConvFused(_ args: UnsafeRawPointer) {
         let b = ig / s.group, g = ig - b * s.group
         let slot = f.scratch + t * nr * k
         let c0 = b * s.inChannels + g * s.channelsPerGroup
-        if s.outW < nr {
-            conv2dPackPanelGather(s, f.x + c0 * s.inPlane, panel: q, into: slot)
-        } else if f.padded {
-            conv2dPackPanelPadded(s, f.x + c0 * f.ph * f.pw, ph: f.ph, pw: f.pw, panel: q, into: slot)
-        } else {
-            conv2dPackPanel(s, f.x + c0 * s.inPlane, panel: q, into: slot)
+        // Two panels of the same (image, group) in this task range: packed side by side they
+        // form a 2-panel packed B (slots are consecutive), so one GEMM call uses the widest
+        // tile (AVX-512: 12×32). Each C element is the same FMA chain whichever tile covers it.
+        let panels = t + 1 < f.hi && q + 1 < f.panelsPerGroup ? 2 : 1
+        for h in 0 ..< panels {
+            let into = slot + h * nr * k
+            if s.outW < nr {
+                conv2dPackPanelGather(s, f.x + c0 * s.inPlane, panel: q + h, into: into)
+            } else if f.padded {
+                conv2dPackPanelPadded(s, f.x + c0 * f.ph * f.pw, ph: f.ph, pw: f.pw, panel: q + h, into: into)
+            } else {
+                conv2dPackPanel(s, f.x + c0 * s.inPlane, panel: q + h, into: into)
+            }
         }
         let j0 = q * nr
         var bias: UnsafePointer<Float>? = nil
         if let bp = f.bias { bias = bp + g * mg }
         let epi = DenseEpilogue(bias: bias, biasRowStride: 1, biasColStride: 0, activation: f.activation)
-        let cols = n - j0 < nr ? n - j0 : nr
+        let cols = n - j0 < panels * nr ? n - j0 : panels * nr
         var gemm = SGEMMComputeArgs(m: mg, n: cols, k: k, packedA: f.weights + g * perGroup, packedB: slot,
                                     c: f.y + (b * s.outChannels + g * mg) * n + j0, ldc: n, epilogue: epi,
-                                    aPanels: 0 ..< aPanels, bPanels: 0 ..< 1)
+                                    aPanels: 0 ..< aPanels, bPanels: 0 ..< panels)
         withUnsafePointer(to: &gemm) { isaGemmCompute(UnsafeRawPointer($0)) }
-        q += 1
+        q += panels
         if q == f.panelsPerGroup { q = 0; ig += 1 }
-        t += 1
+        t += panels
     }
 }
 
