@@ -7,3 +7,12 @@ BENCH_ARGS ?=
 .PHONY: bench
 bench: build
 	DLRT_CLI=$(abspath $(CLI)) DLRT_LIBRARY=$(abspath $(LIB)) $(PY) benchmarks/bench.py $(BENCH_ARGS)
+
+# dlrt vs LiteRT (TensorFlow Lite + XNNPACK) on the same architectures built in Keras. Needs
+# TensorFlow to write .tflite files: a separate, benchmark-only venv (never in CI).
+LITERT_VENV ?= .venv-litert
+.PHONY: bench-litert
+bench-litert: build
+	@test -x $(LITERT_VENV)/bin/python || { python3 -m venv $(LITERT_VENV) && \
+	  $(LITERT_VENV)/bin/pip install -q ai-edge-litert tensorflow-cpu onnx numpy; }
+	DLRT_CLI=$(abspath $(CLI)) DLRT_LIBRARY=$(abspath $(LIB)) $(LITERT_VENV)/bin/python benchmarks/litert_compare.py $(BENCH_ARGS)
