@@ -123,6 +123,12 @@ def prepare(bm, variant: str, work: Path) -> dict:
 def ort_quantize(bm, src: Path, dst: Path) -> None:
     import zoo
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_dynamic, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+    # onnxruntime's recommended flow: pre-process (shape inference, BatchNorm folded into Conv,
+    # graph optimizations) and then quantize — without it BatchNorm stays between QDQ pairs.
+    pre = dst.with_suffix(".pre.onnx")
+    quant_pre_process(str(src), str(pre), skip_symbolic_shape=True)
+    src = pre
     if not bm.convnet:
         quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8, per_channel=True)
         return

@@ -56,11 +56,15 @@ def find_cli() -> str:
 
 
 def convert(onnx_path: PathLike, dlrt_path: PathLike, *, weights: Optional[str] = None,
+            calibration=None, calibration_method: Optional[str] = None,
             meta: Optional[Mapping[str, str]] = None, extra_args: Sequence[str] = (),
             quiet: bool = True) -> Path:
     """Converts the ONNX model at ``onnx_path`` to a .dlrt file at ``dlrt_path`` (written
     atomically: a failed conversion leaves no output file). ``weights`` is the CLI's
-    ``--weights`` (e.g. ``"float32"``); ``meta`` adds ``--meta KEY=VALUE`` entries.
+    ``--weights`` (``"float32"``, ``"float16"`` or ``"int8"``); ``meta`` adds ``--meta KEY=VALUE``
+    entries. ``calibration`` (int8 static activations) is an .npz path or a dict {input name:
+    array whose first axis is the samples}; ``calibration_method`` is ``"minmax"`` or
+    ``"percentile"`` (docs/QUANTIZATION.md).
 
     Returns the output path. Raises :class:`dlrt.Error` (status ``DLRT_ERROR_UNSUPPORTED`` or
     ``DLRT_ERROR_INVALID_MODEL``…) with the converter's message naming node, op and attribute on
@@ -71,12 +75,29 @@ def convert(onnx_path: PathLike, dlrt_path: PathLike, *, weights: Optional[str] 
     args = [find_cli(), "convert", src, "-o", dst]
     if weights is not None:
         args += ["--weights", str(weights)]
+    tmp = None
+    if calibration is not None:
+        if isinstance(calibration, Mapping):
+            import tempfile
+            import numpy as np
+            fd, tmp = tempfile.mkstemp(suffix=".npz", prefix="dlrt-calibration-")
+            os.close(fd)
+            np.savez(tmp, **{k: np.asarray(v) for k, v in calibration.items()})
+            args += ["--calibration", tmp]
+        else:
+            args += ["--calibration", os.fspath(calibration)]
+    if calibration_method is not None:
+        args += ["--calibration-method", str(calibration_method)]
     for k, v in (meta or {}).items():
         if "=" in str(k):
             raise Error(f"metadata key {k!r} must not contain '='")
         args += ["--meta", f"{k}={v}"]
     args += list(extra_args)
-    r = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        r = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    finally:
+        if tmp is not None:
+            os.unlink(tmp)
     if r.returncode != 0:
         msg = (r.stderr.strip() or r.stdout.strip() or f"dlrt convert exited with status {r.returncode}")
         status = "DLRT_ERROR_UNSUPPORTED" if "unsupported" in msg.lower() else (
