@@ -56,7 +56,7 @@ build_c() {  # name files...
         rm -f "$lib" && ar rcs "$lib" "${objs[@]}"
     fi
 }
-build_c CDLRTSupport "$S/CDLRTSupport/support.c" "$S/CDLRTSupport/pool.c"
+build_c CDLRTSupport "$S"/CDLRTSupport/*.c
 build_c COnnx "$S/COnnx/onnx.pb-c.c"
 
 # ---- Swift modules -----------------------------------------------------------------------
@@ -75,8 +75,14 @@ build_swift() {  # name "deps" extra-flags...
     fi
 }
 build_swift DLRTModel ""
-build_swift DLRTKernels "DLRTModel" -target-cpu haswell
-build_swift DLRTRuntime "DLRTModel DLRTKernels CDLRTSupport" -target-cpu haswell
+# The kernel modules as Package.swift builds them: the per-ISA modules (shared sources through
+# symlinks) with their own target CPU, everything else portable.
+build_swift DLRTKernelsCore "DLRTModel"
+build_swift DLRTKernelsAVX512 "DLRTKernelsCore" -target-cpu skylake-avx512
+build_swift DLRTKernelsAVX2 "DLRTKernelsCore" -target-cpu haswell
+build_swift DLRTKernelsBaseline "DLRTKernelsCore"
+build_swift DLRTKernels "DLRTModel DLRTKernelsCore DLRTKernelsAVX512 DLRTKernelsAVX2 DLRTKernelsBaseline CDLRTSupport"
+build_swift DLRTRuntime "DLRTModel DLRTKernels DLRTKernelsCore CDLRTSupport"
 build_swift DLRTONNX "DLRTModel COnnx"
 
 # ---- Fuzz targets ------------------------------------------------------------------------
@@ -92,6 +98,7 @@ link_target() {  # name libs...
             "$SRC/Tests/fuzz/$name.swift" "${libs[@]}" -use-ld=lld -lz -lprotobuf-c -lm -o "$exe"
     fi
 }
-link_target fuzz_dlrt DLRTRuntime DLRTKernels DLRTModel CDLRTSupport
+link_target fuzz_dlrt DLRTRuntime DLRTKernels DLRTKernelsAVX512 DLRTKernelsAVX2 DLRTKernelsBaseline DLRTKernelsCore \
+    DLRTModel CDLRTSupport
 link_target fuzz_onnx DLRTONNX DLRTModel COnnx
 echo "fuzz targets in $OUT_DIR: fuzz_dlrt fuzz_onnx"
