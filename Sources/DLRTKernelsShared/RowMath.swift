@@ -97,7 +97,7 @@ func isaSoftmaxRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, 
     if i < n { rowStorePartial(rowLoadPartial(y + i, n - i, fill: 0) * inv, y + i, n - i) }
 }
 
-/// y = x − (max + ln Σ e^(x − max)). All −inf gives NaN (x − max), as in onnxruntime.
+/// y = (x − max) − ln Σ e^(x − max). All −inf gives NaN (x − max), as in onnxruntime.
 @inline(__always)
 func isaLogSoftmaxRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
     let m = rowMaxValue(x, n)
@@ -110,10 +110,11 @@ func isaLogSoftmaxRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float
     }
     if i + rowLanes <= n { s0 += rowExp(rowLoad(x + i) - vmax); i += rowLanes }
     if i < n { s1 += rowExp(rowLoadPartial(x + i, n - i, fill: -.infinity) - vmax) }
-    let shift = RowVector(repeating: m + logf(rowSum(s0 + s1)))
+    // (x − max) − ln Σ, not x − (max + ln Σ): max + ln Σ rounds away ln Σ when |max| is huge.
+    let logSum = RowVector(repeating: logf(rowSum(s0 + s1)))
     i = 0
-    while i + rowLanes <= n { rowStore(rowLoad(x + i) - shift, y + i); i += rowLanes }
-    if i < n { rowStorePartial(rowLoadPartial(x + i, n - i, fill: 0) - shift, y + i, n - i) }
+    while i + rowLanes <= n { rowStore((rowLoad(x + i) - vmax) - logSum, y + i); i += rowLanes }
+    if i < n { rowStorePartial((rowLoadPartial(x + i, n - i, fill: 0) - vmax) - logSum, y + i, n - i) }
 }
 
 /// Table entry `layerNormRows` (`LayerNormRowsArgs`).

@@ -5,20 +5,32 @@ import DLRTKernelsCore
 /// (VectorMath.swift: the function structs' code, compiled for this module's ISA).
 func isaUnary(_ args: UnsafeRawPointer) {
     let g = args.load(as: UnaryArgs.self)
-    let alpha = RowVector(repeating: g.parameter)
     switch g.kind {
-    case .elu: unaryRowLoop(g) { x in (alpha * (rowExp(x) - 1)).replacing(with: x, where: x .> 0) }
-    case .sigmoid: unaryRowLoop(g) { rowSigmoid($0) }
-    case .tanh: unaryRowLoop(g) { rowTanh($0) }
-    case .erf: unaryRowLoop(g) { rowErf($0) }
+    case .elu: unaryRowLoop(g, RowElu(alpha: RowVector(repeating: g.parameter)))
+    case .sigmoid: unaryRowLoop(g, RowSigmoid())
+    case .tanh: unaryRowLoop(g, RowTanh())
+    case .erf: unaryRowLoop(g, RowErf())
     case .generic: break
     }
 }
 
+/// One function of the `unary` entry. (Structs specialize the loop; a closure argument was
+/// measured called out of line once per vector.)
+protocol RowUnaryFunction { func callAsFunction(_ x: RowVector) -> RowVector }
+struct RowElu: RowUnaryFunction {
+    let alpha: RowVector
+    @inline(__always) func callAsFunction(_ x: RowVector) -> RowVector {
+        (alpha * (rowExp(x) - 1)).replacing(with: x, where: x .> 0)
+    }
+}
+struct RowSigmoid: RowUnaryFunction { @inline(__always) func callAsFunction(_ x: RowVector) -> RowVector { rowSigmoid(x) } }
+struct RowTanh: RowUnaryFunction { @inline(__always) func callAsFunction(_ x: RowVector) -> RowVector { rowTanh(x) } }
+struct RowErf: RowUnaryFunction { @inline(__always) func callAsFunction(_ x: RowVector) -> RowVector { rowErf(x) } }
+
 /// dst[i] = f(src[i]) on this module's `RowVector` (16 lanes with AVX-512); `f` is lane for lane
 /// the function struct's code, so the results equal the portable loop's (`mapUnary`).
 @inline(__always)
-func unaryRowLoop(_ g: UnaryArgs, _ f: (RowVector) -> RowVector) {
+func unaryRowLoop<F: RowUnaryFunction>(_ g: UnaryArgs, _ f: F) {
     let src = g.src, dst = g.dst, count = g.count
     var i = 0
     while i + 2 * rowLanes <= count {
