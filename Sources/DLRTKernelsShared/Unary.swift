@@ -5,39 +5,40 @@ import DLRTKernelsCore
 /// (VectorMath.swift: the function structs' code, compiled for this module's ISA).
 func isaUnary(_ args: UnsafeRawPointer) {
     let g = args.load(as: UnaryArgs.self)
+    // A constant `kind` per call: once the loop is inlined the switch in `rowUnary` folds away
+    // (see Binary.swift for why not a closure or a protocol).
     switch g.kind {
-    case .elu: unaryRowLoop(g, RowElu(alpha: RowVector(repeating: g.parameter)))
-    case .sigmoid: unaryRowLoop(g, RowSigmoid())
-    case .tanh: unaryRowLoop(g, RowTanh())
-    case .erf: unaryRowLoop(g, RowErf())
+    case .elu: unaryRowLoop(g, .elu)
+    case .sigmoid: unaryRowLoop(g, .sigmoid)
+    case .tanh: unaryRowLoop(g, .tanh)
+    case .erf: unaryRowLoop(g, .erf)
     case .generic: break
     }
 }
 
-/// One function of the `unary` entry. (Structs specialize the loop; a closure argument was
-/// measured called out of line once per vector.)
-protocol RowUnaryFunction { func callAsFunction(_ x: RowVector) -> RowVector }
-struct RowElu: RowUnaryFunction {
-    let alpha: RowVector
-    @inline(__always) func callAsFunction(_ x: RowVector) -> RowVector {
-        (alpha * (rowExp(x) - 1)).replacing(with: x, where: x .> 0)
+@inline(__always)
+func rowUnary(_ kind: UnaryKernel, _ alpha: RowVector, _ x: RowVector) -> RowVector {
+    switch kind {
+    case .elu: return (alpha * (rowExp(x) - 1)).replacing(with: x, where: x .> 0)
+    case .sigmoid: return rowSigmoid(x)
+    case .tanh: return rowTanh(x)
+    case .erf: return rowErf(x)
+    case .generic: return x
     }
 }
-struct RowSigmoid: RowUnaryFunction { @inline(__always) func callAsFunction(_ x: RowVector) -> RowVector { rowSigmoid(x) } }
-struct RowTanh: RowUnaryFunction { @inline(__always) func callAsFunction(_ x: RowVector) -> RowVector { rowTanh(x) } }
-struct RowErf: RowUnaryFunction { @inline(__always) func callAsFunction(_ x: RowVector) -> RowVector { rowErf(x) } }
 
 /// dst[i] = f(src[i]) on this module's `RowVector` (16 lanes with AVX-512); `f` is lane for lane
 /// the function struct's code, so the results equal the portable loop's (`mapUnary`).
 @inline(__always)
-func unaryRowLoop<F: RowUnaryFunction>(_ g: UnaryArgs, _ f: F) {
+func unaryRowLoop(_ g: UnaryArgs, _ kind: UnaryKernel) {
+    let alpha = RowVector(repeating: g.parameter)
     let src = g.src, dst = g.dst, count = g.count
     var i = 0
     while i + 2 * rowLanes <= count {
-        let a = f(rowLoad(src + i)), b = f(rowLoad(src + i + rowLanes))
+        let a = rowUnary(kind, alpha, rowLoad(src + i)), b = rowUnary(kind, alpha, rowLoad(src + i + rowLanes))
         rowStore(a, dst + i); rowStore(b, dst + i + rowLanes)
         i += 2 * rowLanes
     }
-    while i + rowLanes <= count { rowStore(f(rowLoad(src + i)), dst + i); i += rowLanes }
-    if i < count { rowStorePartial(f(rowLoadPartial(src + i, count - i, fill: 0)), dst + i, count - i) }
+    while i + rowLanes <= count { rowStore(rowUnary(kind, alpha, rowLoad(src + i)), dst + i); i += rowLanes }
+    if i < count { rowStorePartial(rowUnary(kind, alpha, rowLoadPartial(src + i, count - i, fill: 0)), dst + i, count - i) }
 }
