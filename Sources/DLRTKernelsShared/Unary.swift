@@ -5,14 +5,13 @@ import DLRTKernelsCore
 /// (VectorMath.swift: the function structs' code, compiled for this module's ISA).
 func isaUnary(_ args: UnsafeRawPointer) {
     let g = args.load(as: UnaryArgs.self)
-    // A constant `kind` per call: once the loop is inlined the switch in `rowUnary` folds away
-    // (see Binary.swift for why not a closure or a protocol).
-    switch g.kind {
-    case .elu: unaryRowLoop(g, .elu)
-    case .sigmoid: unaryRowLoop(g, .sigmoid)
-    case .tanh: unaryRowLoop(g, .tanh)
-    case .erf: unaryRowLoop(g, .erf)
-    case .generic: break
+    if g.kind == .generic { return }
+    let alpha = RowVector(repeating: g.parameter)
+    let full = g.count - g.count % rowLanes
+    unaryVectors(g.kind, alpha, g.src, g.dst, full)
+    if full < g.count {
+        let rest = g.count - full
+        rowStorePartial(unaryVector(g.kind, alpha, rowLoadPartial(g.src + full, rest, fill: 0)), g.dst + full, rest)
     }
 }
 
@@ -27,20 +26,21 @@ func rowUnary(_ kind: UnaryKernel, _ alpha: RowVector, _ x: RowVector) -> RowVec
     }
 }
 
-/// dst[i] = f(src[i]) on this module's `RowVector` (16 lanes with AVX-512), f the function struct's
-/// code lane for lane, so the results equal the portable loop's (`mapUnary`). One call site of
-/// `rowUnary` (the tail is a partial vector): with more, the inliner was measured leaving it out of
-/// line (a call per vector).
-@inline(__always)
-func unaryRowLoop(_ g: UnaryArgs, _ kind: UnaryKernel) {
-    let alpha = RowVector(repeating: g.parameter)
-    let src = g.src, dst = g.dst, count = g.count
+/// dst[i] = f(src[i]) for i < count (a multiple of rowLanes) on this module's `RowVector`, f the
+/// function struct's code lane for lane, so the results equal the portable loop's (`mapUnary`).
+/// `rowUnary` has one call site here and one in `unaryVector` (the tail): with more in one function
+/// the inliner was measured leaving it out of line, or mixing the tail's lane inserts into the loop
+/// (xmm/ymm pieces, 2× slower).
+@inline(never)
+func unaryVectors(_ kind: UnaryKernel, _ alpha: RowVector, _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>,
+                  _ count: Int) {
     var i = 0
     while i < count {
-        let k = Swift.min(rowLanes, count - i)
-        let x = k == rowLanes ? rowLoad(src + i) : rowLoadPartial(src + i, k, fill: 0)
-        let y = rowUnary(kind, alpha, x)
-        if k == rowLanes { rowStore(y, dst + i) } else { rowStorePartial(y, dst + i, k) }
+        rowStore(rowUnary(kind, alpha, rowLoad(src + i)), dst + i)
         i += rowLanes
     }
 }
+
+/// One vector through `rowUnary`.
+@inline(never)
+func unaryVector(_ kind: UnaryKernel, _ alpha: RowVector, _ x: RowVector) -> RowVector { rowUnary(kind, alpha, x) }
