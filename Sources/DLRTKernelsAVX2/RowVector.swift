@@ -8,3 +8,5 @@ typealias RowVectorInt = SIMD8<Int32>
 typealias RowVectorBits = SIMD8<UInt32>
 @inline(__always) func rowLoad(_ p: UnsafePointer<Float>) -> RowVector { UnsafeRawPointer(p).loadUnaligned(as: RowVector.self) }
 @inline(__always) func rowStore(_ v: RowVector, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: RowVector.self) }
+/// a·b + c, fused (one rounding).
+@inline(__always) func rowFMA(_ a: RowVector, _ b: RowVector, _ c: RowVector) -> RowVector { c.addingProduct(a, b) }

@@ -75,19 +75,19 @@ func isaSoftmaxRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, 
     var s0 = RowVector(), s1 = RowVector()
     var i = 0
     while i + 2 * rowLanes <= n {
-        let e0 = rowExp(rowLoad(x + i) - vmax), e1 = rowExp(rowLoad(x + i + rowLanes) - vmax)
+        let e0 = rowExpNonPositive(rowLoad(x + i) - vmax), e1 = rowExpNonPositive(rowLoad(x + i + rowLanes) - vmax)
         rowStore(e0, y + i); rowStore(e1, y + i + rowLanes)
         s0 += e0; s1 += e1
         i += 2 * rowLanes
     }
     if i + rowLanes <= n {
-        let e = rowExp(rowLoad(x + i) - vmax)
+        let e = rowExpNonPositive(rowLoad(x + i) - vmax)
         rowStore(e, y + i)
         s0 += e
         i += rowLanes
     }
     if i < n {
-        let e = rowExp(rowLoadPartial(x + i, n - i, fill: -.infinity) - vmax)
+        let e = rowExpNonPositive(rowLoadPartial(x + i, n - i, fill: -.infinity) - vmax)
         rowStorePartial(e, y + i, n - i)
         s1 += e
     }
@@ -105,11 +105,11 @@ func isaLogSoftmaxRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float
     var s0 = RowVector(), s1 = RowVector()
     var i = 0
     while i + 2 * rowLanes <= n {
-        s0 += rowExp(rowLoad(x + i) - vmax); s1 += rowExp(rowLoad(x + i + rowLanes) - vmax)
+        s0 += rowExpNonPositive(rowLoad(x + i) - vmax); s1 += rowExpNonPositive(rowLoad(x + i + rowLanes) - vmax)
         i += 2 * rowLanes
     }
-    if i + rowLanes <= n { s0 += rowExp(rowLoad(x + i) - vmax); i += rowLanes }
-    if i < n { s1 += rowExp(rowLoadPartial(x + i, n - i, fill: -.infinity) - vmax) }
+    if i + rowLanes <= n { s0 += rowExpNonPositive(rowLoad(x + i) - vmax); i += rowLanes }
+    if i < n { s1 += rowExpNonPositive(rowLoadPartial(x + i, n - i, fill: -.infinity) - vmax) }
     // (x − max) − ln Σ, not x − (max + ln Σ): max + ln Σ rounds away ln Σ when |max| is huge.
     let logSum = RowVector(repeating: logf(rowSum(s0 + s1)))
     i = 0

@@ -78,3 +78,30 @@ func rowErf(_ a: RowVector) -> RowVector {
     let r = p / q
     return r.replacing(with: a, where: a .!= a)
 }
+
+/// e^x for the x ≤ 0 of softmax (x − max), with fused multiply-adds where the ISA has them (so
+/// it differs from `rowExp` in the last bits): `rowExp`'s polynomial and scaling without the
+/// upper clamp and the NaN blend (NaN in still gives NaN, through the arithmetic).
+@inline(__always)
+func rowExpNonPositive(_ x: RowVector) -> RowVector {
+    @inline(__always) func c(_ v: Float) -> RowVector { RowVector(repeating: v) }
+    let xc = x.replacing(with: -104, where: x .< -104)
+    let magic = c(12_582_912)
+    let t = rowFMA(xc, c(1.442_695_04), magic)
+    let n = t - magic
+    let ni = unsafeBitCast(t, to: RowVectorInt.self) &- 0x4B40_0000
+    var r = rowFMA(n, c(-0.693_359_375), xc)
+    r = rowFMA(n, c(2.121_944_4e-4), r)
+    let z = r * r
+    var p = rowFMA(c(1.987_569_15e-4), r, c(1.398_199_950_7e-3))
+    p = rowFMA(p, r, c(8.333_451_907_3e-3))
+    p = rowFMA(p, r, c(4.166_579_589_4e-2))
+    p = rowFMA(p, r, c(1.666_666_545_9e-1))
+    p = rowFMA(p, r, c(5.000_000_120_1e-1))
+    let y = rowFMA(p, z, r) + 1
+    let n1 = ni &>> 1
+    let n2 = ni &- n1
+    let s1 = unsafeBitCast((n1 &+ 127) &<< 23, to: RowVector.self)
+    let s2 = unsafeBitCast((n2 &+ 127) &<< 23, to: RowVector.self)
+    return y * s1 * s2
+}
