@@ -48,9 +48,16 @@ public struct KernelTable: Sendable {
     public let unary: Entry
     /// `FMAPeakArgs`: a pure multiply-add loop (the peak `dlrt bench-gemm` compares with).
     public let fmaPeak: Entry
+    /// `SoftmaxRowsArgs`: Softmax or LogSoftmax of contiguous rows.
+    public let softmaxRows: Entry
+    /// `LayerNormRowsArgs`: LayerNormalization of contiguous rows.
+    public let layerNormRows: Entry
+    /// `BinaryArgs`: float32 Add/Sub/Mul/Div of a row (operands contiguous or one broadcast).
+    public let binary: Entry
 
     public init(isa: KernelISA, gemmCompute: Entry, gemmSmallM: Entry, depthwise: Entry, depthwiseBlocked: Entry,
-                convPack: Entry, convFused: Entry, convPad: Entry, unary: Entry, fmaPeak: Entry) {
+                convPack: Entry, convFused: Entry, convPad: Entry, unary: Entry, fmaPeak: Entry,
+                softmaxRows: Entry, layerNormRows: Entry, binary: Entry) {
         self.isa = isa
         self.gemmCompute = gemmCompute
         self.gemmSmallM = gemmSmallM
@@ -61,6 +68,9 @@ public struct KernelTable: Sendable {
         self.convPad = convPad
         self.unary = unary
         self.fmaPeak = fmaPeak
+        self.softmaxRows = softmaxRows
+        self.layerNormRows = layerNormRows
+        self.binary = binary
     }
 }
 
@@ -212,6 +222,56 @@ public struct FMAPeakArgs {
     public init(iterations: Int, sink: UnsafeMutablePointer<Float>) {
         self.iterations = iterations
         self.sink = sink
+    }
+}
+
+/// Rows `lo..<hi` of a row-major [rows, n] matrix, n ≥ 1: y = softmax(x) per row, or
+/// y = x − max − ln Σ e^(x − max) when `log` (LogSoftmax). `y` may equal `x`.
+public struct SoftmaxRowsArgs {
+    public var x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>
+    public var n: Int, log: Bool
+    public var lo: Int, hi: Int
+
+    public init(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, n: Int, log: Bool, rows: Range<Int>) {
+        self.x = x; self.y = y; self.n = n; self.log = log
+        lo = rows.lowerBound; hi = rows.upperBound
+    }
+}
+
+/// Rows `lo..<hi` of a row-major [rows, n] matrix, n ≥ 1: y = (x − mean) / sqrt(var + epsilon) ·
+/// scale + bias (two-pass mean and biased variance). `scaleStride`, `biasStride`: 1 (n values) or
+/// 0 (one value); `bias` may be nil.
+public struct LayerNormRowsArgs {
+    public var x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>
+    public var n: Int, epsilon: Float
+    public var scale: UnsafePointer<Float>, scaleStride: Int
+    public var bias: UnsafePointer<Float>?, biasStride: Int
+    public var lo: Int, hi: Int
+
+    public init(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, n: Int, epsilon: Float,
+                scale: UnsafePointer<Float>, scaleStride: Int, bias: UnsafePointer<Float>?, biasStride: Int,
+                rows: Range<Int>) {
+        self.x = x; self.y = y; self.n = n; self.epsilon = epsilon
+        self.scale = scale; self.scaleStride = scaleStride; self.bias = bias; self.biasStride = biasStride
+        lo = rows.lowerBound; hi = rows.upperBound
+    }
+}
+
+/// The float32 arithmetic of the `binary` entry (exact IEEE operations: every ISA gives the same bits).
+public enum BinaryKernel: Int, Sendable, CaseIterable {
+    case add = 0, sub, mul, div
+}
+
+/// c[i] = a[i·sa] op b[i·sb] for i < count; sa, sb each 0 (one value broadcast) or 1.
+public struct BinaryArgs {
+    public var op: BinaryKernel
+    public var a: UnsafePointer<Float>, sa: Int
+    public var b: UnsafePointer<Float>, sb: Int
+    public var c: UnsafeMutablePointer<Float>, count: Int
+
+    public init(op: BinaryKernel, a: UnsafePointer<Float>, sa: Int, b: UnsafePointer<Float>, sb: Int,
+                c: UnsafeMutablePointer<Float>, count: Int) {
+        self.op = op; self.a = a; self.sa = sa; self.b = b; self.sb = sb; self.c = c; self.count = count
     }
 }
 

@@ -5,7 +5,7 @@
 /// Functions the kernel table evaluates itself (compiled per ISA); `.generic` ones run in the
 /// caller's (portable) specialization of `mapUnary`.
 public enum UnaryKernel: Int, Sendable {
-    case generic = 0, elu, sigmoid, tanh
+    case generic = 0, elu, sigmoid, tanh, erf
 }
 
 /// A float32 → float32 function evaluated 8 lanes at a time. The tail of a buffer is evaluated

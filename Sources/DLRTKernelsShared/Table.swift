@@ -11,4 +11,7 @@ public let isaKernelTable = KernelTable(isa: isaLevel,
                                         convFused: { isaConvFused($0) },
                                         convPad: { isaConvPad($0) },
                                         unary: { isaUnary($0) },
-                                        fmaPeak: { isaFMAPeak($0) })
+                                        fmaPeak: { isaFMAPeak($0) },
+                                        softmaxRows: { isaSoftmaxRows($0) },
+                                        layerNormRows: { isaLayerNormRows($0) },
+                                        binary: { isaBinary($0) })

@@ -1,38 +1,46 @@
 // Shared by the per-ISA kernel modules (symlinked; see GemmDriver.swift).
 import DLRTKernelsCore
 
-/// Table entry `unary` (`UnaryArgs`): the exp-based activations, the function structs of
-/// DLRTKernelsCore inlined here (so compiled for this module's ISA; the portable build runs them
-/// at half the width and without FMA).
+/// Table entry `unary` (`UnaryArgs`): the exp-based activations on this module's `RowVector`
+/// (VectorMath.swift: the function structs' code, compiled for this module's ISA).
 func isaUnary(_ args: UnsafeRawPointer) {
     let g = args.load(as: UnaryArgs.self)
-    switch g.kind {
-    case .elu: unaryLoop(EluFunction(alpha: g.parameter), g.src, g.dst, g.count)
-    case .sigmoid: unaryLoop(SigmoidFunction(), g.src, g.dst, g.count)
-    case .tanh: unaryLoop(TanhFunction(), g.src, g.dst, g.count)
-    case .generic: break
+    if g.kind == .generic { return }
+    let alpha = RowVector(repeating: g.parameter)
+    let full = g.count - g.count % rowLanes
+    unaryVectors(g.kind, alpha, g.src, g.dst, full)
+    if full < g.count {
+        let rest = g.count - full
+        rowStorePartial(unaryVector(g.kind, alpha, rowLoadPartial(g.src + full, rest, fill: 0)), g.dst + full, rest)
     }
 }
 
-/// The loop of `mapUnary` (DLRTKernels/Elementwise/Unary.swift), repeated here on purpose: a
-/// generic function of DLRTKernelsCore specialized in this module would be a weak symbol shared
-/// with the other ISA modules (scripts/check_isa_symbols.sh); this one is mangled with this module's
-/// name. Same lanes, same order, so the results equal the portable loop's for the same ISA.
 @inline(__always)
-func unaryLoop<F: UnaryFloatFunction>(_ f: F, _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>,
-                                      _ count: Int) {
-    var i = 0
-    while i + 32 <= count {
-        let a = f(ewLoad8(src + i)), b = f(ewLoad8(src + i + 8))
-        let c = f(ewLoad8(src + i + 16)), d = f(ewLoad8(src + i + 24))
-        ewStore8(a, dst + i); ewStore8(b, dst + i + 8); ewStore8(c, dst + i + 16); ewStore8(d, dst + i + 24)
-        i += 32
-    }
-    while i + 8 <= count {
-        ewStore8(f(ewLoad8(src + i)), dst + i)
-        i += 8
-    }
-    if i < count {
-        ewStorePartial(f(ewLoadPartial(src + i, count - i)), dst + i, count - i)
+func rowUnary(_ kind: UnaryKernel, _ alpha: RowVector, _ x: RowVector) -> RowVector {
+    switch kind {
+    case .elu: return (alpha * (rowExp(x) - 1)).replacing(with: x, where: x .> 0)
+    case .sigmoid: return rowSigmoid(x)
+    case .tanh: return rowTanh(x)
+    case .erf: return rowErf(x)
+    case .generic: return x
     }
 }
+
+/// dst[i] = f(src[i]) for i < count (a multiple of rowLanes) on this module's `RowVector`, f the
+/// function struct's code lane for lane, so the results equal the portable loop's (`mapUnary`).
+/// `rowUnary` has one call site here and one in `unaryVector` (the tail): with more in one function
+/// the inliner was measured leaving it out of line, or mixing the tail's lane inserts into the loop
+/// (xmm/ymm pieces, 2× slower).
+@inline(never)
+func unaryVectors(_ kind: UnaryKernel, _ alpha: RowVector, _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>,
+                  _ count: Int) {
+    var i = 0
+    while i < count {
+        rowStore(rowUnary(kind, alpha, rowLoad(src + i)), dst + i)
+        i += rowLanes
+    }
+}
+
+/// One vector through `rowUnary`.
+@inline(never)
+func unaryVector(_ kind: UnaryKernel, _ alpha: RowVector, _ x: RowVector) -> RowVector { rowUnary(kind, alpha, x) }

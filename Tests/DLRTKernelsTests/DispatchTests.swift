@@ -4,13 +4,13 @@ import XCTest
 /// The kernel tables' non-GEMM entries on every ISA this CPU runs (GEMM and conv entries are
 /// covered per ISA by GemmTests and ConvTests).
 final class DispatchTests: XCTestCase {
-    /// Elu / Sigmoid / Tanh through each table equal the portable vector code element for element
+    /// Elu / Sigmoid / Tanh / Erf through each table equal the portable vector code element for element
     /// (same operations, no FMA contraction), for every length 0…67 and special values.
     func testUnaryTableMatchesPortableCodeOnEveryISA() {
         var rng = TestRNG(seed: 11)
         let specials: [Float] = [0, -0.0, .infinity, -.infinity, .nan, 100, -100, 1e-30, -88.7, 89.5]
         let functions: [(any UnaryFloatFunction, String)] = [
-            (EluFunction(alpha: 0.7), "elu"), (SigmoidFunction(), "sigmoid"), (TanhFunction(), "tanh"),
+            (EluFunction(alpha: 0.7), "elu"), (SigmoidFunction(), "sigmoid"), (TanhFunction(), "tanh"), (ErfFunction(), "erf"),
         ]
         for kernels in testKernelTables {
             for (f, name) in functions {

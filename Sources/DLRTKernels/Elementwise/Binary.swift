@@ -1,6 +1,9 @@
 // Elementwise arithmetic (Add, Sub, Mul, Div) on float32, int32, int64, 8 lanes at a time.
 // Integer arithmetic wraps (never traps); integer division truncates toward zero, x / 0 = 0 and
-// MIN / −1 = MIN (the wrapped quotient).
+// MIN / −1 = MIN (the wrapped quotient). Float32 Add/Sub/Mul/Div rows run in the kernel table's
+// `binary` entry (16 lanes with AVX-512; same bits on every ISA).
+
+import DLRTKernelsCore
 
 /// An element type the arithmetic ops support.
 public protocol ArithmeticElement: SIMDScalar, Sendable, Hashable, Encodable, Decodable {
@@ -48,21 +51,31 @@ extension Int64: ArithmeticElement {
 /// One arithmetic operation, generic over the element type.
 public protocol BinaryOperation {
     static func apply<T: ArithmeticElement>(_ a: SIMD8<T>, _ b: SIMD8<T>) -> SIMD8<T>
+    /// The kernel table's float32 version (`binary` entry), if it has one.
+    static var floatKernel: BinaryKernel? { get }
+}
+
+extension BinaryOperation {
+    @inlinable public static var floatKernel: BinaryKernel? { nil }
 }
 
 public enum AddOperation: BinaryOperation {
+    @inlinable public static var floatKernel: BinaryKernel? { .add }
     @inlinable @inline(__always)
     public static func apply<T: ArithmeticElement>(_ a: SIMD8<T>, _ b: SIMD8<T>) -> SIMD8<T> { T.ewAdd(a, b) }
 }
 public enum SubOperation: BinaryOperation {
+    @inlinable public static var floatKernel: BinaryKernel? { .sub }
     @inlinable @inline(__always)
     public static func apply<T: ArithmeticElement>(_ a: SIMD8<T>, _ b: SIMD8<T>) -> SIMD8<T> { T.ewSub(a, b) }
 }
 public enum MulOperation: BinaryOperation {
+    @inlinable public static var floatKernel: BinaryKernel? { .mul }
     @inlinable @inline(__always)
     public static func apply<T: ArithmeticElement>(_ a: SIMD8<T>, _ b: SIMD8<T>) -> SIMD8<T> { T.ewMul(a, b) }
 }
 public enum DivOperation: BinaryOperation {
+    @inlinable public static var floatKernel: BinaryKernel? { .div }
     @inlinable @inline(__always)
     public static func apply<T: ArithmeticElement>(_ a: SIMD8<T>, _ b: SIMD8<T>) -> SIMD8<T> { T.ewDiv(a, b) }
 }
@@ -84,6 +97,14 @@ public struct BinaryRowKernels: Sendable {
     @inlinable
     public init<Op: BinaryOperation, T: ArithmeticElement>(_ op: Op.Type, _ element: T.Type) {
         elementSize = MemoryLayout<T>.stride
+        if T.self == Float.self, let kind = Op.floatKernel {
+            // float32 Add/Sub/Mul/Div: the kernel table's loop (same bits, wider vectors).
+            let entry = KernelTable.active.binary
+            same = { a, b, c, n in binaryRowTable(kind, a, 1, b, 1, c, n, entry: entry) }
+            scalarA = { a, b, c, n in binaryRowTable(kind, a, 0, b, 1, c, n, entry: entry) }
+            scalarB = { a, b, c, n in binaryRowTable(kind, a, 1, b, 0, c, n, entry: entry) }
+            return
+        }
         same = { a, b, c, n in
             binaryRow(Op.self, a.assumingMemoryBound(to: T.self), 1, b.assumingMemoryBound(to: T.self), 1,
                       c.assumingMemoryBound(to: T.self), n)
@@ -97,6 +118,16 @@ public struct BinaryRowKernels: Sendable {
                       c.assumingMemoryBound(to: T.self), n)
         }
     }
+}
+
+/// c[i] = a[i·sa] op b[i·sb] (float32, sa and sb each 0 or 1) through a kernel table's `binary` entry.
+@inlinable @inline(__always)
+public func binaryRowTable(_ op: BinaryKernel, _ a: UnsafeRawPointer, _ sa: Int, _ b: UnsafeRawPointer, _ sb: Int,
+                           _ c: UnsafeMutableRawPointer, _ n: Int, entry: KernelTable.Entry) {
+    if n <= 0 { return }
+    callKernel(entry, BinaryArgs(op: op, a: a.assumingMemoryBound(to: Float.self), sa: sa,
+                                 b: b.assumingMemoryBound(to: Float.self), sb: sb,
+                                 c: c.assumingMemoryBound(to: Float.self), count: n))
 }
 
 @inlinable @inline(__always)

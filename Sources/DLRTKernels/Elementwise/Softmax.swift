@@ -2,17 +2,22 @@
 // NaN anywhere in a softmax group makes the whole group NaN (like numpy): the max ignores it,
 // but it reaches the sum.
 
+import DLRTKernelsCore
+
 /// Softmax of `outer` groups `[outer, n, inner]`, groups `groups` only (a range of 0..<outer).
 /// `inner == 1` is the common contiguous case; otherwise 8 neighbouring inner positions are
-/// processed together with contiguous vector loads (no scratch needed).
+/// processed together with contiguous vector loads (no scratch needed). Rows (`inner == 1`) run
+/// in the kernel table's `softmaxRows` entry (16 lanes with AVX-512).
 public func softmax(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
-                    n: Int, inner: Int, groups: Range<Int>) {
+                    n: Int, inner: Int, groups: Range<Int>, kernels: KernelTable = .active) {
     if n <= 0 || inner <= 0 { return }
+    if inner == 1 {
+        callKernel(kernels.softmaxRows, SoftmaxRowsArgs(x: x, y: y, n: n, log: false, rows: groups))
+        return
+    }
     for g in groups {
         let base = g * n * inner
-        if inner == 1 {
-            softmaxRow(x + base, y + base, n)
-        } else {
+        do {
             var j = 0
             while j < inner {
                 softmaxColumns(x + base + j, y + base + j, n: n, stride: inner, lanes: Swift.min(8, inner - j))
@@ -20,47 +25,6 @@ public func softmax(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
             }
         }
     }
-}
-
-/// Softmax of one contiguous row of `n` floats.
-@inline(__always)
-func softmaxRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
-    // max
-    var vm = SIMD8<Float>(repeating: -.infinity)
-    var i = 0
-    while i + 8 <= n {
-        let v = ewLoad8(x + i)
-        vm = vm.replacing(with: v, where: v .> vm)
-        i += 8
-    }
-    var m = vm.max()
-    while i < n {
-        if x[i] > m { m = x[i] }
-        i += 1
-    }
-    // exp and sum
-    let vmax = SIMD8<Float>(repeating: m)
-    var vs = SIMD8<Float>(repeating: 0)
-    i = 0
-    while i + 8 <= n {
-        let e = ewExp(ewLoad8(x + i) - vmax)
-        ewStore8(e, y + i)
-        vs += e
-        i += 8
-    }
-    if i < n {
-        let e = ewExp(ewLoadPartial(x + i, n - i) - vmax)
-        ewStorePartial(e, y + i, n - i)
-        for j in 0 ..< (n - i) { vs[j] += e[j] }
-    }
-    let inv = 1 / vs.sum()
-    // scale
-    i = 0
-    while i + 8 <= n {
-        ewStore8(ewLoad8(y + i) * inv, y + i)
-        i += 8
-    }
-    while i < n { y[i] *= inv; i += 1 }
 }
 
 /// Softmax down `lanes` (≤ 8) neighbouring columns of a [n, stride] block.

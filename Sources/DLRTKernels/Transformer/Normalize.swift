@@ -1,14 +1,22 @@
 // LayerNormalization rows and the Reduce* family, float32.
 
+import DLRTKernelsCore
 import Glibc
 
 /// LayerNormalization of rows `rows` of a [rows, n] matrix: y = (x − mean) / sqrt(var + eps) ·
 /// scale + bias, with the mean and the (biased) variance computed in two passes. `scale` and
-/// `bias` hold n elements (stride 1) or one (stride 0); `bias` may be nil.
+/// `bias` hold n elements (stride 1) or one (stride 0); `bias` may be nil. Runs in the kernel
+/// table's `layerNormRows` entry (16 lanes with AVX-512); other strides take the loop below.
 public func layerNormRows(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, n: Int, epsilon: Float,
                           scale: UnsafePointer<Float>, scaleStride: Int, bias: UnsafePointer<Float>?, biasStride: Int,
-                          rows: Range<Int>) {
+                          rows: Range<Int>, kernels: KernelTable = .active) {
     if n <= 0 { return }
+    if (scaleStride == 0 || scaleStride == 1) && (biasStride == 0 || biasStride == 1) {
+        callKernel(kernels.layerNormRows, LayerNormRowsArgs(x: x, y: y, n: n, epsilon: epsilon, scale: scale,
+                                                            scaleStride: scaleStride, bias: bias,
+                                                            biasStride: biasStride, rows: rows))
+        return
+    }
     for r in rows {
         let xr = x + r * n, yr = y + r * n
         var vs = SIMD8<Float>(repeating: 0)

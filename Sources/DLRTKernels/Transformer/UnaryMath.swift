@@ -53,6 +53,8 @@ public struct ErfFunction: UnaryFloatFunction {
     @inlinable public init() {}
     @inlinable @inline(__always)
     public func callAsFunction(_ a: SIMD8<Float>) -> SIMD8<Float> { ewErf(a) }
+    /// Runs in the kernel table's `unary` entry (the same code on 16 lanes with AVX-512).
+    @inlinable public var kernel: (UnaryKernel, Float) { (.erf, 0) }
 }
 
 @inlinable @inline(__always)
