@@ -16,9 +16,8 @@ import DLRTModel
 ///
 /// Refused with a message: QuantizeLinear / DequantizeLinear left over (on graph inputs or
 /// outputs, unpaired, per-axis activation parameters, non-constant parameters, float8 / int4 /
-/// 16-bit types), and the integer-output ops of onnxruntime's dynamic quantization
-/// (DynamicQuantizeLinear, MatMulInteger, ConvInteger): convert the float model with
-/// `--weights int8` instead.
+/// 16-bit types), and DynamicQuantizeLinear / MatMulInteger / ConvInteger that `IntegerImport`
+/// (run before this pass) did not replace.
 enum QDQImport {
     static let opNames: Set<String> = ["QuantizeLinear", "DequantizeLinear", "QLinearConv", "QLinearMatMul",
                                        "DynamicQuantizeLinear", "MatMulInteger", "ConvInteger"]
@@ -27,7 +26,7 @@ enum QDQImport {
     static func run(_ g: inout WGraph) throws -> [String: ClosedRange<Float>] {
         guard g.nodes.contains(where: { opNames.contains($0.op) && isDefaultDomain($0) }) else { return [:] }
         for node in g.nodes where isDefaultDomain(node) && ["DynamicQuantizeLinear", "MatMulInteger", "ConvInteger"].contains(node.op) {
-            throw node.unsupported("onnxruntime's dynamic-quantization ops are not imported; convert the float32 model with --weights int8 (dlrt's dynamic int8 mode) instead")
+            throw node.unsupported(IntegerImport.refusal(node))
         }
         try expandQLinear(&g)
         try foldConstantDequantize(&g)

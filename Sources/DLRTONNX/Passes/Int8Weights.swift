@@ -56,16 +56,20 @@ enum Int8Weights {
 
     /// `ranges`: observed activation ranges by tensor id (static mode, `--calibration`); nil for
     /// dynamic mode.
-    static func apply(_ g: inout Graph, ranges: [Int32: ClosedRange<Float>]? = nil) -> Report {
+    ///
+    /// `presets`: weights imported from ONNX's MatMulInteger / ConvInteger (Passes/Int8IntegerImport.swift),
+    /// stored with their own integers and scales; their nodes quantize activations per tensor
+    /// (`per_row` = 0, as DynamicQuantizeLinear does) and are quantized even when depthwise.
+    static func apply(_ g: inout Graph, ranges: [Int32: ClosedRange<Float>]? = nil, presets: Int8Presets = Int8Presets()) -> Report {
         var report = Report()
         var memo: [Int32: Int32] = [:]  // float weight → its int8 form (MatMul B / Conv W shared by several nodes)
         for n in g.nodes.indices {
             let node = g.nodes[n]
             do {
                 switch node.op {
-                case .matMul: try matMul(&g, n, memo: &memo, &report)
-                case .gemm: try gemm(&g, n, &report)
-                case .conv: try conv(&g, n, memo: &memo, &report)
+                case .matMul: try matMul(&g, n, memo: &memo, presets, &report)
+                case .gemm: try gemm(&g, n, presets, &report)
+                case .conv: try conv(&g, n, memo: &memo, presets, &report)
                 default: break
                 }
             } catch let e as Skip {
@@ -99,6 +103,7 @@ enum Int8Weights {
             let p = u8Params(range)
             g.nodes[n].op = op
             g.nodes[n].attributes["per_row"] = nil
+            g.nodes[n].attributes["per_image"] = nil
             g.nodes[n].attributes["x_scale"] = .float(p.scale)
             g.nodes[n].attributes["x_zero_point"] = .int(p.zero)
         }
@@ -184,6 +189,11 @@ enum Int8Weights {
 
     struct Skip: Error { var reason: String }
 
+    /// An imported integer weight (`presets`) as `quantize` would return it; `w` is its dequantized form.
+    static func imported(_ p: Int8Presets.Weight, _ w: [Float]) -> (q: [Int8], scales: [Float], relError: Double) {
+        (p.q, p.scales, 0)
+    }
+
     static func floatConstant(_ g: Graph, _ id: Int32, _ what: String) throws -> (values: [Float], shape: [Int]) {
         guard id >= 0 else { throw Skip(reason: "\(what) is absent") }
         let t = g.tensors[Int(id)]
@@ -208,22 +218,23 @@ enum Int8Weights {
                               relativeError: err, bytesBefore: 4 * count, bytesAfter: shared ? 0 : count + 4 * scales.count))
     }
 
-    static func matMul(_ g: inout Graph, _ n: Int, memo: inout [Int32: Int32], _ r: inout Report) throws {
+    static func matMul(_ g: inout Graph, _ n: Int, memo: inout [Int32: Int32], _ presets: Int8Presets, _ r: inout Report) throws {
         let node = g.nodes[n]
         let (b, shape) = try floatConstant(g, node.inputs[1], "B")
         guard shape.count == 2 else { throw Skip(reason: "B has shape \(describe(shape)), not a matrix") }
-        let (q, scales, err) = quantize(b, channels: shape[1], channelsFirst: false)
+        let preset = presets.weights[g.tensors[Int(node.inputs[1])].name]
+        let (q, scales, err) = preset.map { imported($0, b) } ?? quantize(b, channels: shape[1], channelsFirst: false)
         let shared = memo[node.inputs[1]] != nil
         let id = memo[node.inputs[1]] ?? store(&g, name: g.tensors[Int(node.inputs[1])].name, q: q, shape: shape, scales: scales, axis: 1)
         memo[node.inputs[1]] = id
         var attrs = node.attributes
-        attrs["per_row"] = .int(1)
+        attrs["per_row"] = .int(preset == nil ? 1 : 0)
         g.nodes[n] = Node(name: node.name, op: .dynamicQuantizeMatMul, inputs: [node.inputs[0], id], outputs: node.outputs,
                           attributes: attrs)
         record(&r, node, "MatMul", shape, scales, err, shared: shared)
     }
 
-    static func gemm(_ g: inout Graph, _ n: Int, _ r: inout Report) throws {
+    static func gemm(_ g: inout Graph, _ n: Int, _ presets: Int8Presets, _ r: inout Report) throws {
         let node = g.nodes[n]
         func int(_ k: String) -> Int64 { if case .int(let v)? = node.attributes[k] { return v }; return 0 }
         func float(_ k: String) -> Float { if case .float(let v)? = node.attributes[k] { return v }; return 1 }
@@ -247,8 +258,10 @@ enum Int8Weights {
         guard w.allSatisfy({ $0.isFinite }), bias?.allSatisfy({ $0.isFinite }) ?? true else {
             throw Skip(reason: "alpha · B or beta · C has a non-finite value")
         }
-        let (q, scales, err) = quantize(w, channels: cols, channelsFirst: false)
         let name = g.tensors[Int(node.inputs[1])].name
+        // An imported integer weight stays as it is when the Gemm uses it unchanged.
+        let preset = transB || alpha != 1 ? nil : presets.weights[name]
+        let (q, scales, err) = preset.map { imported($0, w) } ?? quantize(w, channels: cols, channelsFirst: false)
         let id = store(&g, name: name, q: q, shape: [k, cols], scales: scales, axis: 1)
         var inputs = [node.inputs[0], id]
         if let bias, beta == 1, g.tensors[Int(node.inputs[2])].fixedShape == [cols] {
@@ -258,27 +271,30 @@ enum Int8Weights {
                                              data: TensorData(blob: Blob.copying(bias)))))
         }
         var attrs = node.attributes.filter { $0.key.hasPrefix("activation") }
-        attrs["per_row"] = .int(1)
+        attrs["per_row"] = .int(preset == nil ? 1 : 0)
         g.nodes[n] = Node(name: node.name, op: .dynamicQuantizeMatMul, inputs: inputs, outputs: node.outputs, attributes: attrs)
         record(&r, node, "Gemm", [k, cols], scales, err)
     }
 
-    static func conv(_ g: inout Graph, _ n: Int, memo: inout [Int32: Int32], _ r: inout Report) throws {
+    static func conv(_ g: inout Graph, _ n: Int, memo: inout [Int32: Int32], _ presets: Int8Presets, _ r: inout Report) throws {
         let node = g.nodes[n]
         let (w, ws) = try floatConstant(g, node.inputs[1], "W")
         guard ws.count == 3 || ws.count == 4 else { throw Skip(reason: "W has shape \(describe(ws))") }
         var group: Int64 = 1
         if case .int(let v)? = node.attributes["group"] { group = v }
-        if group > 1 && ws[1] == 1 && Int64(ws[0]) == group {
+        let preset = presets.weights[g.tensors[Int(node.inputs[1])].name]
+        if preset == nil && group > 1 && ws[1] == 1 && Int64(ws[0]) == group {
             throw Skip(reason: "depthwise (group \(group)): kept float32 for accuracy")
         }
-        let (q, scales, err) = quantize(w, channels: ws[0], channelsFirst: true)
+        let (q, scales, err) = preset.map { imported($0, w) } ?? quantize(w, channels: ws[0], channelsFirst: true)
         let shared = memo[node.inputs[1]] != nil
         let id = memo[node.inputs[1]] ?? store(&g, name: g.tensors[Int(node.inputs[1])].name, q: q, shape: ws, scales: scales, axis: 0)
         memo[node.inputs[1]] = id
         var inputs = node.inputs
         inputs[1] = id
-        g.nodes[n] = Node(name: node.name, op: .dynamicQuantizeConv, inputs: inputs, outputs: node.outputs, attributes: node.attributes)
+        var attrs = node.attributes
+        if preset != nil { attrs["per_image"] = .int(0) }
+        g.nodes[n] = Node(name: node.name, op: .dynamicQuantizeConv, inputs: inputs, outputs: node.outputs, attributes: attrs)
         record(&r, node, "Conv", ws, scales, err, shared: shared)
     }
 }
