@@ -150,16 +150,20 @@ enum IntegerImport {
 
 extension IntegerImport {
     /// Why a DynamicQuantizeLinear / MatMulInteger / ConvInteger was left in the graph.
-    static func refusal(_ node: WNode) -> String {
-        let pattern = "dlrt imports integer ops only in the chain onnxruntime's quantize_dynamic writes: "
+    static func refusal(_ node: WNode, _ g: WGraph) -> String {
+        let pattern = "dlrt imports integer ops in the chain onnxruntime's quantize_dynamic writes — "
             + "DynamicQuantizeLinear(x) → MatMulInteger / ConvInteger with a constant int8 / uint8 weight and constant weight zero point "
             + "(weight − zero point within int8) → Cast(to float) → Mul by (x_scale · constant w_scale), each read only by the next"
-        switch node.op {
-        case "DynamicQuantizeLinear":
-            return "its output is not (only) read by such an integer op; " + pattern + ". Or convert the float32 model with --weights int8"
-        default:
-            return "this one is not part of such a chain (zero points / weights given as graph inputs, its A not from DynamicQuantizeLinear, "
-                + "or its int32 output read by something other than a single Cast to float followed by the scales Mul); " + pattern
+        let ahead = "outside that chain \(node.op) is only accepted when the converter can compute it ahead (every input constant)"
+        if node.op == "DynamicQuantizeLinear" {
+            return "its outputs are not read by such a chain; \(ahead); \(pattern). Or convert the float32 model with --weights int8"
         }
+        let names = node.op == "MatMulInteger" ? ["B", "a_zero_point", "b_zero_point"] : ["w", "x_zero_point", "w_zero_point"]
+        for (k, what) in zip(1 ... 3, names) where !node.input(k).isEmpty && g.constants[node.input(k)] == nil
+            && !(k == 2 && g.nodes.contains { $0.op == "DynamicQuantizeLinear" && $0.output(2) == node.input(2) }) {
+            return "\(what) '\(node.input(k))' is not a constant; \(ahead); \(pattern)"
+        }
+        return "this one is not part of such a chain (its A not from DynamicQuantizeLinear, or its int32 output read by something "
+            + "other than a single Cast to float followed by the scales Mul); \(ahead); \(pattern)"
     }
 }

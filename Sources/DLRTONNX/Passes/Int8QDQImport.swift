@@ -25,8 +25,12 @@ enum QDQImport {
     /// Activation ranges by tensor name; empty when the model has no quantization ops.
     static func run(_ g: inout WGraph) throws -> [String: ClosedRange<Float>] {
         guard g.nodes.contains(where: { opNames.contains($0.op) && isDefaultDomain($0) }) else { return [:] }
-        for node in g.nodes where isDefaultDomain(node) && ["DynamicQuantizeLinear", "MatMulInteger", "ConvInteger"].contains(node.op) {
-            throw node.unsupported(IntegerImport.refusal(node))
+        // Integer ops on constants only are left for the constant folder (Ops/QuantizedInteger.swift).
+        // (the integer ops first: their message says which input is the problem).
+        for op in ["MatMulInteger", "ConvInteger", "DynamicQuantizeLinear"] {
+            for node in g.nodes where isDefaultDomain(node) && node.op == op && !node.inputs.allSatisfy({ $0.isEmpty || g.constants[$0] != nil }) {
+                throw node.unsupported(IntegerImport.refusal(node, g))
+            }
         }
         try expandQLinear(&g)
         try foldConstantDequantize(&g)
@@ -35,7 +39,7 @@ enum QDQImport {
             try standalone(&g.nodes[k], g)
         }
         if let left = g.nodes.first(where: { opNames.contains($0.op) && isDefaultDomain($0)
-                && !["QuantizeLinear", "DequantizeLinear"].contains($0.op) }) {
+                && !["QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear", "MatMulInteger", "ConvInteger"].contains($0.op) }) {
             let readers = g.nodes.filter { $0.inputs.contains(left.output(0)) }.map { "'\($0.name)' (\($0.domain.isEmpty ? "" : $0.domain + ".")\($0.op))" }
             throw left.unsupported("only QuantizeLinear → DequantizeLinear pairs on float activations and DequantizeLinear of constants are imported"
                                    + (readers.isEmpty ? " (this one reads '\(left.input(0))')" : "; its output feeds \(readers.joined(separator: ", ")), which dlrt does not import (operator-format models: use onnxruntime's QDQ format)"))
