@@ -63,6 +63,7 @@ enum Int8Weights {
     static func apply(_ g: inout Graph, ranges: [Int32: ClosedRange<Float>]? = nil, presets: Int8Presets = Int8Presets()) -> Report {
         var report = Report()
         var memo: [Int32: Int32] = [:]  // float weight → its int8 form (MatMul B / Conv W shared by several nodes)
+        var dequantizers: [Node] = []    // ConvTranspose: int8 W → DequantizeLinear (folded when the model loads)
         for n in g.nodes.indices {
             let node = g.nodes[n]
             do {
@@ -70,12 +71,15 @@ enum Int8Weights {
                 case .matMul: try matMul(&g, n, memo: &memo, presets, &report)
                 case .gemm: try gemm(&g, n, presets, &report)
                 case .conv: try conv(&g, n, memo: &memo, presets, &report)
+                case .convTranspose: try convTranspose(&g, n, memo: &memo, &dequantizers, &report)
                 default: break
                 }
             } catch let e as Skip {
                 report.keptFloat.append("\(node.op.name) '\(node.name)' kept float32: \(e.reason)")
             } catch {}
         }
+        // They read only constants: placing them first keeps the topological order.
+        g.nodes.insert(contentsOf: dequantizers, at: 0)
         if let ranges { makeStatic(&g, ranges: ranges, &report) }
         removeUnusedConstants(&g)
         return report
@@ -296,6 +300,40 @@ enum Int8Weights {
         if preset != nil { attrs["per_image"] = .int(0) }
         g.nodes[n] = Node(name: node.name, op: .dynamicQuantizeConv, inputs: inputs, outputs: node.outputs, attributes: attrs)
         record(&r, node, "Conv", ws, scales, err, shared: shared)
+    }
+
+    /// ConvTranspose: weight-only int8. W [C, M/group, k…] is quantized symmetric per index of
+    /// axis 1 (the output channel within its group; with group > 1 the groups share the scales)
+    /// and stored as int8 followed by a DequantizeLinear (105) that the runtime folds once when
+    /// the model loads: the file carries a quarter of the bytes, the run is ConvTranspose's
+    /// float32 GEMM + col2im as before (see docs/QUANTIZATION.md for why not int8 arithmetic).
+    static func convTranspose(_ g: inout Graph, _ n: Int, memo: inout [Int32: Int32], _ dequantizers: inout [Node],
+                              _ r: inout Report) throws {
+        let node = g.nodes[n]
+        let (w, ws) = try floatConstant(g, node.inputs[1], "W")
+        guard ws.count >= 3, ws[1] > 0 else { throw Skip(reason: "W has shape \(describe(ws))") }
+        let (cin, mg) = (ws[0], ws[1]), taps = ws[2...].reduce(1, *)
+        // [Mg][C · taps] channel-major for `quantize`, then back to W's order.
+        var byChannel = [Float](repeating: 0, count: w.count)
+        for c in 0 ..< cin { for j in 0 ..< mg { for t in 0 ..< taps { byChannel[(j * cin + c) * taps + t] = w[(c * mg + j) * taps + t] } } }
+        let (qc, scales, err) = quantize(byChannel, channels: mg, channelsFirst: true)
+        var q = [Int8](repeating: 0, count: w.count)
+        for c in 0 ..< cin { for j in 0 ..< mg { for t in 0 ..< taps { q[(c * mg + j) * taps + t] = qc[(j * cin + c) * taps + t] } } }
+        let shared = memo[node.inputs[1]] != nil
+        let out: Int32
+        if let id = memo[node.inputs[1]] {
+            out = id
+        } else {
+            let name = g.tensors[Int(node.inputs[1])].name
+            let qid = store(&g, name: name, q: q, shape: ws, scales: scales, axis: 1)
+            out = g.addTensor(Tensor(name: name + "/dequantized", dtype: .float32, shape: ws.map { .fixed($0) }))
+            dequantizers.append(Node(name: name + "/dequantize", op: .dequantizeLinear, inputs: [qid], outputs: [out],
+                                     attributes: ["scales": .floats(scales), "zero_points": .ints([Int64](repeating: 0, count: mg)),
+                                                  "axis": .int(1)]))
+            memo[node.inputs[1]] = out
+        }
+        g.nodes[n].inputs[1] = out
+        record(&r, node, "ConvTranspose", ws, scales, err, shared: shared)
     }
 }
 
