@@ -71,7 +71,10 @@ enum Int8Weights {
                 case .matMul: try matMul(&g, n, memo: &memo, presets, &report)
                 case .gemm: try gemm(&g, n, presets, &report)
                 case .conv: try conv(&g, n, memo: &memo, presets, &report)
-                case .convTranspose: try convTranspose(&g, n, memo: &memo, &dequantizers, &report)
+                case .convTranspose: try weightOnly(&g, n, input: 1, axis: 1, memo: &memo, &dequantizers, &report)
+                case .lstm, .gru, .rnn:
+                    try weightOnly(&g, n, input: 1, axis: 1, memo: &memo, &dequantizers, &report)
+                    try weightOnly(&g, n, input: 2, axis: 1, memo: &memo, &dequantizers, &report)
                 default: break
                 }
             } catch let e as Skip {
@@ -302,38 +305,47 @@ enum Int8Weights {
         record(&r, node, "Conv", ws, scales, err, shared: shared)
     }
 
-    /// ConvTranspose: weight-only int8. W [C, M/group, k…] is quantized symmetric per index of
-    /// axis 1 (the output channel within its group; with group > 1 the groups share the scales)
-    /// and stored as int8 followed by a DequantizeLinear (105) that the runtime folds once when
-    /// the model loads: the file carries a quarter of the bytes, the run is ConvTranspose's
-    /// float32 GEMM + col2im as before (see docs/QUANTIZATION.md for why not int8 arithmetic).
-    static func convTranspose(_ g: inout Graph, _ n: Int, memo: inout [Int32: Int32], _ dequantizers: inout [Node],
-                              _ r: inout Report) throws {
+    /// Weight-only int8 (ConvTranspose W; LSTM / GRU / RNN W and R): the float32 weight is quantized
+    /// symmetric per index of `axis` and stored as int8 followed by a DequantizeLinear (105) that
+    /// the runtime folds once when the model loads. The file carries a quarter of the bytes; the
+    /// layer runs its float32 kernels as before (docs/QUANTIZATION.md: why, and what it costs).
+    /// ConvTranspose W [C, M/group, k…]: axis 1, the output channel (groups share scales).
+    /// Recurrent W [dirs, gates·H, I] / R [dirs, gates·H, H]: axis 1, one gate row (directions share scales).
+    static func weightOnly(_ g: inout Graph, _ n: Int, input: Int, axis: Int, memo: inout [Int32: Int32],
+                           _ dequantizers: inout [Node], _ r: inout Report) throws {
         let node = g.nodes[n]
-        let (w, ws) = try floatConstant(g, node.inputs[1], "W")
-        guard ws.count >= 3, ws[1] > 0 else { throw Skip(reason: "W has shape \(describe(ws))") }
-        let (cin, mg) = (ws[0], ws[1]), taps = ws[2...].reduce(1, *)
-        // [Mg][C · taps] channel-major for `quantize`, then back to W's order.
-        var byChannel = [Float](repeating: 0, count: w.count)
-        for c in 0 ..< cin { for j in 0 ..< mg { for t in 0 ..< taps { byChannel[(j * cin + c) * taps + t] = w[(c * mg + j) * taps + t] } } }
-        let (qc, scales, err) = quantize(byChannel, channels: mg, channelsFirst: true)
+        guard input < node.inputs.count else { return }
+        let (w, ws) = try floatConstant(g, node.inputs[input], input == 1 ? "W" : "R")
+        guard ws.count > axis, ws[axis] > 0, !w.isEmpty else { throw Skip(reason: "weight has shape \(describe(ws))") }
+        let channels = ws[axis], inner = ws[(axis + 1)...].reduce(1, *)
+        func channel(_ i: Int) -> Int { (i / inner) % channels }
+        var m = [Float](repeating: 0, count: channels)
+        for i in w.indices { m[channel(i)] = max(m[channel(i)], abs(w[i])) }
+        let scales = m.map { $0 > 0 ? $0 / 127 : 1 }
         var q = [Int8](repeating: 0, count: w.count)
-        for c in 0 ..< cin { for j in 0 ..< mg { for t in 0 ..< taps { q[(c * mg + j) * taps + t] = qc[(j * cin + c) * taps + t] } } }
-        let shared = memo[node.inputs[1]] != nil
+        var err = 0.0, norm = 0.0
+        for i in w.indices {
+            let s = scales[channel(i)]
+            q[i] = Int8(min(max((w[i] / s).rounded(.toNearestOrEven), -127), 127))
+            let d = Double(w[i]) - Double(Float(q[i]) * s)
+            err += d * d
+            norm += Double(w[i]) * Double(w[i])
+        }
+        let shared = memo[node.inputs[input]] != nil
         let out: Int32
-        if let id = memo[node.inputs[1]] {
+        if let id = memo[node.inputs[input]] {
             out = id
         } else {
-            let name = g.tensors[Int(node.inputs[1])].name
-            let qid = store(&g, name: name, q: q, shape: ws, scales: scales, axis: 1)
+            let name = g.tensors[Int(node.inputs[input])].name
+            let qid = store(&g, name: name, q: q, shape: ws, scales: scales, axis: axis)
             out = g.addTensor(Tensor(name: name + "/dequantized", dtype: .float32, shape: ws.map { .fixed($0) }))
             dequantizers.append(Node(name: name + "/dequantize", op: .dequantizeLinear, inputs: [qid], outputs: [out],
-                                     attributes: ["scales": .floats(scales), "zero_points": .ints([Int64](repeating: 0, count: mg)),
-                                                  "axis": .int(1)]))
-            memo[node.inputs[1]] = out
+                                     attributes: ["scales": .floats(scales), "zero_points": .ints([Int64](repeating: 0, count: channels)),
+                                                  "axis": .int(Int64(axis))]))
+            memo[node.inputs[input]] = out
         }
-        g.nodes[n].inputs[1] = out
-        record(&r, node, "ConvTranspose", ws, scales, err, shared: shared)
+        g.nodes[n].inputs[input] = out
+        record(&r, node, node.op.name + (input == 2 ? " R" : ""), ws, scales, norm > 0 ? (err / norm).squareRoot() : 0, shared: shared)
     }
 }
 
