@@ -64,3 +64,22 @@ def test_recurrent_family(case, cli, dlrt_mod, tmp_path):
     worst = compare(f32, q8, case.feeds, dlrt_mod)
     print(f"{case.name}: min cosine vs float32 {worst:.6f}")
     assert worst >= 0.99
+
+
+def test_large_weights_stay_within_load_time_folding_budget(cli, dlrt_mod, tmp_path):
+    """A weight whose dequantized copy would exceed the runtime's load-time folding budget stays
+    float32 (an LSTM needs W and R constant once loaded): the model still loads and runs."""
+    from onnx import TensorProto, helper, numpy_helper
+    hidden, inp = 1024, 1024
+    rng = np.random.default_rng(2)
+    w = (0.03 * rng.standard_normal((1, 4 * hidden, inp))).astype(np.float32)
+    r = (0.03 * rng.standard_normal((1, 4 * hidden, hidden))).astype(np.float32)
+    node = helper.make_node("LSTM", ["x", "w", "r"], ["", "h"], hidden_size=hidden)
+    g = helper.make_graph([node], "big", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [3, 1, inp])],
+                          [helper.make_tensor_value_info("h", TensorProto.FLOAT, [1, 1, hidden])],
+                          [numpy_helper.from_array(w, "w"), numpy_helper.from_array(r, "r")])
+    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+    f32, q8, out = convert_pair(cli, model, tmp_path, "big")
+    assert "load-time folding budget" in out and "int8 weights: 1 layer quantized" in out, out
+    feeds = [{"x": rng.standard_normal((3, 1, inp)).astype(np.float32)}]
+    assert compare(f32, q8, feeds, dlrt_mod) >= 0.99

@@ -63,7 +63,7 @@ enum Int8Weights {
     static func apply(_ g: inout Graph, ranges: [Int32: ClosedRange<Float>]? = nil, presets: Int8Presets = Int8Presets()) -> Report {
         var report = Report()
         var memo: [Int32: Int32] = [:]  // float weight → its int8 form (MatMul B / Conv W shared by several nodes)
-        var dequantizers: [Node] = []    // ConvTranspose: int8 W → DequantizeLinear (folded when the model loads)
+        var dequantizers: [Node] = []    // weight-only int8 → DequantizeLinear (folded when the model loads)
         for n in g.nodes.indices {
             let node = g.nodes[n]
             do {
@@ -71,19 +71,16 @@ enum Int8Weights {
                 case .matMul: try matMul(&g, n, memo: &memo, presets, &report)
                 case .gemm: try gemm(&g, n, presets, &report)
                 case .conv: try conv(&g, n, memo: &memo, presets, &report)
-                case .convTranspose: try weightOnly(&g, n, input: 1, axis: 1, memo: &memo, &dequantizers, &report)
-                case .lstm, .gru, .rnn:
-                    try weightOnly(&g, n, input: 1, axis: 1, memo: &memo, &dequantizers, &report)
-                    try weightOnly(&g, n, input: 2, axis: 1, memo: &memo, &dequantizers, &report)
                 default: break
                 }
             } catch let e as Skip {
                 report.keptFloat.append("\(node.op.name) '\(node.name)' kept float32: \(e.reason)")
             } catch {}
         }
+        if let ranges { makeStatic(&g, ranges: ranges, &report) }
+        weightOnlyPass(&g, &dequantizers, &report)
         // They read only constants: placing them first keeps the topological order.
         g.nodes.insert(contentsOf: dequantizers, at: 0)
-        if let ranges { makeStatic(&g, ranges: ranges, &report) }
         removeUnusedConstants(&g)
         return report
     }
@@ -303,6 +300,47 @@ enum Int8Weights {
         if preset != nil { attrs["per_image"] = .int(0) }
         g.nodes[n] = Node(name: node.name, op: .dynamicQuantizeConv, inputs: inputs, outputs: node.outputs, attributes: attrs)
         record(&r, node, "Conv", ws, scales, err, shared: shared)
+    }
+
+    /// Weight-only int8 for ConvTranspose W and recurrent W / R, in node order while the runtime's
+    /// load-time folding budget (DLRTRuntime/LoadTimeFolding.swift: 16 MiB + 2 × the file's
+    /// constant bytes in all, 256 MiB per node) holds every dequantized weight — a recurrent op
+    /// needs its W and R constant once loaded. Quantizing a weight of q values turns 4q constant
+    /// bytes into q and adds 4q folded bytes: all chosen fit while 10 · Σq ≤ 16 MiB + 2 · C0 (C0:
+    /// the constant bytes before this pass); 1 MiB is kept in reserve.
+    static func weightOnlyPass(_ g: inout Graph, _ dequantizers: inout [Node], _ r: inout Report) {
+        var used = Set(g.inputs + g.outputs)
+        for node in g.nodes { used.formUnion(node.inputs.filter { $0 >= 0 }) }
+        var c0 = 0
+        for (i, t) in g.tensors.enumerated() where used.contains(Int32(i)) { c0 += t.data?.byteCount ?? 0 }
+        let limit = (15 << 20) + 2 * c0
+        var chosen = 0
+        var memo: [Int32: Int32] = [:]
+        for n in g.nodes.indices {
+            let node = g.nodes[n]
+            let inputs: [Int]
+            switch node.op {
+            case .convTranspose: inputs = [1]
+            case .lstm, .gru, .rnn: inputs = [1, 2]
+            default: continue
+            }
+            do {
+                for k in inputs where k < node.inputs.count && node.inputs[k] >= 0 {
+                    let t = g.tensors[Int(node.inputs[k])]
+                    let q = t.fixedShape.map { $0.reduce(1, *) } ?? 0
+                    let fresh = memo[node.inputs[k]] == nil
+                    if fresh {
+                        guard 4 * q <= 256 << 20, 10 * (chosen + q) <= limit else {
+                            throw Skip(reason: "weight '\(t.name)' stays float32: its dequantized copy would exceed the runtime's load-time folding budget")
+                        }
+                    }
+                    try weightOnly(&g, n, input: k, axis: 1, memo: &memo, &dequantizers, &r)
+                    if fresh { chosen += q }
+                }
+            } catch let e as Skip {
+                r.keptFloat.append("\(node.op.name) '\(node.name)' kept float32: \(e.reason)")
+            } catch {}
+        }
     }
 
     /// Weight-only int8 (ConvTranspose W; LSTM / GRU / RNN W and R): the float32 weight is quantized
