@@ -67,9 +67,10 @@ public enum ONNXConverter {
         do {
             // Quantized ONNX (QDQ pairs, QLinearConv / QLinearMatMul): its own activation ranges
             // make the conversion int8 static unless float16 weights were asked for.
+            let presets = try IntegerImport.run(&g)
             let qdqRanges = try QDQImport.run(&g)
             var options = options
-            if !qdqRanges.isEmpty && options.weights == .float32 { options.weights = .int8 }
+            if (!qdqRanges.isEmpty || !presets.isEmpty) && options.weights == .float32 { options.weights = .int8 }
             for k in g.nodes.indices {
                 if let def = OpTable.lookup(g.nodes[k]), let norm = def.normalize { try norm(&g.nodes[k], g.opset) }
             }
@@ -90,7 +91,7 @@ public enum ONNXConverter {
                     ranges = byID
                     summary.append("quantized ONNX: \(qdqRanges.count) activation ranges taken from its QuantizeLinear / DequantizeLinear parameters")
                 }
-                let report = Int8Weights.apply(&graph, ranges: ranges)
+                let report = Int8Weights.apply(&graph, ranges: ranges, presets: presets)
                 int8Layers = report.layers
                 if report.layers.isEmpty { g.warnings.append("--weights int8: no Gemm / MatMul / Conv weight could be quantized; the model stays float32") }
                 g.warnings += report.keptFloat

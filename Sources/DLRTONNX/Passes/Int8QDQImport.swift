@@ -16,9 +16,8 @@ import DLRTModel
 ///
 /// Refused with a message: QuantizeLinear / DequantizeLinear left over (on graph inputs or
 /// outputs, unpaired, per-axis activation parameters, non-constant parameters, float8 / int4 /
-/// 16-bit types), and the integer-output ops of onnxruntime's dynamic quantization
-/// (DynamicQuantizeLinear, MatMulInteger, ConvInteger): convert the float model with
-/// `--weights int8` instead.
+/// 16-bit types), and DynamicQuantizeLinear / MatMulInteger / ConvInteger that `IntegerImport`
+/// (run before this pass) did not replace.
 enum QDQImport {
     static let opNames: Set<String> = ["QuantizeLinear", "DequantizeLinear", "QLinearConv", "QLinearMatMul",
                                        "DynamicQuantizeLinear", "MatMulInteger", "ConvInteger"]
@@ -26,8 +25,12 @@ enum QDQImport {
     /// Activation ranges by tensor name; empty when the model has no quantization ops.
     static func run(_ g: inout WGraph) throws -> [String: ClosedRange<Float>] {
         guard g.nodes.contains(where: { opNames.contains($0.op) && isDefaultDomain($0) }) else { return [:] }
-        for node in g.nodes where isDefaultDomain(node) && ["DynamicQuantizeLinear", "MatMulInteger", "ConvInteger"].contains(node.op) {
-            throw node.unsupported("onnxruntime's dynamic-quantization ops are not imported; convert the float32 model with --weights int8 (dlrt's dynamic int8 mode) instead")
+        // Integer ops on constants only are left for the constant folder (Ops/QuantizedInteger.swift).
+        // (the integer ops first: their message says which input is the problem).
+        for op in ["MatMulInteger", "ConvInteger", "DynamicQuantizeLinear"] {
+            for node in g.nodes where isDefaultDomain(node) && node.op == op && !node.inputs.allSatisfy({ $0.isEmpty || g.constants[$0] != nil }) {
+                throw node.unsupported(IntegerImport.refusal(node, g))
+            }
         }
         try expandQLinear(&g)
         try foldConstantDequantize(&g)
@@ -36,7 +39,7 @@ enum QDQImport {
             try standalone(&g.nodes[k], g)
         }
         if let left = g.nodes.first(where: { opNames.contains($0.op) && isDefaultDomain($0)
-                && !["QuantizeLinear", "DequantizeLinear"].contains($0.op) }) {
+                && !["QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear", "MatMulInteger", "ConvInteger"].contains($0.op) }) {
             let readers = g.nodes.filter { $0.inputs.contains(left.output(0)) }.map { "'\($0.name)' (\($0.domain.isEmpty ? "" : $0.domain + ".")\($0.op))" }
             throw left.unsupported("only QuantizeLinear → DequantizeLinear pairs on float activations and DequantizeLinear of constants are imported"
                                    + (readers.isEmpty ? " (this one reads '\(left.input(0))')" : "; its output feeds \(readers.joined(separator: ", ")), which dlrt does not import (operator-format models: use onnxruntime's QDQ format)"))

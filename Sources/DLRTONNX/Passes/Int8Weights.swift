@@ -56,16 +56,21 @@ enum Int8Weights {
 
     /// `ranges`: observed activation ranges by tensor id (static mode, `--calibration`); nil for
     /// dynamic mode.
-    static func apply(_ g: inout Graph, ranges: [Int32: ClosedRange<Float>]? = nil) -> Report {
+    ///
+    /// `presets`: weights imported from ONNX's MatMulInteger / ConvInteger (Passes/Int8IntegerImport.swift),
+    /// stored with their own integers and scales; their nodes quantize activations per tensor
+    /// (`per_row` = 0, as DynamicQuantizeLinear does) and are quantized even when depthwise.
+    static func apply(_ g: inout Graph, ranges: [Int32: ClosedRange<Float>]? = nil, presets: Int8Presets = Int8Presets()) -> Report {
         var report = Report()
         var memo: [Int32: Int32] = [:]  // float weight → its int8 form (MatMul B / Conv W shared by several nodes)
+        var dequantizers: [Node] = []    // weight-only int8 → DequantizeLinear (folded when the model loads)
         for n in g.nodes.indices {
             let node = g.nodes[n]
             do {
                 switch node.op {
-                case .matMul: try matMul(&g, n, memo: &memo, &report)
-                case .gemm: try gemm(&g, n, &report)
-                case .conv: try conv(&g, n, memo: &memo, &report)
+                case .matMul: try matMul(&g, n, memo: &memo, presets, &report)
+                case .gemm: try gemm(&g, n, presets, &report)
+                case .conv: try conv(&g, n, memo: &memo, presets, &report)
                 default: break
                 }
             } catch let e as Skip {
@@ -73,6 +78,9 @@ enum Int8Weights {
             } catch {}
         }
         if let ranges { makeStatic(&g, ranges: ranges, &report) }
+        weightOnlyPass(&g, &dequantizers, &report)
+        // They read only constants: placing them first keeps the topological order.
+        g.nodes.insert(contentsOf: dequantizers, at: 0)
         removeUnusedConstants(&g)
         return report
     }
@@ -99,6 +107,7 @@ enum Int8Weights {
             let p = u8Params(range)
             g.nodes[n].op = op
             g.nodes[n].attributes["per_row"] = nil
+            g.nodes[n].attributes["per_image"] = nil
             g.nodes[n].attributes["x_scale"] = .float(p.scale)
             g.nodes[n].attributes["x_zero_point"] = .int(p.zero)
         }
@@ -184,6 +193,11 @@ enum Int8Weights {
 
     struct Skip: Error { var reason: String }
 
+    /// An imported integer weight (`presets`) as `quantize` would return it; `w` is its dequantized form.
+    static func imported(_ p: Int8Presets.Weight, _ w: [Float]) -> (q: [Int8], scales: [Float], relError: Double) {
+        (p.q, p.scales, 0)
+    }
+
     static func floatConstant(_ g: Graph, _ id: Int32, _ what: String) throws -> (values: [Float], shape: [Int]) {
         guard id >= 0 else { throw Skip(reason: "\(what) is absent") }
         let t = g.tensors[Int(id)]
@@ -208,22 +222,23 @@ enum Int8Weights {
                               relativeError: err, bytesBefore: 4 * count, bytesAfter: shared ? 0 : count + 4 * scales.count))
     }
 
-    static func matMul(_ g: inout Graph, _ n: Int, memo: inout [Int32: Int32], _ r: inout Report) throws {
+    static func matMul(_ g: inout Graph, _ n: Int, memo: inout [Int32: Int32], _ presets: Int8Presets, _ r: inout Report) throws {
         let node = g.nodes[n]
         let (b, shape) = try floatConstant(g, node.inputs[1], "B")
         guard shape.count == 2 else { throw Skip(reason: "B has shape \(describe(shape)), not a matrix") }
-        let (q, scales, err) = quantize(b, channels: shape[1], channelsFirst: false)
+        let preset = presets.weights[g.tensors[Int(node.inputs[1])].name]
+        let (q, scales, err) = preset.map { imported($0, b) } ?? quantize(b, channels: shape[1], channelsFirst: false)
         let shared = memo[node.inputs[1]] != nil
         let id = memo[node.inputs[1]] ?? store(&g, name: g.tensors[Int(node.inputs[1])].name, q: q, shape: shape, scales: scales, axis: 1)
         memo[node.inputs[1]] = id
         var attrs = node.attributes
-        attrs["per_row"] = .int(1)
+        attrs["per_row"] = .int(preset == nil ? 1 : 0)
         g.nodes[n] = Node(name: node.name, op: .dynamicQuantizeMatMul, inputs: [node.inputs[0], id], outputs: node.outputs,
                           attributes: attrs)
         record(&r, node, "MatMul", shape, scales, err, shared: shared)
     }
 
-    static func gemm(_ g: inout Graph, _ n: Int, _ r: inout Report) throws {
+    static func gemm(_ g: inout Graph, _ n: Int, _ presets: Int8Presets, _ r: inout Report) throws {
         let node = g.nodes[n]
         func int(_ k: String) -> Int64 { if case .int(let v)? = node.attributes[k] { return v }; return 0 }
         func float(_ k: String) -> Float { if case .float(let v)? = node.attributes[k] { return v }; return 1 }
@@ -247,8 +262,10 @@ enum Int8Weights {
         guard w.allSatisfy({ $0.isFinite }), bias?.allSatisfy({ $0.isFinite }) ?? true else {
             throw Skip(reason: "alpha · B or beta · C has a non-finite value")
         }
-        let (q, scales, err) = quantize(w, channels: cols, channelsFirst: false)
         let name = g.tensors[Int(node.inputs[1])].name
+        // An imported integer weight stays as it is when the Gemm uses it unchanged.
+        let preset = transB || alpha != 1 ? nil : presets.weights[name]
+        let (q, scales, err) = preset.map { imported($0, w) } ?? quantize(w, channels: cols, channelsFirst: false)
         let id = store(&g, name: name, q: q, shape: [k, cols], scales: scales, axis: 1)
         var inputs = [node.inputs[0], id]
         if let bias, beta == 1, g.tensors[Int(node.inputs[2])].fixedShape == [cols] {
@@ -258,28 +275,115 @@ enum Int8Weights {
                                              data: TensorData(blob: Blob.copying(bias)))))
         }
         var attrs = node.attributes.filter { $0.key.hasPrefix("activation") }
-        attrs["per_row"] = .int(1)
+        attrs["per_row"] = .int(preset == nil ? 1 : 0)
         g.nodes[n] = Node(name: node.name, op: .dynamicQuantizeMatMul, inputs: inputs, outputs: node.outputs, attributes: attrs)
         record(&r, node, "Gemm", [k, cols], scales, err)
     }
 
-    static func conv(_ g: inout Graph, _ n: Int, memo: inout [Int32: Int32], _ r: inout Report) throws {
+    static func conv(_ g: inout Graph, _ n: Int, memo: inout [Int32: Int32], _ presets: Int8Presets, _ r: inout Report) throws {
         let node = g.nodes[n]
         let (w, ws) = try floatConstant(g, node.inputs[1], "W")
         guard ws.count == 3 || ws.count == 4 else { throw Skip(reason: "W has shape \(describe(ws))") }
         var group: Int64 = 1
         if case .int(let v)? = node.attributes["group"] { group = v }
-        if group > 1 && ws[1] == 1 && Int64(ws[0]) == group {
+        let preset = presets.weights[g.tensors[Int(node.inputs[1])].name]
+        if preset == nil && group > 1 && ws[1] == 1 && Int64(ws[0]) == group {
             throw Skip(reason: "depthwise (group \(group)): kept float32 for accuracy")
         }
-        let (q, scales, err) = quantize(w, channels: ws[0], channelsFirst: true)
+        let (q, scales, err) = preset.map { imported($0, w) } ?? quantize(w, channels: ws[0], channelsFirst: true)
         let shared = memo[node.inputs[1]] != nil
         let id = memo[node.inputs[1]] ?? store(&g, name: g.tensors[Int(node.inputs[1])].name, q: q, shape: ws, scales: scales, axis: 0)
         memo[node.inputs[1]] = id
         var inputs = node.inputs
         inputs[1] = id
-        g.nodes[n] = Node(name: node.name, op: .dynamicQuantizeConv, inputs: inputs, outputs: node.outputs, attributes: node.attributes)
+        var attrs = node.attributes
+        if preset != nil { attrs["per_image"] = .int(0) }
+        g.nodes[n] = Node(name: node.name, op: .dynamicQuantizeConv, inputs: inputs, outputs: node.outputs, attributes: attrs)
         record(&r, node, "Conv", ws, scales, err, shared: shared)
+    }
+
+    /// Weight-only int8 for ConvTranspose W and recurrent W / R, in node order while the runtime's
+    /// load-time folding budget (DLRTRuntime/LoadTimeFolding.swift: 16 MiB + 2 × the file's
+    /// constant bytes in all, 256 MiB per node) holds every dequantized weight — a recurrent op
+    /// needs its W and R constant once loaded. Quantizing a weight of q values turns 4q constant
+    /// bytes into q and adds 4q folded bytes: all chosen fit while 10 · Σq ≤ 16 MiB + 2 · C0 (C0:
+    /// the constant bytes before this pass); 1 MiB is kept in reserve.
+    static func weightOnlyPass(_ g: inout Graph, _ dequantizers: inout [Node], _ r: inout Report) {
+        var used = Set(g.inputs + g.outputs)
+        for node in g.nodes { used.formUnion(node.inputs.filter { $0 >= 0 }) }
+        var c0 = 0
+        for (i, t) in g.tensors.enumerated() where used.contains(Int32(i)) { c0 += t.data?.byteCount ?? 0 }
+        let limit = (15 << 20) + 2 * c0
+        var chosen = 0
+        var memo: [Int32: Int32] = [:]
+        for n in g.nodes.indices {
+            let node = g.nodes[n]
+            let inputs: [Int]
+            switch node.op {
+            case .convTranspose: inputs = [1]
+            case .lstm, .gru, .rnn: inputs = [1, 2]
+            default: continue
+            }
+            do {
+                for k in inputs where k < node.inputs.count && node.inputs[k] >= 0 {
+                    let t = g.tensors[Int(node.inputs[k])]
+                    let q = t.fixedShape.map { $0.reduce(1, *) } ?? 0
+                    let fresh = memo[node.inputs[k]] == nil
+                    if fresh {
+                        guard 4 * q <= 256 << 20, 10 * (chosen + q) <= limit else {
+                            throw Skip(reason: "weight '\(t.name)' stays float32: its dequantized copy would exceed the runtime's load-time folding budget")
+                        }
+                    }
+                    try weightOnly(&g, n, input: k, axis: 1, memo: &memo, &dequantizers, &r)
+                    if fresh { chosen += q }
+                }
+            } catch let e as Skip {
+                r.keptFloat.append("\(node.op.name) '\(node.name)' kept float32: \(e.reason)")
+            } catch {}
+        }
+    }
+
+    /// Weight-only int8 (ConvTranspose W; LSTM / GRU / RNN W and R): the float32 weight is quantized
+    /// symmetric per index of `axis` and stored as int8 followed by a DequantizeLinear (105) that
+    /// the runtime folds once when the model loads. The file carries a quarter of the bytes; the
+    /// layer runs its float32 kernels as before (docs/QUANTIZATION.md: why, and what it costs).
+    /// ConvTranspose W [C, M/group, k…]: axis 1, the output channel (groups share scales).
+    /// Recurrent W [dirs, gates·H, I] / R [dirs, gates·H, H]: axis 1, one gate row (directions share scales).
+    static func weightOnly(_ g: inout Graph, _ n: Int, input: Int, axis: Int, memo: inout [Int32: Int32],
+                           _ dequantizers: inout [Node], _ r: inout Report) throws {
+        let node = g.nodes[n]
+        guard input < node.inputs.count else { return }
+        let (w, ws) = try floatConstant(g, node.inputs[input], input == 1 ? "W" : "R")
+        guard ws.count > axis, ws[axis] > 0, !w.isEmpty else { throw Skip(reason: "weight has shape \(describe(ws))") }
+        let channels = ws[axis], inner = ws[(axis + 1)...].reduce(1, *)
+        func channel(_ i: Int) -> Int { (i / inner) % channels }
+        var m = [Float](repeating: 0, count: channels)
+        for i in w.indices { m[channel(i)] = max(m[channel(i)], abs(w[i])) }
+        let scales = m.map { $0 > 0 ? $0 / 127 : 1 }
+        var q = [Int8](repeating: 0, count: w.count)
+        var err = 0.0, norm = 0.0
+        for i in w.indices {
+            let s = scales[channel(i)]
+            q[i] = Int8(min(max((w[i] / s).rounded(.toNearestOrEven), -127), 127))
+            let d = Double(w[i]) - Double(Float(q[i]) * s)
+            err += d * d
+            norm += Double(w[i]) * Double(w[i])
+        }
+        let shared = memo[node.inputs[input]] != nil
+        let out: Int32
+        if let id = memo[node.inputs[input]] {
+            out = id
+        } else {
+            let name = g.tensors[Int(node.inputs[input])].name
+            let qid = store(&g, name: name, q: q, shape: ws, scales: scales, axis: axis)
+            out = g.addTensor(Tensor(name: name + "/dequantized", dtype: .float32, shape: ws.map { .fixed($0) }))
+            dequantizers.append(Node(name: name + "/dequantize", op: .dequantizeLinear, inputs: [qid], outputs: [out],
+                                     attributes: ["scales": .floats(scales), "zero_points": .ints([Int64](repeating: 0, count: channels)),
+                                                  "axis": .int(Int64(axis))]))
+            memo[node.inputs[input]] = out
+        }
+        g.nodes[n].inputs[input] = out
+        record(&r, node, node.op.name + (input == 2 ? " R" : ""), ws, scales, norm > 0 ? (err / norm).squareRoot() : 0, shared: shared)
     }
 }
 

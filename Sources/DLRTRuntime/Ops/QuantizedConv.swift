@@ -5,7 +5,8 @@ import DLRTModel
 /// DynamicQuantizeConv (101) / QuantizedConv (103): Conv (1-D / 2-D, groups, the attributes of
 /// op 3 and a fused activation) with constant int8 weights W [M, C/group, (kH,) kW] (symmetric,
 /// per tensor or per output channel).
-/// - dynamic: X float32; each image is quantized to u8 per run (one scale and zero point per image);
+/// - dynamic: X float32; each image is quantized to u8 per run (one scale and zero point per image;
+///   with `per_image` = 0 one for the whole batch, as ONNX's DynamicQuantizeLinear does);
 /// - static: X float32 quantized with `x_scale` / `x_zero_point`, or already uint8 with them;
 ///   Y float32, or uint8 with `y_scale` / `y_zero_point` (requantized in the epilogue).
 /// Per group, u8 im2col rows (one per output pixel; padding = the zero point) × packed weights →
@@ -21,12 +22,15 @@ final class QuantizedConvOperator<Mode: QuantizedActivationMode>: Operator {
     let weights: QPackedWeights
     /// Channels, kernel and group (the spatial fields are filled per input shape).
     let template: Conv2DShape
+    /// Dynamic mode: one (scale, zero point) per image (`per_image` = 1, the default) or per batch.
+    let perImage: Bool
 
     init(node: Node, graph: Graph) throws {
         let a = DenseAttributes(node)
         try a.checkArity(inputs: 2, optional: 1)
         self.node = node
         quantization = Mode.isStatic ? try StaticQuantization(node: node) : nil
+        perImage = Mode.isStatic ? true : try a.flag("per_image", default: true)
         let w = try Int8Weight(node: node, graph: graph, input: 1, name: "W", channelAxis: 0, ranks: 3 ... 4)
         weightShape = w.shape
         geometry = try ConvGeometry(node: node, kernelFromWeights: Array(w.shape[2...]), allowCeilMode: false)
@@ -82,6 +86,7 @@ final class QuantizedConvOperator<Mode: QuantizedActivationMode>: Operator {
             throw a.error("output of X \(describe(x)) is too large", kind: .shape)
         }
         try checkInt32Sizes(node, [s.inChannels * s.inPlane, cols, outCount], "X \(describe(x))")
+        guard checkedElementCount(x) != nil else { throw a.error("X \(describe(x)) is too large", kind: .shape) }
         return s
     }
 
@@ -106,7 +111,7 @@ final class QuantizedConvOperator<Mode: QuantizedActivationMode>: Operator {
         let x = inputs[0].type ?? TensorType(.float32, [])
         return QuantizedConvKernel(shape: try shape(for: x.shape), weights: weights, activation: activation,
                                    quantization: quantization, inputIsU8: x.dtype == .uint8,
-                                   hasBias: inputs.count > 2 && inputs[2].type != nil)
+                                   hasBias: inputs.count > 2 && inputs[2].type != nil, perImage: perImage)
     }
 }
 
@@ -140,19 +145,22 @@ final class QuantizedConvKernel: Kernel {
     let inputIsU8: Bool
     let hasBias: Bool
     let serial: Bool
+    /// Dynamic mode with one (scale, zero point) for the whole batch: the batch is quantized at once.
+    let perBatch: Bool
 
     init(shape: Conv2DShape, weights: QPackedWeights, activation: DenseActivation, quantization: StaticQuantization?,
-         inputIsU8: Bool, hasBias: Bool) {
+         inputIsU8: Bool, hasBias: Bool, perImage: Bool = true) {
         s = shape
         self.weights = weights
         self.activation = activation
         self.quantization = quantization
         self.inputIsU8 = inputIsU8
         self.hasBias = hasBias
+        perBatch = quantization == nil && !inputIsU8 && !perImage && shape.batch > 1
         serial = s.outChannels * s.outPlane * s.gemmK < 1 << 16
     }
 
-    var imageBytes: Int { inputIsU8 ? 0 : (s.inChannels * s.inPlane + 63) / 64 * 64 }
+    var imageBytes: Int { inputIsU8 ? 0 : ((perBatch ? s.batch : 1) * s.inChannels * s.inPlane + 63) / 64 * 64 }
     var hwcBytes: Int { (s.inChannels * s.inPlane + 63) / 64 * 64 }
     /// 1×1, stride 1, unpadded, one group: the HWC image is the GEMM's A as it is.
     var direct: Bool { s.isPointwise && s.group == 1 }
@@ -176,10 +184,16 @@ final class QuantizedConvKernel: Kernel {
         let bias: UnsafePointer<Float>? = hasBias ? io.input(2, as: Float.self) : nil
         let parallel = denseParallel(io, serial: serial)
         if let q = quantization { _ = writeParams(scratch, q.x) }
+        if perBatch {
+            cdlrt_quantize_dynamic(io.input(0, as: Float.self), Int32(s.batch), Int32(inCount), inCount, 0,
+                                   (scratch + 64).assumingMemoryBound(to: UInt8.self), inCount, scale, zero)
+        }
         for b in 0 ..< s.batch {
             let image: UnsafePointer<UInt8>
             if inputIsU8 {
                 image = io.input(0, as: UInt8.self) + b * inCount
+            } else if perBatch {
+                image = UnsafePointer((scratch + 64).assumingMemoryBound(to: UInt8.self) + b * inCount)
             } else {
                 let x = io.input(0, as: Float.self) + b * inCount
                 let u8 = (scratch + 64).assumingMemoryBound(to: UInt8.self)
