@@ -1,0 +1,153 @@
+"""Operands given as graph inputs instead of constants, end to end against onnxruntime (rtol 1e-4).
+
+Step 1 (weights fed at run time, fixed shape, packed into plan scratch on every run): Conv W/B,
+LSTM / GRU / RNN W, R, B (and LSTM P). Every case runs several times on the SAME Model with
+different weights (and input shapes), so a stale pack would show. Refusals: a run-time weight of
+unknown shape is refused at conversion, a wrongly shaped one when the model is run."""
+from __future__ import annotations
+
+import numpy as np
+import onnx
+import pytest
+from onnx import helper
+
+from conftest import compare, ort_run, run_cli
+from models import F32, I32, rnd, vi
+
+
+def raw_model(nodes, inputs, outputs, inits=(), opset=17):
+    g = helper.make_graph(nodes, "m", inputs, outputs, initializer=list(inits))
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
+    m.ir_version = 8
+    return m
+
+
+def run_all(model, name, feeds_list, convert, dlrt_mod, rtol=1e-4, atol=1e-5):
+    path = convert(model, name)
+    with dlrt_mod.Model(path) as m:
+        for i, feeds in enumerate(feeds_list):
+            got, want = m.run(feeds), ort_run(model, feeds)
+            compare(f"{name} run {i} {({k: v.shape for k, v in feeds.items()})}", got, want, rtol, atol)
+
+
+def refusal(tmp_path, cli, model, *needles):
+    src = tmp_path / "m.onnx"
+    onnx.save(model, str(src))
+    r = run_cli(cli, "convert", src, "-o", tmp_path / "m.dlrt")
+    assert r.returncode != 0, f"conversion should fail: {r.stdout}"
+    for n in needles:
+        assert n in r.stderr, f"{n!r} not in: {r.stderr}"
+
+
+# ---- Conv ------------------------------------------------------------------------------------------
+
+CONV_CASES = [
+    # name, x dims (after batch), W shape, attributes, bias
+    ("2d_pad", [3, 9, 8], [5, 3, 3, 3], dict(pads=[1, 1, 1, 1]), True),
+    ("2d_stride_asym", [4, 11, 7], [6, 4, 3, 2], dict(strides=[2, 1], pads=[1, 0, 0, 1]), False),
+    ("2d_pointwise", [8, 5, 6], [16, 8, 1, 1], {}, True),
+    ("2d_group", [6, 7, 7], [9, 2, 3, 3], dict(group=3, pads=[1, 1, 1, 1]), True),
+    ("2d_depthwise", [8, 12, 10], [8, 1, 3, 3], dict(group=8, strides=[2, 2], pads=[1, 1, 1, 1]), True),
+    ("2d_dilated", [2, 13, 9], [3, 2, 3, 3], dict(dilations=[2, 2], pads=[2, 1, 2, 1]), False),
+    ("2d_same_upper", [2, 9, 8], [3, 2, 3, 3], dict(strides=[2, 2], auto_pad="SAME_UPPER"), True),
+    ("1d", [5, 17], [7, 5, 3], dict(pads=[1, 2]), True),
+    ("2d_large", [32, 20, 20], [64, 32, 3, 3], dict(pads=[1, 1, 1, 1]), True),
+]
+
+
+@pytest.mark.parametrize("name,xdims,wshape,attrs,bias", CONV_CASES, ids=[c[0] for c in CONV_CASES])
+def test_conv_runtime_weights(name, xdims, wshape, attrs, bias, convert, dlrt_mod):
+    ins = ["x", "w"] + (["b"] if bias else [])
+    inputs = [vi("x", ["n"] + xdims), vi("w", wshape)] + ([vi("b", [wshape[0]])] if bias else [])
+    m = raw_model([helper.make_node("Conv", ins, ["y"], name="conv1", **attrs)], inputs, [vi("y", None)])
+    feeds = []
+    for run, n in enumerate((1, 2, 1)):
+        f = {"x": rnd(10 + run, n, *xdims), "w": rnd(20 + run, *wshape, scale=0.3)}
+        if bias:
+            f["b"] = rnd(30 + run, wshape[0])
+        feeds.append(f)
+    run_all(m, f"conv_rt_{name}", feeds, convert, dlrt_mod)
+
+
+def test_conv_runtime_weights_with_relu(convert, dlrt_mod):
+    """The fused activation still applies with a run-time W."""
+    m = raw_model([helper.make_node("Conv", ["x", "w"], ["c"], name="c1", pads=[1, 1, 1, 1]),
+                   helper.make_node("Relu", ["c"], ["y"])],
+                  [vi("x", [1, 3, 6, 6]), vi("w", [4, 3, 3, 3])], [vi("y", [1, 4, 6, 6])])
+    run_all(m, "conv_rt_relu", [{"x": rnd(1, 1, 3, 6, 6), "w": rnd(2 + k, 4, 3, 3, 3)} for k in range(3)],
+            convert, dlrt_mod)
+
+
+def test_conv_runtime_weights_wrong_shape(convert, dlrt_mod):
+    m = raw_model([helper.make_node("Conv", ["x", "w"], ["y"], name="c1")],
+                  [vi("x", [1, 3, 6, 6]), vi("w", [4, 3, 3, 3])], [vi("y", [1, 4, 4, 4])])
+    with dlrt_mod.Model(convert(m, "conv_rt_bad")) as model:
+        with pytest.raises(Exception) as e:
+            model.run({"x": rnd(1, 1, 3, 6, 6), "w": rnd(2, 4, 3, 3, 2)})
+        assert "w" in str(e.value)
+
+
+def test_refuse_conv_symbolic_weights(tmp_path, cli):
+    m = raw_model([helper.make_node("Conv", ["x", "w"], ["y"], name="c2", kernel_shape=[3, 3])],
+                  [vi("x", [1, 2, 6, 6]), vi("w", ["m", 2, 3, 3])], [vi("y", None)])
+    refusal(tmp_path, cli, m, "'c2'", "W", "neither a constant nor of fixed shape")
+
+
+# ---- LSTM / GRU / RNN ----------------------------------------------------------------------------
+
+def recurrent_model(op, gates, inp, hidden, direction, with_bias, with_p, lbr):
+    dirs = 2 if direction == "bidirectional" else 1
+    names = ["x", "w", "r", "b" if with_bias else ""]
+    inputs = [vi("x", ["seq", "batch", inp]), vi("w", [dirs, gates * hidden, inp]), vi("r", [dirs, gates * hidden, hidden])]
+    if with_bias:
+        inputs.append(vi("b", [dirs, 2 * gates * hidden]))
+    if with_p:
+        names += ["", "", "", "p"]
+        inputs.append(vi("p", [dirs, 3 * hidden]))
+    attrs = dict(hidden_size=hidden, direction=direction)
+    if op == "GRU":
+        attrs["linear_before_reset"] = lbr
+    outs = ["y", "yh"]
+    node = helper.make_node(op, names, outs, name="rec", **attrs)
+    return raw_model([node], inputs, [vi("y", None), vi("yh", None)]), dirs
+
+
+RECURRENT_CASES = [
+    ("lstm_fwd", "LSTM", 4, 5, 7, "forward", True, False, 0),
+    ("lstm_bidir_p", "LSTM", 4, 3, 6, "bidirectional", True, True, 0),
+    ("lstm_nobias", "LSTM", 4, 6, 4, "reverse", False, False, 0),
+    ("gru_fwd", "GRU", 3, 5, 7, "forward", True, False, 0),
+    ("gru_lbr_bidir", "GRU", 3, 4, 5, "bidirectional", True, False, 1),
+    ("rnn_fwd", "RNN", 1, 6, 9, "forward", True, False, 0),
+    ("rnn_bidir_nobias", "RNN", 1, 3, 4, "bidirectional", False, False, 0),
+]
+
+
+@pytest.mark.parametrize("name,op,gates,inp,hidden,direction,bias,p,lbr", RECURRENT_CASES, ids=[c[0] for c in RECURRENT_CASES])
+def test_recurrent_runtime_weights(name, op, gates, inp, hidden, direction, bias, p, lbr, convert, dlrt_mod):
+    m, dirs = recurrent_model(op, gates, inp, hidden, direction, bias, p, lbr)
+    feeds = []
+    for run, (seq, batch) in enumerate([(3, 2), (5, 1), (3, 2)]):
+        f = {"x": rnd(50 + run, seq, batch, inp), "w": rnd(60 + run, dirs, gates * hidden, inp, scale=0.5),
+             "r": rnd(70 + run, dirs, gates * hidden, hidden, scale=0.5)}
+        if bias:
+            f["b"] = rnd(80 + run, dirs, 2 * gates * hidden, scale=0.5)
+        if p:
+            f["p"] = rnd(90 + run, dirs, 3 * hidden, scale=0.5)
+        feeds.append(f)
+    run_all(m, f"rec_rt_{name}", feeds, convert, dlrt_mod)
+
+
+def test_lstm_runtime_r_constant_w(convert, dlrt_mod):
+    """Mixed: W a constant, R fed at run time (everything is then packed per run)."""
+    w = onnx.numpy_helper.from_array(rnd(1, 1, 16, 3, scale=0.5), "w")
+    node = helper.make_node("LSTM", ["x", "w", "r"], ["y"], name="rec", hidden_size=4)
+    m = raw_model([node], [vi("x", [2, 1, 3]), vi("r", [1, 16, 4])], [vi("y", None)], [w])
+    run_all(m, "rec_rt_mixed", [{"x": rnd(2, 2, 1, 3), "r": rnd(3 + k, 1, 16, 4, scale=0.5)} for k in range(2)],
+            convert, dlrt_mod)
+
+
+def test_refuse_recurrent_symbolic_weights(tmp_path, cli):
+    node = helper.make_node("GRU", ["x", "w", "r"], ["y"], name="g1", hidden_size=4)
+    m = raw_model([node], [vi("x", [2, 1, 3]), vi("w", [1, 12, "i"]), vi("r", [1, 12, 4])], [vi("y", None)])
+    refusal(tmp_path, cli, m, "'g1'", "W", "neither a constant nor of fixed shape")
