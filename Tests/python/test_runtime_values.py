@@ -151,3 +151,56 @@ def test_refuse_recurrent_symbolic_weights(tmp_path, cli):
     node = helper.make_node("GRU", ["x", "w", "r"], ["y"], name="g1", hidden_size=4)
     m = raw_model([node], [vi("x", [2, 1, 3]), vi("w", [1, 12, "i"]), vi("r", [1, 12, 4])], [vi("y", None)])
     refusal(tmp_path, cli, m, "'g1'", "W", "neither a constant nor of fixed shape")
+
+
+# ---- value inputs: operands read when planning (Reshape shape) -------------------------------------
+
+def reshape_model():
+    m = raw_model([helper.make_node("Reshape", ["x", "shape"], ["r"], name="reshape1"),
+                   helper.make_node("Relu", ["r"], ["y"])],
+                  [vi("x", ["n", 3, 4]), vi("shape", [2], onnx.TensorProto.INT64)], [vi("y", None)])
+    return m
+
+
+def test_reshape_value_input_changes_between_runs(convert, dlrt_mod):
+    """The same Model re-plans when the shape VALUES change (and reuses the plan when they do not)."""
+    m = reshape_model()
+    feeds = []
+    for n, shape in [(2, [4, 6]), (2, [6, -1]), (2, [4, 6]), (1, [0, -1]), (2, [24, 1]), (2, [-1, 12]), (3, [3, 12])]:
+        feeds.append({"x": rnd(n, n, 3, 4), "shape": np.array(shape, np.int64)})
+    run_all(m, "reshape_value_input", feeds, convert, dlrt_mod)
+
+
+@pytest.mark.parametrize("shape,needle", [([5, 5], "cannot reshape"), ([-1, -1], "at most one"),
+                                          ([-3, 8], "≥ -1"), ([2**62, 4], "overflows"), ([7, -1], "does not divide")])
+def test_reshape_value_input_hostile(shape, needle, convert, dlrt_mod):
+    m = reshape_model()
+    with dlrt_mod.Model(convert(m, "reshape_value_input")) as model:
+        with pytest.raises(Exception) as e:
+            model.run({"x": rnd(1, 2, 3, 4), "shape": np.array(shape, np.int64)})
+        assert "reshape1" in str(e.value) and needle in str(e.value), str(e.value)
+        # A good value afterwards runs normally on the same Model.
+        feeds = {"x": rnd(1, 2, 3, 4), "shape": np.array([4, 6], np.int64)}
+        compare("after error", model.run(feeds), ort_run(m, feeds), 1e-4, 1e-5)
+
+
+def test_reshape_constant_shape_unchanged(tmp_path, cli):
+    """A constant shape still converts exactly as before (no value input)."""
+    s = onnx.numpy_helper.from_array(np.array([4, 6], np.int64), "s")
+    m = raw_model([helper.make_node("Reshape", ["x", "s"], ["y"], name="r1")], [vi("x", [2, 3, 4])], [vi("y", [4, 6])], [s])
+    src = tmp_path / "m.onnx"
+    onnx.save(m, str(src))
+    assert run_cli(cli, "convert", src, "-o", tmp_path / "m.dlrt").returncode == 0
+
+
+def test_refuse_reshape_computed_shape(tmp_path, cli):
+    m = raw_model([helper.make_node("Add", ["s", "s"], ["s2"]),
+                   helper.make_node("Reshape", ["x", "s2"], ["y"], name="r2")],
+                  [vi("x", [2, 3, 4]), vi("s", [2], onnx.TensorProto.INT64)], [vi("y", None)])
+    refusal(tmp_path, cli, m, "'r2'", "shape", "graph input")
+
+
+def test_refuse_reshape_large_shape_input(tmp_path, cli):
+    m = raw_model([helper.make_node("Reshape", ["x", "s"], ["y"], name="r3")],
+                  [vi("x", [2, 3, 4]), vi("s", ["k"], onnx.TensorProto.INT64)], [vi("y", None)])
+    refusal(tmp_path, cli, m, "'r3'", "shape")

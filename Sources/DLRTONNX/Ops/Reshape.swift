@@ -108,8 +108,13 @@ extension OpTable {
             return [x.reshaped(f)]
         }, lower: { n, g in
             try checkKnownAttrs(n, ["allowzero"])
-            guard let c = g.constants[n.input(1)], c.type == .int64 || c.type == .int32, c.rank == 1 else {
-                throw n.unsupported("input 'shape' ('\(n.input(1))') is not a constant int64 tensor; dlrt needs a constant Reshape shape")
+            if g.constants[n.input(1)] == nil {
+                // A value input: dlrt reads it when planning (docs/ARCHITECTURE.md, "Operands fed at run time").
+                try requireValueInput(n, g, 1, "shape", types: [.int64])
+            } else {
+                guard let c = g.constants[n.input(1)], c.type == .int64 || c.type == .int32, c.rank == 1 else {
+                    throw n.unsupported("input 'shape' ('\(n.input(1))') is not a constant int64 tensor; dlrt needs a constant Reshape shape")
+                }
             }
             return ["allowzero": .int((n.int("allowzero") ?? 0) != 0 ? 1 : 0)]
         }),
@@ -162,4 +167,19 @@ extension OpTable {
             return [x.reshaped((0 ..< r).map { ax.contains($0) ? 1 : (it.next() ?? 1) })]
         }),
     ]
+}
+
+/// A non-constant operand the runtime reads when planning ("value input"): accepted when it is a
+/// graph input of one of `types`, fixed rank ≤ 1 and at most 64 elements; refused otherwise.
+func requireValueInput(_ n: WNode, _ g: WGraph, _ k: Int, _ role: String, types: Set<EType>) throws {
+    let name = n.input(k)
+    guard g.inputs.contains(name) else {
+        throw n.unsupported("input '\(role)' ('\(name)') is computed in the graph; dlrt reads a non-constant \(role) only from a graph input")
+    }
+    guard let t = g.typeOf(name), types.contains(t) else {
+        throw n.unsupported("input '\(role)' ('\(name)') is \(g.typeOf(name).map { "\($0)" } ?? "of unknown type"), expected \(types.map { "\($0)" }.sorted().joined(separator: " or "))")
+    }
+    guard let dims = fixedDims(g.shapeOf(name)), dims.count <= 1, dims.reduce(1, *) <= 64 else {
+        throw n.unsupported("input '\(role)' ('\(name)') must have a fixed shape of rank ≤ 1 with at most 64 elements to be read at plan time")
+    }
 }
