@@ -204,3 +204,40 @@ def test_refuse_reshape_large_shape_input(tmp_path, cli):
     m = raw_model([helper.make_node("Reshape", ["x", "s"], ["y"], name="r3")],
                   [vi("x", [2, 3, 4]), vi("s", ["k"], onnx.TensorProto.INT64)], [vi("y", None)])
     refusal(tmp_path, cli, m, "'r3'", "shape")
+
+
+# ---- value inputs: Reduce* axes ---------------------------------------------------------------------
+
+def reduce_model(op, keepdims, k=2):
+    return raw_model([helper.make_node(op, ["x", "axes"], ["y"], name="red1", keepdims=keepdims)],
+                     [vi("x", ["n", 3, 4, 5]), vi("axes", [k], onnx.TensorProto.INT64)], [vi("y", None)], opset=18)
+
+
+@pytest.mark.parametrize("op", ["ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceL2", "ReduceProd"])
+@pytest.mark.parametrize("keepdims", [0, 1])
+def test_reduce_axes_value_input(op, keepdims, convert, dlrt_mod):
+    m = reduce_model(op, keepdims)
+    feeds = [{"x": rnd(i, n, 3, 4, 5), "axes": np.array(a, np.int64)}
+             for i, (n, a) in enumerate([(2, [1, 2]), (2, [0, 3]), (2, [-1, 1]), (1, [1, 2]), (3, [3, 0])])]
+    run_all(m, f"reduce_axes_{op}_{keepdims}", feeds, convert, dlrt_mod)
+
+
+@pytest.mark.parametrize("axes,needle", [([4, 0], "axes"), ([1, 1], "twice"), ([-5, 0], "axes")])
+def test_reduce_axes_value_input_hostile(axes, needle, convert, dlrt_mod):
+    m = reduce_model("ReduceSum", 1)
+    with dlrt_mod.Model(convert(m, "reduce_axes_hostile")) as model:
+        with pytest.raises(Exception) as e:
+            model.run({"x": rnd(1, 2, 3, 4, 5), "axes": np.array(axes, np.int64)})
+        assert "red1" in str(e.value) and needle in str(e.value), str(e.value)
+        feeds = {"x": rnd(1, 2, 3, 4, 5), "axes": np.array([0, 2], np.int64)}
+        compare("after error", model.run(feeds), ort_run(m, feeds), 1e-4, 1e-5)
+
+
+def test_reduce_constant_axes_unchanged(tmp_path, cli):
+    """Constant axes still become the attribute (the dlrt node has one input)."""
+    a = onnx.numpy_helper.from_array(np.array([1], np.int64), "a")
+    m = raw_model([helper.make_node("ReduceSum", ["x", "a"], ["y"], name="r1")], [vi("x", [2, 3])], [vi("y", [2, 1])], [a], opset=18)
+    src = tmp_path / "m.onnx"
+    onnx.save(m, str(src))
+    r = run_cli(cli, "convert", src, "-o", tmp_path / "m.dlrt")
+    assert r.returncode == 0 and "parameters: 0" in r.stdout, r.stdout + r.stderr

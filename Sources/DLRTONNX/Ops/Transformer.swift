@@ -38,14 +38,26 @@ extension OpTable {
     static func reduce(_ name: String, _ code: OpCode) -> OpDef {
         OpDef(name: name, code: code, infer: { n, g in
             var info = ValueInfo(type: g.typeOf(n.input(0)), shape: nil)
-            guard let x = g.shapeOf(n.input(0)), let axes = reduceAxes(n, g) else { return [info] }
+            guard let x = g.shapeOf(n.input(0)) else { return [info] }
+            guard let axes = reduceAxes(n, g) else {
+                // Axes fed at run time (a value input): the rank is known, the dims are not.
+                guard let k = fixedDims(g.shapeOf(n.input(1))), k.count == 1 else { return [info] }
+                let keep = (n.int("keepdims") ?? 1) != 0
+                let rank = keep ? x.count : (k[0] == 0 ? ((n.int("noop_with_empty_axes") ?? 0) != 0 ? x.count : 0) : x.count - k[0])
+                guard rank >= 0 else { return [info] }
+                info.shape = (0 ..< rank).map { g.unknownDim(n.output(0), $0) }
+                return [info]
+            }
             let keep = (n.int("keepdims") ?? 1) != 0
             var red = Set(try axes.map { try normalizeAxis($0, rank: x.count, n, "axes") })
             if axes.isEmpty && (n.int("noop_with_empty_axes") ?? 0) == 0 { red = Set(x.indices) }
             info.shape = x.indices.compactMap { red.contains($0) ? (keep ? .fixed(1) : nil) : x[$0] }
             return [info]
-        }, lower: { n, _ in
-            try requireMoved(n, ["axes"])
+        }, lower: { n, g in
+            if !n.input(1).isEmpty {
+                // Not a constant (those became the attribute): a value input read when planning.
+                try requireValueInput(n, g, 1, "axes", types: [.int64])
+            }
             try checkKnownAttrs(n, ["axes", "keepdims", "noop_with_empty_axes"])
             var out = intAttrs(n, ["axes"])
             out["keepdims"] = .int((n.int("keepdims") ?? 1) != 0 ? 1 : 0)

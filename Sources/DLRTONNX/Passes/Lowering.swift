@@ -97,7 +97,9 @@ enum Lowering {
             throw n.unsupported("weight W ('\(n.input(1))') is neither a constant nor of fixed shape; dlrt packs a run-time Conv W of fixed shape only")
         }
         if floatOnly.contains(code) {
-            for i in n.inputs where !i.isEmpty {
+            // A Reduce* axes input left in place is an int64 value input (checked by the op's lowering).
+            let valueOperands: Set<OpCode> = [.reduceSum, .reduceMean, .reduceMax, .reduceMin, .reduceL2, .reduceProd]
+            for i in (valueOperands.contains(code) ? Array(n.inputs.prefix(1)) : n.inputs) where !i.isEmpty {
                 if let t = wg.typeOf(i), t != .float {
                     throw n.unsupported("input '\(i)' is \(t); dlrt's \(code.name) computes float32 only")
                 }
