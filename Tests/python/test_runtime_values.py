@@ -241,3 +241,29 @@ def test_reduce_constant_axes_unchanged(tmp_path, cli):
     onnx.save(m, str(src))
     r = run_cli(cli, "convert", src, "-o", tmp_path / "m.dlrt")
     assert r.returncode == 0 and "parameters: 0" in r.stdout, r.stdout + r.stderr
+
+
+# ---- value inputs: TopK K ---------------------------------------------------------------------------
+
+def topk_model(largest=1):
+    return raw_model([helper.make_node("TopK", ["x", "k"], ["v", "i"], name="topk1", axis=1, largest=largest)],
+                     [vi("x", ["n", 10]), vi("k", [1], onnx.TensorProto.INT64)], [vi("v", None), vi("i", None, onnx.TensorProto.INT64)],
+                     opset=11)
+
+
+@pytest.mark.parametrize("largest", [1, 0])
+def test_topk_k_value_input(largest, convert, dlrt_mod):
+    m = topk_model(largest)
+    feeds = [{"x": rnd(i, n, 10), "k": np.array([k], np.int64)} for i, (n, k) in enumerate([(2, 3), (2, 7), (1, 3), (3, 10), (2, 0), (2, 1)])]
+    run_all(m, f"topk_k_{largest}", feeds, convert, dlrt_mod)
+
+
+@pytest.mark.parametrize("k,needle", [(11, "larger than"), (-1, "expected 0"), (2**40, "expected 0")])
+def test_topk_k_value_input_hostile(k, needle, convert, dlrt_mod):
+    m = topk_model()
+    with dlrt_mod.Model(convert(m, "topk_k_hostile")) as model:
+        with pytest.raises(Exception) as e:
+            model.run({"x": rnd(1, 2, 10), "k": np.array([k], np.int64)})
+        assert "topk1" in str(e.value) and needle in str(e.value), str(e.value)
+        feeds = {"x": rnd(1, 2, 10), "k": np.array([4], np.int64)}
+        compare("after error", model.run(feeds), ort_run(m, feeds), 1e-4, 1e-5)
