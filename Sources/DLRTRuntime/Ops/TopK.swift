@@ -25,7 +25,7 @@ final class TopKOperator: Operator, ValueInputConsumer {
             guard t.dtype == .int64, t.shape == [.fixed(1)] else {
                 throw OpError(node, "input 1 (K) is \(t.dtype)\(describe(t.shape)), expected int64 [1]", kind: .unsupported)
             }
-            constantK = t.data == nil ? nil : try Self.checkedK(node, constantInts(node, graph, 1, "K").first ?? -1)
+            constantK = t.data == nil ? nil : try Self.checkedK(node, constantInts(node, graph, 1, "K").first ?? -1, "input 1 (K)")
         } else {
             guard let kk = try ElemCheck.int(node, "k", default: nil) else { throw OpError(node, "attribute 'k' is required") }
             constantK = try Self.checkedK(node, kk)
@@ -38,8 +38,11 @@ final class TopKOperator: Operator, ValueInputConsumer {
         guard s == 0 || s == 1 else { throw OpError(node, "attribute 'sorted' is \(s), expected 0 or 1") }
     }
 
-    static func checkedK(_ node: Node, _ kk: Int64) throws -> Int {
-        guard kk >= 0, kk <= Int64(Int32.max) else { throw OpError(node, "k is \(kk), expected 0…\(Int32.max)", kind: .shape) }
+    /// `what`: "attribute 'k'" (a bad file) or "input 1 (K)" (a bad value at run: a shape error).
+    static func checkedK(_ node: Node, _ kk: Int64, _ what: String = "attribute 'k'") throws -> Int {
+        guard kk >= 0, kk <= Int64(Int32.max) else {
+            throw OpError(node, "\(what) is \(kk), expected 0…\(Int32.max)", kind: what.hasPrefix("input") ? .shape : .invalidModel)
+        }
         return Int(kk)
     }
 
@@ -49,7 +52,7 @@ final class TopKOperator: Operator, ValueInputConsumer {
         guard inputs.count > 1, let data = inputs[1].constant, let v = data.elements(as: Int64.self).first else {
             throw OpError(node, "input 1 (K) has no value when planning", kind: .internalError)
         }
-        return try Self.checkedK(node, v)
+        return try Self.checkedK(node, v, "input 1 (K)")
     }
 
     func view(_ inputs: [PlanInput]) throws -> (TensorType, Int, outer: Int, n: Int, inner: Int, k: Int) {
