@@ -267,3 +267,14 @@ def test_topk_k_value_input_hostile(k, needle, convert, dlrt_mod):
         assert "topk1" in str(e.value) and needle in str(e.value), str(e.value)
         feeds = {"x": rnd(1, 2, 10), "k": np.array([4], np.int64)}
         compare("after error", model.run(feeds), ort_run(m, feeds), 1e-4, 1e-5)
+
+
+# ---- value inputs: Trilu k --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("upper", [1, 0])
+def test_trilu_k_value_input(upper, convert, dlrt_mod):
+    m = raw_model([helper.make_node("Trilu", ["x", "k"], ["y"], name="tri1", upper=upper)],
+                  [vi("x", ["n", 4, 6]), vi("k", [], onnx.TensorProto.INT64)], [vi("y", None)], opset=14)
+    feeds = [{"x": rnd(i, n, 4, 6), "k": np.array(k, np.int64)}
+             for i, (n, k) in enumerate([(2, 0), (2, 2), (1, -3), (2, 0), (3, 100), (2, -(2**62))])]
+    run_all(m, f"trilu_k_{upper}", feeds, convert, dlrt_mod)

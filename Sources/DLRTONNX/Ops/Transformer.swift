@@ -150,9 +150,16 @@ extension OpTable {
             return out
         }),
         rangeDef,
-        OpDef(name: "Trilu", code: .trilu, infer: { n, g in [sameAs(n, g)] }, lower: { n, _ in
-            try requireMoved(n, ["k"])
+        OpDef(name: "Trilu", code: .trilu, infer: { n, g in [sameAs(n, g)] }, lower: { n, g in
             try checkKnownAttrs(n, ["upper", "k"])
+            if !n.input(1).isEmpty {
+                // Not a constant (those became the attribute): a value input read when planning.
+                try requireValueInput(n, g, 1, "k", types: [.int64])
+                guard let d = fixedDims(g.shapeOf(n.input(1))), d.reduce(1, *) == 1 else {
+                    throw n.unsupported("input 'k' ('\(n.input(1))') must be an int64 scalar")
+                }
+                return ["upper": .int((n.int("upper") ?? 1) != 0 ? 1 : 0)]
+            }
             return ["upper": .int((n.int("upper") ?? 1) != 0 ? 1 : 0), "k": .int(n.int("k") ?? 0)]
         }),
     ]
