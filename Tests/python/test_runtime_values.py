@@ -278,3 +278,34 @@ def test_trilu_k_value_input(upper, convert, dlrt_mod):
     feeds = [{"x": rnd(i, n, 4, 6), "k": np.array(k, np.int64)}
              for i, (n, k) in enumerate([(2, 0), (2, 2), (1, -3), (2, 0), (3, 100), (2, -(2**62))])]
     run_all(m, f"trilu_k_{upper}", feeds, convert, dlrt_mod)
+
+
+# ---- value inputs: Unsqueeze / Squeeze axes -------------------------------------------------------
+
+def test_unsqueeze_axes_value_input(convert, dlrt_mod):
+    m = raw_model([helper.make_node("Unsqueeze", ["x", "axes"], ["u"], name="unsq1"), helper.make_node("Relu", ["u"], ["y"])],
+                  [vi("x", ["n", 3, 4]), vi("axes", [2], onnx.TensorProto.INT64)], [vi("y", None)], opset=13)
+    feeds = [{"x": rnd(i, n, 3, 4), "axes": np.array(a, np.int64)}
+             for i, (n, a) in enumerate([(2, [0, 1]), (2, [-1, 0]), (1, [1, 3]), (2, [0, 1]), (3, [4, 2])])]
+    run_all(m, "unsqueeze_axes", feeds, convert, dlrt_mod)
+
+
+def test_squeeze_axes_value_input(convert, dlrt_mod):
+    m = raw_model([helper.make_node("Squeeze", ["x", "axes"], ["s"], name="sq1"), helper.make_node("Relu", ["s"], ["y"])],
+                  [vi("x", ["n", 1, 4, 1]), vi("axes", [1], onnx.TensorProto.INT64)], [vi("y", None)], opset=13)
+    feeds = [{"x": rnd(i, n, 1, 4, 1), "axes": np.array(a, np.int64)}
+             for i, (n, a) in enumerate([(2, [1]), (2, [3]), (1, [-1]), (1, [0]), (2, [1])])]
+    run_all(m, "squeeze_axes", feeds, convert, dlrt_mod)
+
+
+@pytest.mark.parametrize("op,axes,needle", [("Unsqueeze", [0, 0], "twice"), ("Unsqueeze", [9, 0], "axes"),
+                                            ("Squeeze", [2], "expected 1"), ("Squeeze", [7], "axes")])
+def test_unsqueeze_squeeze_hostile(op, axes, needle, convert, dlrt_mod):
+    shape = ["n", 1, 4, 1] if op == "Squeeze" else ["n", 3, 4]
+    m = raw_model([helper.make_node(op, ["x", "axes"], ["y"], name="ax1")],
+                  [vi("x", shape), vi("axes", [len(axes)], onnx.TensorProto.INT64)], [vi("y", None)], opset=13)
+    dims = [2] + [d for d in shape[1:]]
+    with dlrt_mod.Model(convert(m, f"hostile_{op}_{len(axes)}")) as model:
+        with pytest.raises(Exception) as e:
+            model.run({"x": rnd(1, *dims), "axes": np.array(axes, np.int64)})
+        assert "ax1" in str(e.value) and needle in str(e.value), str(e.value)

@@ -141,6 +141,9 @@ extension OpTable {
                 info.shape = x.enumerated().filter { !ax.contains($0.offset) }.map(\.element)
             } else if n.input(1).isEmpty, !x.contains(where: { $0.fixedValue == nil }) {
                 info.shape = x.filter { $0 != .fixed(1) }
+            } else if let k = fixedDims(g.shapeOf(n.input(1))), k.count == 1, k[0] <= x.count {
+                // Axes fed at run time (a value input): the rank is known, the dims are not.
+                info.shape = (0 ..< x.count - k[0]).map { g.unknownDim(n.output(0), $0) }
             }
             return [info]
         }, fold: { n, c in
@@ -153,7 +156,14 @@ extension OpTable {
         OpDef(name: "Unsqueeze", code: nil, infer: { n, g in
             var info = ValueInfo(type: g.typeOf(n.input(0)), shape: nil)
             passShapeValue(n, g, &info)
-            guard let x = g.shapeOf(n.input(0)), let axes = axesOf(n, g) else { return [info] }
+            guard let x = g.shapeOf(n.input(0)) else { return [info] }
+            guard let axes = axesOf(n, g) else {
+                // Axes fed at run time (a value input): the rank is known, the dims are not.
+                if let k = fixedDims(g.shapeOf(n.input(1))), k.count == 1 {
+                    info.shape = (0 ..< x.count + k[0]).map { g.unknownDim(n.output(0), $0) }
+                }
+                return [info]
+            }
             let r = x.count + axes.count
             let ax = Set(try axes.map { try normalizeAxis($0, rank: r, n, "axes") })
             var it = x.makeIterator()

@@ -93,14 +93,15 @@ extension OpTable {
             }
             return [:]
         },
-        lowered(reshapeOps, "Squeeze", .squeeze) { n, _ in
-            try requireMoved(n, ["axes"])
+        lowered(reshapeOps, "Squeeze", .squeeze) { n, g in
             try checkKnownAttrs(n, ["axes"])
+            // A non-constant axes input (constants became the attribute): a value input read when planning.
+            if !n.input(1).isEmpty { try requireValueInput(n, g, 1, "axes", types: [.int64]); return [:] }
             return intAttrs(n, ["axes"])
         },
-        lowered(reshapeOps, "Unsqueeze", .unsqueeze) { n, _ in
-            try requireMoved(n, ["axes"])
+        lowered(reshapeOps, "Unsqueeze", .unsqueeze) { n, g in
             try checkKnownAttrs(n, ["axes"])
+            if !n.input(1).isEmpty { try requireValueInput(n, g, 1, "axes", types: [.int64]); return [:] }
             guard let a = n.ints("axes") else { throw n.invalid("axes are required") }
             return ["axes": .ints(a)]
         },
