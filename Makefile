@@ -56,7 +56,7 @@ test-c: build $(OUT)/digits.dlrt
 	gcc $(CFLAGS_TEST) Tests/CAPI/test_noalloc.c -o $(OUT)/test_noalloc -L$(BUILD) -ldlrt -Wl,-rpath,$(abspath $(BUILD))
 	$(OUT)/test_noalloc $(OUT)/digits.dlrt
 	$(PY) Tests/CAPI/make_family_models.py $(OUT)/families > /dev/null
-	for m in mobilenetv2 pilotnet dcgan lstm2 bert gpt mlp; do \
+	for m in mobilenetv2 pilotnet dcgan lstm2 bert gpt mlp rtvalues; do \
 	  $(CLI) convert $(OUT)/families/$$m.onnx -o $(OUT)/families/$$m.dlrt > /dev/null && \
 	  $(OUT)/test_noalloc $(OUT)/families/$$m.dlrt 3 | tail -n 1 | sed "s/^/$$m: /" | grep ': 2 passed' || exit 1; \
 	done

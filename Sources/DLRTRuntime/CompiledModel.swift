@@ -13,6 +13,8 @@ public final class CompiledModel: @unchecked Sendable {
 
     /// Nodes folded into constants at load (see LoadTimeFolding.swift).
     public let foldedNodeCount: Int
+    /// Graph inputs whose values key the plan (none for most models; then no fixed plan is built).
+    let valueInputs: ValueInputs
 
     public init(graph: Graph) throws {
         try GraphValidator.validate(graph)
@@ -21,8 +23,9 @@ public final class CompiledModel: @unchecked Sendable {
         self.foldedNodeCount = foldedCount
         self.operators = try folded.nodes.map { try OperatorRegistry.make(node: $0, graph: folded) }
         self.fixedPlan = nil
+        valueInputs = try ValueInputs(graph: folded, operators: operators)
         let shapes = folded.inputs.map { folded.tensors[Int($0)].fixedShape }
-        if shapes.allSatisfy({ $0 != nil }) {
+        if valueInputs.isEmpty && shapes.allSatisfy({ $0 != nil }) {
             // Build it now so a bad model fails at load and contexts share the plan.
             fixedPlan = try Plan(model: self, inputShapes: shapes.compactMap { $0 })
         }

@@ -149,7 +149,7 @@ public final class Context {
         for k in 0 ..< inputBindings.count where !inputBindings[k].isBound {
             throw ModelError(.state, "input '\(graph.tensors[Int(graph.inputs[k])].name)' is not set: bind every input before running")
         }
-        if plan == nil || !sameShapes(plan!.inputShapes) {
+        if plan == nil || !sameShapes(plan!.inputShapes) || !sameValues(plan!.inputValues) {
             try replan()
         }
         guard let plan else { throw ModelError(.internalError, "no plan after planning") }
@@ -208,6 +208,18 @@ public final class Context {
         return true
     }
 
+    /// Whether the bound value inputs hold the bytes `planned` was built for (a memcmp each).
+    private func sameValues(_ planned: [Blob]) -> Bool {
+        let positions = model.valueInputs.positions
+        for j in 0 ..< positions.count {
+            let n = model.valueInputs.byteCounts[j]
+            guard n > 0 else { continue }
+            guard let bound = inputBindings[positions[j]].data, let mine = planned[j].bytes.baseAddress,
+                  memcmp(bound, mine, n) == 0 else { return false }
+        }
+        return true
+    }
+
     private func replan() throws {
         let graph = model.graph
         // One value per symbolic dimension name across all inputs.
@@ -226,7 +238,10 @@ public final class Context {
         if let fixed = model.fixedPlan, fixed.inputShapes == shapes {
             try adopt(fixed)
         } else {
-            try adopt(Plan(model: model, inputShapes: shapes, maxArenaBytes: options.maxArenaBytes))
+            let values = model.valueInputs.positions.enumerated().map { j, p in
+                Blob(copying: UnsafeRawBufferPointer(start: inputBindings[p].data, count: model.valueInputs.byteCounts[j]))
+            }
+            try adopt(Plan(model: model, inputShapes: shapes, inputValues: values, maxArenaBytes: options.maxArenaBytes))
         }
     }
 

@@ -12,6 +12,8 @@ public final class Plan: @unchecked Sendable {
     let steps: ContiguousArray<Step>
     /// The input shapes this plan was built for, per graph input.
     public let inputShapes: [[Int]]
+    /// The bytes of the model's value inputs this plan was built for (`CompiledModel.valueInputs` order).
+    let inputValues: [Blob]
 
     struct Step {
         let kernel: any Kernel
@@ -25,8 +27,16 @@ public final class Plan: @unchecked Sendable {
 
     /// Infers every tensor's type, builds kernels and plans the arena.
     /// `maxArenaBytes` (0 = no cap) turns an oversized plan into an out-of-memory error.
-    init(model: CompiledModel, inputShapes: [[Int]], maxArenaBytes: Int = 0) throws {
+    /// `inputValues`: the bytes of each value input (`model.valueInputs`), read by ops when planning.
+    init(model: CompiledModel, inputShapes: [[Int]], inputValues: [Blob] = [], maxArenaBytes: Int = 0) throws {
         let graph = model.graph
+        guard inputValues.count == model.valueInputs.positions.count else {
+            throw ModelError(.internalError, "plan built with \(inputValues.count) value inputs, the model has \(model.valueInputs.positions.count)")
+        }
+        var valueData: [Int: TensorData] = [:]
+        for (j, p) in model.valueInputs.positions.enumerated() {
+            valueData[Int(graph.inputs[p])] = TensorData(blob: inputValues[j])
+        }
         var types = [TensorType?](repeating: nil, count: graph.tensors.count)
         for (id, tensor) in graph.tensors.enumerated() where tensor.data != nil {
             types[id] = TensorType(tensor.dtype, tensor.fixedShape ?? [])
@@ -47,7 +57,7 @@ public final class Plan: @unchecked Sendable {
         for (index, node) in graph.nodes.enumerated() {
             let inputs = node.inputs.map { id -> PlanInput in
                 id < 0 ? PlanInput(type: nil, constant: nil)
-                       : PlanInput(type: types[Int(id)], constant: graph.tensors[Int(id)].data)
+                       : PlanInput(type: types[Int(id)], constant: graph.tensors[Int(id)].data ?? valueData[Int(id)])
             }
             for (k, input) in inputs.enumerated() where node.inputs[k] >= 0 && input.type == nil {
                 throw ModelError(.invalidModel, "node '\(node.name)' (\(node.op.name), index \(index)): input \(k) '\(graph.tensors[Int(node.inputs[k])].name)' has no value")
@@ -146,6 +156,7 @@ public final class Plan: @unchecked Sendable {
         self.arenaByteCount = arena
         self.steps = steps
         self.inputShapes = inputShapes
+        self.inputValues = inputValues
     }
 
     deinit { idStorage.deallocate() }

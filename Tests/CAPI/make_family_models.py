@@ -23,6 +23,32 @@ SMALL = {
     "mlp": zoo.mlp,
 }
 
+
+
+class _Built:
+    def __init__(self, model):
+        self.model = model
+
+
+def rtvalues():
+    """Operands fed at run time: a Conv W (packed per run) and a Reshape shape (a value input,
+    read when planning; test_noalloc binds it to the same values every run, so no re-plan)."""
+    from onnx import TensorProto, helper
+    vi = helper.make_tensor_value_info
+    nodes = [helper.make_node("Conv", ["x", "w"], ["c"], pads=[1, 1, 1, 1]),
+             helper.make_node("Reshape", ["v", "shape"], ["r"]),
+             helper.make_node("Add", ["c", "r"], ["y"])]
+    g = helper.make_graph(nodes, "rtvalues",
+                          [vi("x", TensorProto.FLOAT, ["n", 3, 8, 8]), vi("w", TensorProto.FLOAT, [4, 3, 3, 3]),
+                           vi("v", TensorProto.FLOAT, [1]), vi("shape", TensorProto.INT64, [3])],
+                          [vi("y", TensorProto.FLOAT, None)])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+    m.ir_version = 8
+    return _Built(m)
+
+
+SMALL["rtvalues"] = rtvalues
+
 if __name__ == "__main__":
     out = Path(sys.argv[1])
     out.mkdir(parents=True, exist_ok=True)

@@ -56,17 +56,22 @@ public func conv2dChunkImages(_ s: Conv2DShape) -> Int {
 /// Packs W [M, C/group, kH, kW]: per group an MR-panel packed A (Mg × K); depthwise: a copy.
 public func conv2dPackWeights(_ s: Conv2DShape, _ w: UnsafePointer<Float>) -> DenseBuffer {
     let buf = DenseBuffer(count: s.packedWeightCount)
+    conv2dPackWeights(s, w, into: buf.pointer)
+    return buf
+}
+
+/// The same packing into `dst` (`s.packedWeightCount` floats), for a W fed at run time.
+public func conv2dPackWeights(_ s: Conv2DShape, _ w: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>) {
     if s.isDepthwise {
-        buf.pointer.update(from: w, count: s.packedWeightCount)
-        return buf
+        dst.update(from: w, count: s.packedWeightCount)
+        return
     }
     let mg = s.outChannelsPerGroup, k = s.gemmK
     let per = sgemmPackedACount(m: mg, k: k)
     for g in 0 ..< s.group {
-        sgemmPackA(m: mg, k: k, a: w + g * mg * k, lda: k, transA: false, into: buf.pointer + g * per,
+        sgemmPackA(m: mg, k: k, a: w + g * mg * k, lda: k, transA: false, into: dst + g * per,
                    panels: 0 ..< sgemmPanelsA(mg))
     }
-    return buf
 }
 
 /// Number of B panels (tasks) of the im2col pack of one group.

@@ -9,11 +9,17 @@
 /// 64-byte aligned).
 public func recurrentRun(_ cfg: RecurrentConfig, _ weights: RecurrentWeights, _ io: RecurrentIO,
                          scratch: UnsafeMutablePointer<Float>, parallel: any ParallelLoop = SerialLoop()) {
+    recurrentRun(cfg, weights.packed, io, scratch: scratch, parallel: parallel)
+}
+
+/// The same with weights packed anywhere (a W / R / B / P fed at run time: in plan scratch).
+public func recurrentRun(_ cfg: RecurrentConfig, _ weights: RecurrentPackedWeights, _ io: RecurrentIO,
+                         scratch: UnsafeMutablePointer<Float>, parallel: any ParallelLoop = SerialLoop()) {
     let ws = RecurrentWorkspace(cfg)
     let rows = cfg.seq * cfg.batch, n = cfg.directions * cfg.gateWidth
     if rows > 0 {
-        sgemm(m: rows, n: n, k: cfg.input, a: .matrix(io.x, ld: cfg.input, transposed: false), b: .packed(weights.w.pointer),
-              c: scratch, ldc: n, epilogue: DenseEpilogue(bias: weights.inputBias.pointer, biasRowStride: 0, biasColStride: 1),
+        sgemm(m: rows, n: n, k: cfg.input, a: .matrix(io.x, ld: cfg.input, transposed: false), b: .packed(weights.w),
+              c: scratch, ldc: n, epilogue: DenseEpilogue(bias: weights.inputBias, biasRowStride: 0, biasColStride: 1),
               scratch: scratch + ws.xw, parallel: rows * n * cfg.input < 1 << 16 ? SerialLoop() : parallel)
     }
     let task = RecurrentDirectionTask(cfg: cfg, weights: weights, io: io, ws: ws, xw: scratch,
@@ -28,7 +34,7 @@ public func recurrentRun(_ cfg: RecurrentConfig, _ weights: RecurrentWeights, _ 
 /// The recurrence of directions `range` (independent of each other).
 struct RecurrentDirectionTask: ParallelTask {
     let cfg: RecurrentConfig
-    let weights: RecurrentWeights
+    let weights: RecurrentPackedWeights
     let io: RecurrentIO
     let ws: RecurrentWorkspace
     let xw: UnsafeMutablePointer<Float>
@@ -50,7 +56,7 @@ struct RecurrentDirectionTask: ParallelTask {
             if let ic = io.initialC { (state.c + b * hs).update(from: ic + off, count: hs) }
             else { (state.c + b * hs).update(repeating: 0, count: hs) }
         }
-        let cell = RecurrentCellMath(cfg: cfg, d: d, peepholes: weights.hasPeepholes ? weights.peepholes.pointer + d * 3 * hs : nil)
+        let cell = RecurrentCellMath(cfg: cfg, d: d, peepholes: weights.layout.hasPeepholes ? weights.peepholes + d * 3 * hs : nil)
         let fused = cell.hasDefaultActivations
         for s in 0 ..< cfg.seq {
             let t = cfg.backwards(d) ? cfg.seq - 1 - s : s
@@ -66,7 +72,7 @@ struct RecurrentDirectionTask: ParallelTask {
                 }
             case .gru:
                 recurrentGEMM(d, block: 0, a: state.h, state)
-                if weights.linearBeforeReset {
+                if weights.layout.linearBeforeReset {
                     for b in 0 ..< cfg.batch where valid(t, b) {
                         if fused {
                             cell.gruDefault(xw: xwRow(t, b, d), pre: state.hr + b * gw, h: state.h + b * hs)
@@ -118,10 +124,10 @@ struct RecurrentDirectionTask: ParallelTask {
     /// hr[:, block columns] = a [batch, hidden] · (block of Rᵀ) + recurrentBias.
     @inline(__always)
     func recurrentGEMM(_ d: Int, block k: Int, a: UnsafePointer<Float>, _ s: RecurrentState) {
-        let blk = weights.blocks[k], gw = cfg.gateWidth
+        let blk = weights.layout.block(k), gw = cfg.gateWidth
         sgemm(m: cfg.batch, n: blk.width, k: cfg.hidden, a: .matrix(a, ld: cfg.hidden, transposed: false),
-              b: .packed(weights.r.pointer + d * weights.rStride + blk.offset), c: s.hr + blk.col, ldc: gw,
-              epilogue: DenseEpilogue(bias: weights.hasRecurrentBias ? weights.recurrentBias.pointer + d * gw + blk.col : nil,
+              b: .packed(weights.r + d * weights.layout.rStride + blk.offset), c: s.hr + blk.col, ldc: gw,
+              epilogue: DenseEpilogue(bias: weights.layout.hasRecurrentBias ? weights.recurrentBias + d * gw + blk.col : nil,
                                       biasRowStride: 0, biasColStride: 1),
               scratch: s.gemmScratch)
     }

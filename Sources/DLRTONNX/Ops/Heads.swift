@@ -116,14 +116,23 @@ extension OpTable {
         }
         return [ValueInfo(type: t, shape: s), ValueInfo(type: .int64, shape: s)]
     }, lower: { n, g in
-        try requireMoved(n, ["K"])
         try checkKnownAttrs(n, ["axis", "k", "largest", "sorted"])
         try requireTypes(n, g, [0], [.float, .int32, .int64])
-        guard let k = n.int("k") else { throw n.unsupported("K is not known at conversion; dlrt needs a constant K") }
+        var out: [String: AttributeValue] = [:]
+        if !n.input(1).isEmpty {
+            // Not a constant (those became the attribute): a value input read when planning.
+            try requireValueInput(n, g, 1, "K", types: [.int64])
+            guard fixedDims(g.shapeOf(n.input(1))) == [1] else { throw n.unsupported("input 'K' ('\(n.input(1))') must have shape [1]") }
+        } else {
+            guard let k = n.int("k") else { throw n.unsupported("K is not known at conversion; dlrt needs a constant K") }
+            out["k"] = .int(k)
+        }
         var axis = n.int("axis") ?? -1
         if let r = g.rank(n.input(0)) { axis = Int64(try normalizeAxis(axis, rank: r, n)) }
-        return ["axis": .int(axis), "k": .int(k), "largest": .int((n.int("largest") ?? 1) != 0 ? 1 : 0),
-                "sorted": .int((n.int("sorted") ?? 1) != 0 ? 1 : 0)]
+        out["axis"] = .int(axis)
+        out["largest"] = .int((n.int("largest") ?? 1) != 0 ? 1 : 0)
+        out["sorted"] = .int((n.int("sorted") ?? 1) != 0 ? 1 : 0)
+        return out
     })
 
     static let headOps: [OpDef] = [

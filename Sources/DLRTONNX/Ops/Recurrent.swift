@@ -35,11 +35,19 @@ extension OpTable {
             }
             try checkKnownAttrs(n, Set(["hidden_size", "direction", "layout", "clip", "activations"]).union(extra))
             if let t = g.typeOf(n.input(0)), t != .float { throw n.unsupported("input X is \(t); dlrt's \(name) computes float32 only") }
+            // W, R, B, P: constants (packed at load) or run-time inputs of fixed shape (packed per run).
+            var shapes: [Int: [Int]] = [:]
             for (k, what) in [(1, "W"), (2, "R"), (3, "B"), (7, "P")] where !n.input(k).isEmpty {
-                guard let c = g.constants[n.input(k)] else {
-                    throw n.unsupported("input \(what) ('\(n.input(k))') is not a constant; dlrt needs constant \(name) weights")
+                if let c = g.constants[n.input(k)] {
+                    guard c.type == .float else { throw n.unsupported("input \(what) is \(c.type); dlrt's \(name) takes float32 weights") }
+                    shapes[k] = c.shape
+                } else {
+                    guard let dims = fixedDims(g.shapeOf(n.input(k))) else {
+                        throw n.unsupported("input \(what) ('\(n.input(k))') is neither a constant nor of fixed shape; dlrt packs run-time \(name) weights of fixed shape only")
+                    }
+                    if let t = g.typeOf(n.input(k)), t != .float { throw n.unsupported("input \(what) is \(t); dlrt's \(name) takes float32 weights") }
+                    shapes[k] = dims
                 }
-                guard c.type == .float else { throw n.unsupported("input \(what) is \(c.type); dlrt's \(name) takes float32 weights") }
             }
             if !n.input(4).isEmpty, let t = g.typeOf(n.input(4)), t != .int32 {
                 throw n.unsupported("input sequence_lens is \(t), expected int32")
@@ -47,18 +55,18 @@ extension OpTable {
             for k in [5, 6] where !n.input(k).isEmpty {
                 if let t = g.typeOf(n.input(k)), t != .float { throw n.unsupported("input '\(n.input(k))' is \(t), expected float32") }
             }
-            guard let w = g.constants[n.input(1)], w.rank == 3, let r = g.constants[n.input(2)], r.rank == 3 else {
-                throw n.invalid("W and R must be rank-3 constants")
+            guard let wShape = shapes[1], wShape.count == 3, let rShape = shapes[2], rShape.count == 3 else {
+                throw n.invalid("W and R must be rank-3 tensors of known shape")
             }
             let direction = n.string("direction") ?? "forward"
             guard ["forward", "reverse", "bidirectional"].contains(direction) else {
                 throw n.unsupported("attribute 'direction' = \"\(direction)\" is not supported (forward, reverse or bidirectional)")
             }
             let dirs = direction == "bidirectional" ? 2 : 1
-            let hidden = n.int("hidden_size") ?? Int64(r.shape[2])
+            let hidden = n.int("hidden_size") ?? Int64(rShape[2])
             guard hidden >= 1, hidden <= 1 << 20 else { throw n.unsupported("attribute 'hidden_size' = \(hidden) is not supported (1…2^20)") }
-            guard r.shape == [dirs, gates * Int(hidden), Int(hidden)], w.shape[0] == dirs, w.shape[1] == gates * Int(hidden) else {
-                throw n.invalid("W \(w.shape) and R \(r.shape) do not match hidden_size \(hidden), \(gates) gates, \(dirs) direction(s)")
+            guard rShape == [dirs, gates * Int(hidden), Int(hidden)], wShape[0] == dirs, wShape[1] == gates * Int(hidden) else {
+                throw n.invalid("W \(wShape) and R \(rShape) do not match hidden_size \(hidden), \(gates) gates, \(dirs) direction(s)")
             }
             var out: [String: AttributeValue] = ["hidden_size": .int(hidden), "direction": .string(direction)]
             let layout = n.int("layout") ?? 0

@@ -108,8 +108,13 @@ extension OpTable {
             return [x.reshaped(f)]
         }, lower: { n, g in
             try checkKnownAttrs(n, ["allowzero"])
-            guard let c = g.constants[n.input(1)], c.type == .int64 || c.type == .int32, c.rank == 1 else {
-                throw n.unsupported("input 'shape' ('\(n.input(1))') is not a constant int64 tensor; dlrt needs a constant Reshape shape")
+            if g.constants[n.input(1)] == nil {
+                // A value input: dlrt reads it when planning (docs/ARCHITECTURE.md, "Operands fed at run time").
+                try requireValueInput(n, g, 1, "shape", types: [.int64])
+            } else {
+                guard let c = g.constants[n.input(1)], c.type == .int64 || c.type == .int32, c.rank == 1 else {
+                    throw n.unsupported("input 'shape' ('\(n.input(1))') is not a constant int64 tensor; dlrt needs a constant Reshape shape")
+                }
             }
             return ["allowzero": .int((n.int("allowzero") ?? 0) != 0 ? 1 : 0)]
         }),
@@ -136,6 +141,9 @@ extension OpTable {
                 info.shape = x.enumerated().filter { !ax.contains($0.offset) }.map(\.element)
             } else if n.input(1).isEmpty, !x.contains(where: { $0.fixedValue == nil }) {
                 info.shape = x.filter { $0 != .fixed(1) }
+            } else if let k = fixedDims(g.shapeOf(n.input(1))), k.count == 1, k[0] <= x.count {
+                // Axes fed at run time (a value input): the rank is known, the dims are not.
+                info.shape = (0 ..< x.count - k[0]).map { g.unknownDim(n.output(0), $0) }
             }
             return [info]
         }, fold: { n, c in
@@ -148,7 +156,14 @@ extension OpTable {
         OpDef(name: "Unsqueeze", code: nil, infer: { n, g in
             var info = ValueInfo(type: g.typeOf(n.input(0)), shape: nil)
             passShapeValue(n, g, &info)
-            guard let x = g.shapeOf(n.input(0)), let axes = axesOf(n, g) else { return [info] }
+            guard let x = g.shapeOf(n.input(0)) else { return [info] }
+            guard let axes = axesOf(n, g) else {
+                // Axes fed at run time (a value input): the rank is known, the dims are not.
+                if let k = fixedDims(g.shapeOf(n.input(1))), k.count == 1 {
+                    info.shape = (0 ..< x.count + k[0]).map { g.unknownDim(n.output(0), $0) }
+                }
+                return [info]
+            }
             let r = x.count + axes.count
             let ax = Set(try axes.map { try normalizeAxis($0, rank: r, n, "axes") })
             var it = x.makeIterator()
@@ -162,4 +177,19 @@ extension OpTable {
             return [x.reshaped((0 ..< r).map { ax.contains($0) ? 1 : (it.next() ?? 1) })]
         }),
     ]
+}
+
+/// A non-constant operand the runtime reads when planning ("value input"): accepted when it is a
+/// graph input of one of `types`, fixed rank ≤ 1 and at most 64 elements; refused otherwise.
+func requireValueInput(_ n: WNode, _ g: WGraph, _ k: Int, _ role: String, types: Set<EType>) throws {
+    let name = n.input(k)
+    guard g.inputs.contains(name) else {
+        throw n.unsupported("input '\(role)' ('\(name)') is computed in the graph; dlrt reads a non-constant \(role) only from a graph input")
+    }
+    guard let t = g.typeOf(name), types.contains(t) else {
+        throw n.unsupported("input '\(role)' ('\(name)') is \(g.typeOf(name).map { "\($0)" } ?? "of unknown type"), expected \(types.map { "\($0)" }.sorted().joined(separator: " or "))")
+    }
+    guard let dims = fixedDims(g.shapeOf(name)), dims.count <= 1, dims.reduce(1, *) <= 64 else {
+        throw n.unsupported("input '\(role)' ('\(name)') must have a fixed shape of rank ≤ 1 with at most 64 elements to be read at plan time")
+    }
 }

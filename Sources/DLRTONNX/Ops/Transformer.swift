@@ -38,14 +38,26 @@ extension OpTable {
     static func reduce(_ name: String, _ code: OpCode) -> OpDef {
         OpDef(name: name, code: code, infer: { n, g in
             var info = ValueInfo(type: g.typeOf(n.input(0)), shape: nil)
-            guard let x = g.shapeOf(n.input(0)), let axes = reduceAxes(n, g) else { return [info] }
+            guard let x = g.shapeOf(n.input(0)) else { return [info] }
+            guard let axes = reduceAxes(n, g) else {
+                // Axes fed at run time (a value input): the rank is known, the dims are not.
+                guard let k = fixedDims(g.shapeOf(n.input(1))), k.count == 1 else { return [info] }
+                let keep = (n.int("keepdims") ?? 1) != 0
+                let rank = keep ? x.count : (k[0] == 0 ? ((n.int("noop_with_empty_axes") ?? 0) != 0 ? x.count : 0) : x.count - k[0])
+                guard rank >= 0 else { return [info] }
+                info.shape = (0 ..< rank).map { g.unknownDim(n.output(0), $0) }
+                return [info]
+            }
             let keep = (n.int("keepdims") ?? 1) != 0
             var red = Set(try axes.map { try normalizeAxis($0, rank: x.count, n, "axes") })
             if axes.isEmpty && (n.int("noop_with_empty_axes") ?? 0) == 0 { red = Set(x.indices) }
             info.shape = x.indices.compactMap { red.contains($0) ? (keep ? .fixed(1) : nil) : x[$0] }
             return [info]
-        }, lower: { n, _ in
-            try requireMoved(n, ["axes"])
+        }, lower: { n, g in
+            if !n.input(1).isEmpty {
+                // Not a constant (those became the attribute): a value input read when planning.
+                try requireValueInput(n, g, 1, "axes", types: [.int64])
+            }
             try checkKnownAttrs(n, ["axes", "keepdims", "noop_with_empty_axes"])
             var out = intAttrs(n, ["axes"])
             out["keepdims"] = .int((n.int("keepdims") ?? 1) != 0 ? 1 : 0)
@@ -81,14 +93,15 @@ extension OpTable {
             }
             return [:]
         },
-        lowered(reshapeOps, "Squeeze", .squeeze) { n, _ in
-            try requireMoved(n, ["axes"])
+        lowered(reshapeOps, "Squeeze", .squeeze) { n, g in
             try checkKnownAttrs(n, ["axes"])
+            // A non-constant axes input (constants became the attribute): a value input read when planning.
+            if !n.input(1).isEmpty { try requireValueInput(n, g, 1, "axes", types: [.int64]); return [:] }
             return intAttrs(n, ["axes"])
         },
-        lowered(reshapeOps, "Unsqueeze", .unsqueeze) { n, _ in
-            try requireMoved(n, ["axes"])
+        lowered(reshapeOps, "Unsqueeze", .unsqueeze) { n, g in
             try checkKnownAttrs(n, ["axes"])
+            if !n.input(1).isEmpty { try requireValueInput(n, g, 1, "axes", types: [.int64]); return [:] }
             guard let a = n.ints("axes") else { throw n.invalid("axes are required") }
             return ["axes": .ints(a)]
         },
@@ -138,9 +151,16 @@ extension OpTable {
             return out
         }),
         rangeDef,
-        OpDef(name: "Trilu", code: .trilu, infer: { n, g in [sameAs(n, g)] }, lower: { n, _ in
-            try requireMoved(n, ["k"])
+        OpDef(name: "Trilu", code: .trilu, infer: { n, g in [sameAs(n, g)] }, lower: { n, g in
             try checkKnownAttrs(n, ["upper", "k"])
+            if !n.input(1).isEmpty {
+                // Not a constant (those became the attribute): a value input read when planning.
+                try requireValueInput(n, g, 1, "k", types: [.int64])
+                guard let d = fixedDims(g.shapeOf(n.input(1))), d.reduce(1, *) == 1 else {
+                    throw n.unsupported("input 'k' ('\(n.input(1))') must be an int64 scalar")
+                }
+                return ["upper": .int((n.int("upper") ?? 1) != 0 ? 1 : 0)]
+            }
             return ["upper": .int((n.int("upper") ?? 1) != 0 ? 1 : 0), "k": .int(n.int("k") ?? 0)]
         }),
     ]

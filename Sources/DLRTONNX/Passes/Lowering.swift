@@ -87,17 +87,19 @@ enum Lowering {
 
     /// Refuses, at conversion and naming the ONNX node, input types and non-constant weights the
     /// runtime's op would refuse when the model is loaded (found by ONNX's conformance cases:
-    /// int8/uint8 Add/Mul/…, uint8 MaxPool, int8 Clip, Conv with W as a graph input).
+    /// int8/uint8 Add/Mul/…, uint8 MaxPool, int8 Clip, Conv with a run-time W of unknown shape).
     static func checkRuntimeInputs(_ n: WNode, _ code: OpCode, _ wg: WGraph) throws {
         let floatOnly: Set<OpCode> = [.gemm, .matMul, .conv, .maxPool, .averagePool, .globalAveragePool, .globalMaxPool,
                                       .batchNormalization, .relu, .leakyRelu, .elu, .sigmoid, .tanh, .clip, .softmax,
                                       .sqrt, .erf, .neg, .abs, .exp, .log, .reciprocal, .isNaN, .layerNormalization,
                                       .reduceSum, .reduceMean, .reduceMax, .reduceMin, .reduceL2, .reduceProd]
-        if code == .conv, !n.input(1).isEmpty, wg.constants[n.input(1)] == nil {
-            throw n.unsupported("weight W ('\(n.input(1))') is not a constant; dlrt needs constant Conv weights")
+        if code == .conv, !n.input(1).isEmpty, wg.constants[n.input(1)] == nil, fixedDims(wg.shapeOf(n.input(1))) == nil {
+            throw n.unsupported("weight W ('\(n.input(1))') is neither a constant nor of fixed shape; dlrt packs a run-time Conv W of fixed shape only")
         }
         if floatOnly.contains(code) {
-            for i in n.inputs where !i.isEmpty {
+            // A Reduce* axes input left in place is an int64 value input (checked by the op's lowering).
+            let valueOperands: Set<OpCode> = [.reduceSum, .reduceMean, .reduceMax, .reduceMin, .reduceL2, .reduceProd]
+            for i in (valueOperands.contains(code) ? Array(n.inputs.prefix(1)) : n.inputs) where !i.isEmpty {
                 if let t = wg.typeOf(i), t != .float {
                     throw n.unsupported("input '\(i)' is \(t); dlrt's \(code.name) computes float32 only")
                 }

@@ -13,14 +13,19 @@ protocol RecurrentSpec {
 /// attributes `hidden_size` (required), `direction` ("forward" | "reverse" | "bidirectional"),
 /// `layout` (0 | 1), `clip` (float > 0; absent = none), `activations` (ints: 0 Sigmoid, 1 Tanh,
 /// 2 Relu; absent = ONNX defaults), `input_forget` (LSTM), `linear_before_reset` (GRU).
-/// W, R, B, P are constants, packed once here.
+/// W, R, B, P are packed once here when all are constants; otherwise (fixed shapes, fed at run
+/// time) they are packed into plan scratch on every run, same kernels.
 final class RecurrentOperator<Spec: RecurrentSpec>: Operator {
     static var opCode: OpCode { Spec.opCode }
 
     let node: Node
     /// The attributes; seq, batch and input are filled per plan.
     let template: RecurrentConfig
-    let weights: RecurrentWeights
+    /// nil when one of W, R, B, P is not a constant (packed per run).
+    let weights: RecurrentWeights?
+    let weightLayout: RecurrentWeightLayout
+    /// Shapes of W, R, B, P (nil = absent) as checked against each plan's inputs.
+    let weightShapes: [(index: Int, name: String, shape: [Int])]
 
     init(node: Node, graph: Graph) throws {
         let a = DenseAttributes(node)
@@ -61,45 +66,60 @@ final class RecurrentOperator<Spec: RecurrentSpec>: Operator {
         let inputForget = kind == .lstm ? try a.flag("input_forget", default: false) : false
         let lbr = kind == .gru ? try a.flag("linear_before_reset", default: false) : false
 
-        // Constant weights with exactly the shapes the attributes imply.
+        // Weights (constants or fixed-shape run-time inputs) with exactly the shapes the attributes imply.
         let gw = kind.gates * hidden
-        let w = try Self.constant(a, graph, 1, "W", rank: 3, dims: [dirs, gw, nil])
+        let w = try Self.weight(a, graph, 1, "W", rank: 3, dims: [dirs, gw, nil])
         let input = w.shape[2]
-        let r = try Self.constant(a, graph, 2, "R", rank: 3, dims: [dirs, gw, hidden])
-        let b = try Self.optionalConstant(a, graph, 3, "B", dims: [dirs, 2 * gw])
-        let p = kind == .lstm ? try Self.optionalConstant(a, graph, 7, "P", dims: [dirs, 3 * hidden]) : nil
         guard checkedElementCount([input, dirs * gw]) != nil, input <= 1 << 24 else {
             throw a.error("W \(describe(w.shape)) is too large")
         }
+        let r = try Self.weight(a, graph, 2, "R", rank: 3, dims: [dirs, gw, hidden])
+        let b = try Self.optionalWeight(a, graph, 3, "B", dims: [dirs, 2 * gw])
+        let p = kind == .lstm ? try Self.optionalWeight(a, graph, 7, "P", dims: [dirs, 3 * hidden]) : nil
+        weightShapes = [(1, "W", w.shape), (2, "R", r.shape)] + (b.map { [(3, "B", $0.shape)] } ?? [])
+            + (p.map { [(7, "P", $0.shape)] } ?? [])
         template = RecurrentConfig(kind: kind, seq: 0, batch: 0, input: input, hidden: hidden, directions: dirs,
                                    reverse: direction == "reverse", batchFirst: layout == 1, clip: clip,
                                    inputForget: inputForget, linearBeforeReset: lbr, activations: activations)
-        weights = RecurrentWeights(kind: kind, input: input, hidden: hidden, directions: dirs, linearBeforeReset: lbr,
-                                   w: w.pointer, r: r.pointer, b: b?.pointer, p: p?.pointer)
+        weightLayout = RecurrentWeightLayout(kind: kind, input: input, hidden: hidden, directions: dirs, linearBeforeReset: lbr,
+                                             hasBias: b != nil, hasPeepholes: p != nil)
+        if let wp = w.pointer, let rp = r.pointer, b == nil || b?.pointer != nil, p == nil || p?.pointer != nil {
+            weights = RecurrentWeights(kind: kind, input: input, hidden: hidden, directions: dirs, linearBeforeReset: lbr,
+                                       w: wp, r: rp, b: b?.pointer, p: p?.pointer)
+        } else {
+            weights = nil
+        }
     }
 
-    /// Constant float32 input `i` of rank `rank` whose dims equal `dims` (nil = any).
-    static func constant(_ a: DenseAttributes, _ graph: Graph, _ i: Int, _ name: String, rank: Int,
-                         dims: [Int?]) throws -> (pointer: UnsafePointer<Float>, shape: [Int]) {
-        guard let c = a.constantInput(i, graph: graph) else {
-            throw a.error("input \(name) must be a constant (dlrt packs recurrent weights at load)")
+    /// Float32 input `i` of rank `rank` whose dims equal `dims` (nil = any): a constant (with its
+    /// data) or a run-time input of fixed shape (pointer nil).
+    static func weight(_ a: DenseAttributes, _ graph: Graph, _ i: Int, _ name: String, rank: Int,
+                       dims: [Int?]) throws -> (pointer: UnsafePointer<Float>?, shape: [Int]) {
+        let c = a.constantInput(i, graph: graph)
+        let t = graph.tensors[Int(a.node.inputs[i])]
+        guard let shape = c?.shape ?? t.fixedShape else {
+            throw a.error("input \(name) is not a constant and its shape \(describe(t.shape)) is not fixed", kind: .unsupported)
         }
-        guard c.dtype == .float32 else { throw a.error("input \(name) is \(c.dtype), expected float32", kind: .unsupported) }
-        guard c.shape.count == rank, zip(c.shape, dims).allSatisfy({ $1 == nil || $0 == $1 }) else {
-            throw a.error("input \(name) has shape \(describe(c.shape)), expected [\(dims.map { $0.map(String.init) ?? "?" }.joined(separator: ", "))]",
+        let dtype = c?.dtype ?? t.dtype
+        guard dtype == .float32 else { throw a.error("input \(name) is \(dtype), expected float32", kind: .unsupported) }
+        guard shape.count == rank, zip(shape, dims).allSatisfy({ $1 == nil || $0 == $1 }) else {
+            throw a.error("input \(name) has shape \(describe(shape)), expected [\(dims.map { $0.map(String.init) ?? "?" }.joined(separator: ", "))]",
                           kind: .shape)
         }
-        guard let count = checkedElementCount(c.shape), count * 4 <= c.data.byteCount, let base = c.data.bytes.baseAddress else {
+        guard let count = checkedElementCount(shape), count < 1 << 40 else {
+            throw a.error("input \(name) \(describe(shape)) is too large")
+        }
+        guard let c else { return (nil, shape) }
+        guard count * 4 <= c.data.byteCount, let base = c.data.bytes.baseAddress else {
             throw a.error("constant \(name) \(describe(c.shape)) has only \(c.data.byteCount) bytes")
         }
-        _ = count
         return (base.assumingMemoryBound(to: Float.self), c.shape)
     }
 
-    static func optionalConstant(_ a: DenseAttributes, _ graph: Graph, _ i: Int, _ name: String,
-                                 dims: [Int]) throws -> (pointer: UnsafePointer<Float>, shape: [Int])? {
+    static func optionalWeight(_ a: DenseAttributes, _ graph: Graph, _ i: Int, _ name: String,
+                               dims: [Int]) throws -> (pointer: UnsafePointer<Float>?, shape: [Int])? {
         guard i < a.node.inputs.count, a.node.inputs[i] >= 0 else { return nil }
-        return try constant(a, graph, i, name, rank: dims.count, dims: dims)
+        return try weight(a, graph, i, name, rank: dims.count, dims: dims)
     }
 
     /// The configuration for these inputs, validated.
@@ -107,6 +127,12 @@ final class RecurrentOperator<Spec: RecurrentSpec>: Operator {
         let a = DenseAttributes(node)
         let x = try denseFloatInput(inputs, 0, "X", a)
         guard x.count == 3 else { throw a.error("X has shape \(describe(x)), expected rank 3", kind: .shape) }
+        for (i, name, shape) in weightShapes {
+            guard i < inputs.count, let t = inputs[i].type, t.dtype == .float32, t.shape == shape else {
+                throw a.error("input \(name) is \(i < inputs.count ? inputs[i].type.map { "\($0)" } ?? "absent" : "absent"), expected float32\(describe(shape))",
+                              kind: .shape)
+            }
+        }
         var cfg = template
         cfg.seq = cfg.batchFirst ? x[1] : x[0]
         cfg.batch = cfg.batchFirst ? x[0] : x[1]
@@ -139,27 +165,33 @@ final class RecurrentOperator<Spec: RecurrentSpec>: Operator {
     func makeKernel(inputs: [PlanInput], outputs: [TensorType]) throws -> Kernel {
         let cfg = try config(inputs)
         func present(_ i: Int) -> Bool { i < inputs.count && inputs[i].type != nil }
-        return RecurrentKernel(cfg: cfg, weights: weights, hasSeqLens: present(4), hasInitialH: present(5),
+        return RecurrentKernel(cfg: cfg, weights: weights, layout: weightLayout, hasSeqLens: present(4), hasInitialH: present(5),
                                hasInitialC: present(6), outputCount: outputs.count)
     }
 }
 
 final class RecurrentKernel: Kernel {
     let cfg: RecurrentConfig
-    let weights: RecurrentWeights
+    /// nil: W, R, B?, P? (inputs 1, 2, 3, 7) are packed per run into scratch after the workspace.
+    let weights: RecurrentWeights?
+    let layout: RecurrentWeightLayout
     let hasSeqLens: Bool, hasInitialH: Bool, hasInitialC: Bool
     let outputCount: Int
+    /// Floats of the recurrence's workspace (16-aligned); the per-run pack follows it.
+    let workspaceCount: Int
     let scratchByteCount: Int
 
-    init(cfg: RecurrentConfig, weights: RecurrentWeights, hasSeqLens: Bool, hasInitialH: Bool, hasInitialC: Bool,
-         outputCount: Int) {
+    init(cfg: RecurrentConfig, weights: RecurrentWeights?, layout: RecurrentWeightLayout, hasSeqLens: Bool,
+         hasInitialH: Bool, hasInitialC: Bool, outputCount: Int) {
         self.cfg = cfg
         self.weights = weights
+        self.layout = layout
         self.hasSeqLens = hasSeqLens
         self.hasInitialH = hasInitialH
         self.hasInitialC = hasInitialC
         self.outputCount = outputCount
-        scratchByteCount = 4 * RecurrentWorkspace(cfg).floatCount
+        workspaceCount = (RecurrentWorkspace(cfg).floatCount + 15) / 16 * 16
+        scratchByteCount = 4 * (workspaceCount + (weights == nil ? layout.floatCount : 0))
     }
 
     func run(_ io: KernelIO) {
@@ -171,6 +203,14 @@ final class RecurrentKernel: Kernel {
                               yh: outputCount > 1 ? io.output(1, as: Float.self) : nil,
                               yc: outputCount > 2 ? io.output(2, as: Float.self) : nil)
         guard let scratch = io.scratch?.assumingMemoryBound(to: Float.self) else { return }
-        recurrentRun(cfg, weights, rio, scratch: scratch, parallel: io.workers)
+        let packed: RecurrentPackedWeights
+        if let weights {
+            packed = weights.packed
+        } else {
+            packed = layout.pack(w: io.input(1, as: Float.self), r: io.input(2, as: Float.self),
+                                 b: layout.hasBias ? io.input(3, as: Float.self) : nil,
+                                 p: layout.hasPeepholes ? io.input(7, as: Float.self) : nil, into: scratch + workspaceCount)
+        }
+        recurrentRun(cfg, packed, rio, scratch: scratch, parallel: io.workers)
     }
 }

@@ -16,23 +16,44 @@ enum ReduceMinSpec: ReduceSpec { typealias Op = ReduceMinOperation; static var o
 enum ReduceL2Spec: ReduceSpec { typealias Op = ReduceL2Operation; static var opCode: OpCode { .reduceL2 } }
 enum ReduceProdSpec: ReduceSpec { typealias Op = ReduceProdOperation; static var opCode: OpCode { .reduceProd } }
 
-final class ReduceOperator<Spec: ReduceSpec>: Operator {
+/// `axes` may instead be input 1: a value input (int64 graph input read when planning).
+final class ReduceOperator<Spec: ReduceSpec>: Operator, ValueInputConsumer {
     static var opCode: OpCode { Spec.opCode }
     let node: Node
-    let axes: [Int64]
+    /// nil: input 1 is a value input, read per plan.
+    let constantAxes: [Int64]?
     let keepDims: Bool
     let noop: Bool
+    var valueInputPositions: [Int] { [1] }
 
     init(node: Node, graph: Graph) throws {
-        try ElemCheck.arity(node, inputs: 1 ... 1)
+        try ElemCheck.arity(node, inputs: 1 ... 2)
         self.node = node
-        axes = try ElemCheck.ints(node, "axes") ?? []
+        if node.inputs.count > 1 && node.inputs[1] >= 0 {
+            guard node.attributes["axes"] == nil else { throw OpError(node, "has both attribute 'axes' and an axes input") }
+            let t = graph.tensors[Int(node.inputs[1])]
+            guard t.dtype == .int64, t.shape.count == 1 else {
+                throw OpError(node, "input 1 (axes) is \(t.dtype)\(describe(t.shape)), expected int64 of rank 1", kind: .unsupported)
+            }
+            constantAxes = t.data == nil ? nil : try constantInts(node, graph, 1, "axes")
+        } else {
+            constantAxes = try ElemCheck.ints(node, "axes") ?? []
+        }
         keepDims = try (ElemCheck.int(node, "keepdims", default: 1) ?? 1) != 0
         noop = try ElemCheck.flag(node, "noop_with_empty_axes")
     }
 
+    /// The axes for this plan: the attribute / constant, or the value input's current values.
+    func axesFor(_ inputs: [PlanInput]) throws -> [Int64] {
+        if let constantAxes { return constantAxes }
+        guard inputs.count > 1, let data = inputs[1].constant else {
+            throw OpError(node, "input 1 (axes) has no value when planning", kind: .internalError)
+        }
+        return data.elements(as: Int64.self)
+    }
+
     /// Which input dims are reduced.
-    func reduced(_ shape: [Int]) throws -> [Bool] {
+    func reduced(_ shape: [Int], _ axes: [Int64]) throws -> [Bool] {
         if axes.isEmpty { return shape.map { _ in !noop } }
         var r = shape.map { _ in false }
         for a in axes {
@@ -45,7 +66,7 @@ final class ReduceOperator<Spec: ReduceSpec>: Operator {
 
     func outputTypes(_ inputs: [PlanInput]) throws -> [TensorType] {
         let x = try ElemCheck.floatInput(node, inputs, 0, "data")
-        let r = try reduced(x.shape)
+        let r = try reduced(x.shape, try axesFor(inputs))
         var out: [Int] = []
         for (k, d) in x.shape.enumerated() {
             if !r[k] { out.append(d) } else if keepDims { out.append(1) }
@@ -55,7 +76,8 @@ final class ReduceOperator<Spec: ReduceSpec>: Operator {
 
     func makeKernel(inputs: [PlanInput], outputs: [TensorType]) throws -> Kernel {
         let x = try ElemCheck.floatInput(node, inputs, 0, "data")
-        let r = try reduced(x.shape)
+        let axes = try axesFor(inputs)
+        let r = try reduced(x.shape, axes)
         // noop_with_empty_axes with no axes: the output is the input (ONNX), not a reduction over
         // one element (which ReduceL2 would turn into |x|).
         if axes.isEmpty && noop { return ByteCopyKernel(byteCount: outputs[0].byteCount) }

@@ -1,27 +1,39 @@
 import DLRTModel
 
-/// Reshape to a constant int64 shape: 0 copies the input dim (unless `allowzero`), one -1 is
-/// inferred from the element count.
-final class ReshapeOperator: Operator {
+/// Reshape to an int64 shape: 0 copies the input dim (unless `allowzero`), one -1 is inferred
+/// from the element count. The shape is a constant (checked at load) or a value input (a graph
+/// input read when planning; the plan is rebuilt when its values change).
+final class ReshapeOperator: Operator, ValueInputConsumer {
     static var opCode: OpCode { .reshape }
 
     let node: Node
-    let requested: [Int64]
+    /// nil: input 1 is a value input, read per plan.
+    let requested: [Int64]?
     let allowZero: Bool
+    var valueInputPositions: [Int] { [1] }
 
     init(node: Node, graph: Graph) throws {
         try ElemCheck.arity(node, inputs: 2 ... 2)
         self.node = node
-        allowZero = try ElemCheck.flag(node, "allowzero")
+        let allowZero = try ElemCheck.flag(node, "allowzero")
+        self.allowZero = allowZero
         let id = Int(node.inputs[1])
-        guard id < graph.tensors.count, let data = graph.tensors[id].data, graph.tensors[id].dtype == .int64 else {
-            let what = id < graph.tensors.count ? "'\(graph.tensors[id].name)' (\(graph.tensors[id].dtype)\(graph.tensors[id].data == nil ? ", not constant" : ""))" : "\(id)"
-            throw OpError(node, "input 1 (shape) is \(what), expected a constant int64 tensor", kind: .unsupported)
+        guard id < graph.tensors.count, graph.tensors[id].dtype == .int64 else {
+            let what = id < graph.tensors.count ? "'\(graph.tensors[id].name)' (\(graph.tensors[id].dtype))" : "\(id)"
+            throw OpError(node, "input 1 (shape) is \(what), expected an int64 tensor", kind: .unsupported)
         }
         guard graph.tensors[id].shape.count <= 1 else {
             throw OpError(node, "input 1 (shape) has shape \(describe(graph.tensors[id].shape)), expected rank 1")
         }
-        let shape = data.elements(as: Int64.self)
+        if let data = graph.tensors[id].data {
+            requested = try Self.parse(node, data.elements(as: Int64.self), allowZero: allowZero)
+        } else {
+            requested = nil
+        }
+    }
+
+    /// The requested shape, validated.
+    static func parse(_ node: Node, _ shape: [Int64], allowZero: Bool) throws -> [Int64] {
         var inferred = 0
         for v in shape {
             if v == -1 { inferred += 1 }
@@ -31,10 +43,23 @@ final class ReshapeOperator: Operator {
         if allowZero && inferred > 0 && shape.contains(0) {
             throw OpError(node, "requested shape \(shape) has both 0 and -1 with allowzero = 1")
         }
-        requested = shape
+        return shape
     }
 
-    func outputShape(_ input: [Int]) throws -> [Int] {
+    /// The requested shape for this plan: the constant, or the value input's current values.
+    func requestedShape(_ inputs: [PlanInput]) throws -> [Int64] {
+        if let requested { return requested }
+        guard inputs.count > 1, let data = inputs[1].constant else {
+            throw OpError(node, "input 1 (shape) has no value when planning", kind: .internalError)
+        }
+        do {
+            return try Self.parse(node, data.elements(as: Int64.self), allowZero: allowZero)
+        } catch let e as ModelError {
+            throw ModelError(.shape, e.message)
+        }
+    }
+
+    func outputShape(_ input: [Int], _ requested: [Int64]) throws -> [Int] {
         let total = input.reduce(1, *)
         func fail(_ why: String) -> ModelError {
             OpError(node, "cannot reshape input \(describe(input)) (\(total) elements) to requested shape \(requested): \(why)",
@@ -67,7 +92,7 @@ final class ReshapeOperator: Operator {
 
     func outputTypes(_ inputs: [PlanInput]) throws -> [TensorType] {
         let t = try ElemCheck.input(node, inputs, 0)
-        return [TensorType(t.dtype, try outputShape(t.shape))]
+        return [TensorType(t.dtype, try outputShape(t.shape, try requestedShape(inputs)))]
     }
 
     func makeKernel(inputs: [PlanInput], outputs: [TensorType]) throws -> Kernel {

@@ -104,19 +104,41 @@ private struct SliceTask: ParallelTask {
     func run(_ r: Range<Int>) { plan.run(src, dst, rows: r) }
 }
 
-/// Trilu(X) with constant `k` (0) and `upper` (1) attributes on the last two dims; any dtype.
-final class TriluOperator: Operator {
+/// Trilu(X) with `k` (0) and `upper` (1) attributes on the last two dims; any dtype. `k` may
+/// instead be input 1, an int64 scalar value input read when planning.
+final class TriluOperator: Operator, ValueInputConsumer {
     static var opCode: OpCode { .trilu }
     let node: Node
-    let k: Int
+    /// nil: k is input 1, a value input read per plan.
+    let constantK: Int?
     let upper: Bool
+    var valueInputPositions: [Int] { [1] }
 
     init(node: Node, graph: Graph) throws {
-        try ElemCheck.arity(node, inputs: 1 ... 1)
+        try ElemCheck.arity(node, inputs: 1 ... 2)
         self.node = node
-        let kv = try ElemCheck.int(node, "k", default: 0) ?? 0
-        k = Int(Swift.max(Swift.min(kv, 1 << 40), -(1 << 40)))
+        if node.inputs.count > 1 && node.inputs[1] >= 0 {
+            guard node.attributes["k"] == nil else { throw OpError(node, "has both attribute 'k' and a k input") }
+            let t = graph.tensors[Int(node.inputs[1])]
+            guard t.dtype == .int64, t.shape.count <= 1, t.fixedShape.map({ $0.reduce(1, *) == 1 }) == true else {
+                throw OpError(node, "input 1 (k) is \(t.dtype)\(describe(t.shape)), expected an int64 scalar", kind: .unsupported)
+            }
+            constantK = t.data == nil ? nil : Self.clamped(try constantInts(node, graph, 1, "k").first ?? 0)
+        } else {
+            constantK = Self.clamped(try ElemCheck.int(node, "k", default: 0) ?? 0)
+        }
         upper = try (ElemCheck.int(node, "upper", default: 1) ?? 1) != 0
+    }
+
+    static func clamped(_ kv: Int64) -> Int { Int(Swift.max(Swift.min(kv, 1 << 40), -(1 << 40))) }
+
+    /// k for this plan: the attribute / constant, or the value input's current value.
+    func kFor(_ inputs: [PlanInput]) throws -> Int {
+        if let constantK { return constantK }
+        guard inputs.count > 1, let v = inputs[1].constant?.elements(as: Int64.self).first else {
+            throw OpError(node, "input 1 (k) has no value when planning", kind: .internalError)
+        }
+        return Self.clamped(v)
     }
 
     func outputTypes(_ inputs: [PlanInput]) throws -> [TensorType] {
@@ -127,7 +149,7 @@ final class TriluOperator: Operator {
 
     func makeKernel(inputs: [PlanInput], outputs: [TensorType]) throws -> Kernel {
         let s = outputs[0].shape
-        return TriluKernel(rows: s.dropLast().reduce(1, *), n: s[s.count - 2], m: s[s.count - 1], k: k, upper: upper,
+        return TriluKernel(rows: s.dropLast().reduce(1, *), n: s[s.count - 2], m: s[s.count - 1], k: try kFor(inputs), upper: upper,
                            elementSize: outputs[0].dtype.byteSize)
     }
 }

@@ -55,21 +55,25 @@ final class SplitOperator: Operator {
     }
 }
 
-/// Squeeze(X) removing the size-1 dims `axes` (absent: every size-1 dim); any dtype.
-final class SqueezeOperator: Operator {
+/// Squeeze(X) removing the size-1 dims `axes` (absent: every size-1 dim); any dtype. `axes` may
+/// instead be input 1, an int64 value input read when planning.
+final class SqueezeOperator: Operator, ValueInputConsumer {
     static var opCode: OpCode { .squeeze }
     let node: Node
     let axes: [Int64]?
+    let axesInput: Bool
+    var valueInputPositions: [Int] { [1] }
 
     init(node: Node, graph: Graph) throws {
-        try ElemCheck.arity(node, inputs: 1 ... 1)
+        try ElemCheck.arity(node, inputs: 1 ... 2)
         self.node = node
-        axes = try ElemCheck.ints(node, "axes")
+        axesInput = try axesValueInput(node, graph)
+        axes = axesInput ? nil : try ElemCheck.ints(node, "axes")
     }
 
     func outputTypes(_ inputs: [PlanInput]) throws -> [TensorType] {
         let x = try ElemCheck.input(node, inputs, 0)
-        guard let axes else { return [TensorType(x.dtype, x.shape.filter { $0 != 1 })] }
+        guard let axes = axesInput ? try planAxes(node, inputs) : axes else { return [TensorType(x.dtype, x.shape.filter { $0 != 1 })] }
         var drop = x.shape.map { _ in false }
         for a in axes {
             let k = try ElemCheck.axis(node, "axes", a, rank: x.shape.count, shape: x.shape)
@@ -87,19 +91,27 @@ final class SqueezeOperator: Operator {
 }
 
 /// Unsqueeze(X) inserting size-1 dims at `axes` (required; positions in the output); any dtype.
-final class UnsqueezeOperator: Operator {
+/// `axes` may instead be input 1, an int64 value input read when planning.
+final class UnsqueezeOperator: Operator, ValueInputConsumer {
     static var opCode: OpCode { .unsqueeze }
     let node: Node
-    let axes: [Int64]
+    /// nil: input 1, read per plan.
+    let constantAxes: [Int64]?
+    var valueInputPositions: [Int] { [1] }
 
     init(node: Node, graph: Graph) throws {
-        try ElemCheck.arity(node, inputs: 1 ... 1)
+        try ElemCheck.arity(node, inputs: 1 ... 2)
         self.node = node
-        guard let a = try ElemCheck.ints(node, "axes") else { throw OpError(node, "attribute 'axes' is required") }
-        axes = a
+        if try axesValueInput(node, graph) {
+            constantAxes = nil
+        } else {
+            guard let a = try ElemCheck.ints(node, "axes") else { throw OpError(node, "attribute 'axes' is required") }
+            constantAxes = a
+        }
     }
 
     func outputTypes(_ inputs: [PlanInput]) throws -> [TensorType] {
+        let axes = try constantAxes ?? planAxes(node, inputs)
         let x = try ElemCheck.input(node, inputs, 0)
         let r = x.shape.count + axes.count
         var insert = [Bool](repeating: false, count: r)
@@ -175,4 +187,24 @@ final class RangeKernel: Kernel {
         if v <= -9_223_372_036_854_775_808 { return .min }
         return v.isNaN ? 0 : Int64(v)
     }
+}
+
+/// Whether `axes` is input 1 (an int64 rank-1 value input, or a constant read per plan the same
+/// way) rather than the attribute.
+func axesValueInput(_ node: Node, _ graph: Graph) throws -> Bool {
+    guard node.inputs.count > 1 && node.inputs[1] >= 0 else { return false }
+    guard node.attributes["axes"] == nil else { throw OpError(node, "has both attribute 'axes' and an axes input") }
+    let t = graph.tensors[Int(node.inputs[1])]
+    guard t.dtype == .int64, t.shape.count == 1 else {
+        throw OpError(node, "input 1 (axes) is \(t.dtype)\(describe(t.shape)), expected int64 of rank 1", kind: .unsupported)
+    }
+    return true
+}
+
+/// The values of input 1 (axes) for this plan (a constant or a value input).
+func planAxes(_ node: Node, _ inputs: [PlanInput]) throws -> [Int64] {
+    guard inputs.count > 1, let data = inputs[1].constant else {
+        throw OpError(node, "input 1 (axes) has no value when planning", kind: .internalError)
+    }
+    return data.elements(as: Int64.self)
 }

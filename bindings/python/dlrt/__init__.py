@@ -173,6 +173,12 @@ class Model:
             self._input_codes = [c for _, c in ins]
             self._outputs = [t for t, _ in outs]
             self._input_index = {t.name: i for i, t in enumerate(self._inputs)}
+            # Inputs that may be value inputs (fixed shape, rank <= 1, <= 64 elements: a Reshape
+            # shape, Reduce axes...): the runtime re-plans when their VALUES change, so the output
+            # shapes may change without an input shape changing. Their last bytes, per input.
+            self._small_inputs = {i: None for i, t in enumerate(self._inputs)
+                                  if len(t.shape) <= 1 and all(type(d) is int for d in t.shape)
+                                  and (t.shape[0] if t.shape else 1) <= 64}
             self._output_index = {t.name: i for i, t in enumerate(self._outputs)}
             self._all_outputs = [(j, c_size_t(j), t.name, t.dtype) for j, t in enumerate(self._outputs)]
             meta: Dict[str, str] = {}
@@ -243,11 +249,17 @@ class Model:
             if len(feeds) != len(index):
                 self._feeds_error(feeds)
             bound = self._bound
+            small = self._small_inputs
             reshaped = False
             for name, value in feeds.items():
                 i = index.get(name)
                 if i is None:
                     self._feeds_error(feeds)
+                if i in small:
+                    b = np.asarray(value).tobytes()
+                    if small[i] != b:
+                        small[i] = b
+                        reshaped = True
                 prev = bound.get(i)
                 if prev is not None and prev[0] is value and value is not None and prev[1] == value.shape:
                     continue
