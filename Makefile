@@ -55,6 +55,8 @@ test-c: build $(OUT)/digits.dlrt
 	$(OUT)/test_capi $(OUT)/digits.dlrt $(OUT)/capi_input.bin $(OUT)/capi_expected.bin
 	gcc $(CFLAGS_TEST) Tests/CAPI/test_noalloc.c -o $(OUT)/test_noalloc -L$(BUILD) -ldlrt -Wl,-rpath,$(abspath $(BUILD))
 	$(OUT)/test_noalloc $(OUT)/digits.dlrt
+	gcc -std=c99 -Wall -Wextra -Werror -O2 -Iinclude Tests/CAPI/test_options.c -o $(OUT)/test_options -L$(BUILD) -ldlrt -Wl,-rpath,$(abspath $(BUILD))
+	$(OUT)/test_options $(OUT)/digits.dlrt $(OUT)/capi_input.bin
 	$(PY) Tests/CAPI/make_family_models.py $(OUT)/families > /dev/null
 	for m in mobilenetv2 pilotnet dcgan lstm2 bert gpt mlp rtvalues; do \
 	  $(CLI) convert $(OUT)/families/$$m.onnx -o $(OUT)/families/$$m.dlrt > /dev/null && \

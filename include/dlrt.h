@@ -147,11 +147,35 @@ dlrt_status dlrt_model_metadata_get(const dlrt_model *model, const char *key, co
 
 typedef struct dlrt_context dlrt_context;
 
-/* Options for dlrt_context_create. Initialise with dlrt_context_options_init, then set fields. */
+/* What a context's idle worker threads do between parallel loops (dlrt_context_options.idle).
+ * Only contexts with num_threads >= 2 have worker threads. */
+typedef enum dlrt_idle {
+    /* Spin for spin_microseconds, then sleep until the next loop (wake-up costs a few µs). */
+    DLRT_IDLE_SPIN_THEN_SLEEP = 0,
+    /* Never sleep: lowest latency, but every worker keeps a CPU busy for the context's life.
+     * For control loops on CPUs reserved for them (pin with worker_cpus). */
+    DLRT_IDLE_SPIN = 1,
+    /* Sleep at once: no CPU burnt between loops, each loop pays the wake-up. */
+    DLRT_IDLE_SLEEP = 2
+} dlrt_idle;
+
+/* Options for dlrt_context_create. Initialise with dlrt_context_options_init, then set fields.
+ * Binary compatibility: a library accepts any struct_size it has shipped (the 16-byte layout of
+ * version 0.1, without the fields after max_arena_bytes, gets their defaults). */
 typedef struct dlrt_context_options {
     uint32_t struct_size;     /* sizeof(dlrt_context_options); set by dlrt_context_options_init */
     uint32_t num_threads;     /* worker threads including the caller; 0 = 1 */
     uint64_t max_arena_bytes; /* 0 = no cap; otherwise planning fails with DLRT_ERROR_OUT_OF_MEMORY */
+    uint32_t idle;            /* a dlrt_idle value; default DLRT_IDLE_SPIN_THEN_SLEEP */
+    uint32_t spin_microseconds; /* DLRT_IDLE_SPIN_THEN_SLEEP's spin; 0 = default (100), max 1000000 */
+    /* CPU affinity of the context's worker threads (the caller's own thread is left alone: pin
+     * it yourself). NULL = not pinned. Otherwise worker k (k = 0 … num_threads-2) is pinned to
+     * CPU worker_cpus[k % worker_cpu_count]; every entry must be a CPU this process may run on
+     * (sched_getaffinity), else dlrt_context_create fails naming it. Borrowed: read during
+     * dlrt_context_create only. */
+    const uint32_t *worker_cpus;
+    uint32_t worker_cpu_count;
+    uint32_t reserved;        /* must be 0 */
 } dlrt_context_options;
 
 void dlrt_context_options_init(dlrt_context_options *options);

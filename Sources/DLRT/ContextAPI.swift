@@ -6,11 +6,16 @@ import DLRTRuntime
 /// Largest thread count a context accepts.
 let maxThreads: UInt32 = 256
 
+/// `struct_size` of version 0.1's options (struct_size, num_threads, max_arena_bytes).
+let contextOptionsV01Size: UInt32 = 16
+
 @_cdecl("dlrt_context_options_init")
 public func dlrt_context_options_init(_ options: UnsafeMutablePointer<dlrt_context_options>?) {
     guard let options else { return }
     options.pointee = dlrt_context_options(struct_size: UInt32(MemoryLayout<dlrt_context_options>.size),
-                                           num_threads: 1, max_arena_bytes: 0)
+                                           num_threads: 1, max_arena_bytes: 0,
+                                           idle: DLRT_IDLE_SPIN_THEN_SLEEP.rawValue, spin_microseconds: 0,
+                                           worker_cpus: nil, worker_cpu_count: 0, reserved: 0)
 }
 
 @_cdecl("dlrt_context_create")
@@ -20,22 +25,51 @@ public func dlrt_context_create(_ model: OpaquePointer?, _ options: UnsafePointe
         guard let out else { throw nullArgument("dlrt_context_create", "out_context") }
         out.pointee = nil
         guard let handle = modelHandle(model) else { throw nullArgument("dlrt_context_create", "model") }
-        var settings = Context.Options()
-        if let options {
-            let size = options.pointee.struct_size
-            guard size == UInt32(MemoryLayout<dlrt_context_options>.size) else {
-                throw ModelError(.invalidArgument, "dlrt_context_create: options.struct_size is \(size), expected \(MemoryLayout<dlrt_context_options>.size) (call dlrt_context_options_init)")
-            }
-            let threads = options.pointee.num_threads
-            guard threads <= maxThreads else {
-                throw ModelError(.invalidArgument, "dlrt_context_create: num_threads is \(threads), the maximum is \(maxThreads)")
-            }
-            settings.threadCount = Int(Swift.max(threads, 1))
-            settings.maxArenaBytes = Int(clamping: options.pointee.max_arena_bytes)
-        }
+        let settings = try contextSettings(options)
         let context = try Context(model: handle.model, options: settings)
         out.pointee = OpaquePointer(Unmanaged.passRetained(ContextHandle(modelHandle: handle, context: context)).toOpaque())
     }
+}
+
+/// Validates the caller's options (any layout this library has shipped) into `Context.Options`.
+func contextSettings(_ options: UnsafePointer<dlrt_context_options>?) throws -> Context.Options {
+    var settings = Context.Options()
+    guard let options else { return settings }
+    let size = options.pointee.struct_size
+    let current = UInt32(MemoryLayout<dlrt_context_options>.size)
+    guard size == current || size == contextOptionsV01Size else {
+        throw ModelError(.invalidArgument, "dlrt_context_create: options.struct_size is \(size), expected \(current) (call dlrt_context_options_init)")
+    }
+    // Version 0.1's 16-byte struct: read only its fields (the caller's memory ends there).
+    let raw = UnsafeRawPointer(options)
+    let threads = raw.load(fromByteOffset: 4, as: UInt32.self)
+    guard threads <= maxThreads else {
+        throw ModelError(.invalidArgument, "dlrt_context_create: num_threads is \(threads), the maximum is \(maxThreads)")
+    }
+    settings.threadCount = Int(Swift.max(threads, 1))
+    settings.maxArenaBytes = Int(clamping: raw.load(fromByteOffset: 8, as: UInt64.self))
+    guard size == current else { return settings }
+    let o = options.pointee
+    guard let idle = Workers.Idle(rawValue: o.idle) else {
+        throw ModelError(.invalidArgument, "dlrt_context_create: idle is \(o.idle), expected DLRT_IDLE_SPIN_THEN_SLEEP (0), DLRT_IDLE_SPIN (1) or DLRT_IDLE_SLEEP (2)")
+    }
+    guard o.spin_microseconds <= 1_000_000 else {
+        throw ModelError(.invalidArgument, "dlrt_context_create: spin_microseconds is \(o.spin_microseconds), the maximum is 1000000")
+    }
+    guard o.reserved == 0 else {
+        throw ModelError(.invalidArgument, "dlrt_context_create: options.reserved is \(o.reserved), expected 0")
+    }
+    settings.idle = idle
+    settings.spinMicroseconds = Int(o.spin_microseconds)
+    if o.worker_cpu_count > 0 {
+        guard let cpus = o.worker_cpus else { throw nullArgument("dlrt_context_create", "options.worker_cpus (worker_cpu_count > 0)") }
+        guard o.worker_cpu_count <= 4096 else {
+            throw ModelError(.invalidArgument, "dlrt_context_create: worker_cpu_count is \(o.worker_cpu_count), the maximum is 4096")
+        }
+        let list = Array(UnsafeBufferPointer(start: cpus, count: Int(o.worker_cpu_count)))
+        settings.workerCPUs = list
+    }
+    return settings
 }
 
 @_cdecl("dlrt_context_destroy")

@@ -13,6 +13,12 @@ public final class Context {
         public var threadCount: Int = 1
         /// 0 = no cap; otherwise a plan whose arena exceeds it fails with an out-of-memory error.
         public var maxArenaBytes: Int = 0
+        /// What idle worker threads do between parallel loops.
+        public var idle: Workers.Idle = .spinThenSleep
+        /// `.spinThenSleep`'s spin (0 = the default, 100 µs).
+        public var spinMicroseconds: Int = 0
+        /// CPUs the worker threads are pinned to (worker k on `workerCPUs[k % count]`); empty = not pinned.
+        public var workerCPUs: [UInt32] = []
         public init() {}
     }
 
@@ -47,7 +53,12 @@ public final class Context {
         self.model = model
         self.options = options
         let graph = model.graph
-        workers = Workers(count: options.threadCount)
+        if options.idle == .spinThenSleep && options.spinMicroseconds == 0 && options.workerCPUs.isEmpty {
+            workers = Workers(count: options.threadCount)
+        } else {
+            workers = try Workers(count: options.threadCount, idle: options.idle,
+                                  spinMicroseconds: options.spinMicroseconds, cpus: options.workerCPUs)
+        }
         slots = .allocate(capacity: Swift.max(graph.tensors.count, 1))
         slots.initialize(repeating: nil, count: Swift.max(graph.tensors.count, 1))
         var empty: UnsafeMutableRawPointer?

@@ -311,6 +311,31 @@ def test_bad_threads(mlp, dlrt_mod):
         dlrt_mod.Model(path, threads=0)
 
 
+@pytest.mark.parametrize("idle", ["spin-then-sleep", "spin", "sleep"])
+def test_realtime_options(mlp, dlrt_mod, idle):
+    """Idle policies and worker pinning give the single-threaded result bit for bit."""
+    import os
+    case, path = mlp
+    x = np.random.default_rng(3).standard_normal((64, 24)).astype(np.float32)
+    with dlrt_mod.Model(path) as m:
+        want = m.run({"x": x})["y"]
+    cpus = sorted(os.sched_getaffinity(0))
+    with dlrt_mod.Model(path, threads=2, idle=idle, spin_microseconds=50, worker_cpus=cpus[-1:]) as m:
+        for _ in range(3):
+            np.testing.assert_array_equal(m.run({"x": x})["y"], want)
+
+
+def test_realtime_option_errors(mlp, dlrt_mod):
+    _, path = mlp
+    with pytest.raises(dlrt_mod.Error, match="idle must be one of"):
+        dlrt_mod.Model(path, threads=2, idle="busy")
+    with pytest.raises(dlrt_mod.Error, match="spin_microseconds"):
+        dlrt_mod.Model(path, threads=2, spin_microseconds=-1)
+    with pytest.raises(dlrt_mod.Error, match=r"worker_cpus\[0\] = 99999 is not a CPU this process may run on") as ei:
+        dlrt_mod.Model(path, threads=2, worker_cpus=[99999])
+    assert ei.value.status == "DLRT_ERROR_INVALID_ARGUMENT"
+
+
 # ---- data handling -------------------------------------------------------------------------------
 
 def test_outputs_are_owned_copies(mlp, dlrt_mod):

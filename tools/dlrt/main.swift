@@ -20,6 +20,7 @@ usage: dlrt <command> [options]
   run MODEL.dlrt [--input NAME=FILE.npy]... [FILE.npy] [-o OUT.npz] [--threads N]
       Run once on .npy inputs; print the outputs or write them to an .npz.
   bench MODEL.dlrt [--threads N] [--runs N] [--warmup N] [--dim NAME=SIZE]...
+        [--idle spin-then-sleep|spin|sleep] [--spin-us N] [--worker-cpus 1,3]
       Latency on random inputs: median, p99, min, mean.
   ops [--markdown]
       The ops the converter accepts and the runtime implements.
@@ -194,12 +195,24 @@ func commandRun(_ args: ArraySlice<String>) throws {
 }
 
 func commandBench(_ args: ArraySlice<String>) throws {
-    let a = try Arguments(args, valued: ["--threads", "--runs", "--warmup", "--dim"])
+    let a = try Arguments(args, valued: ["--threads", "--runs", "--warmup", "--dim", "--idle", "--spin-us", "--worker-cpus"])
     guard a.positional.count == 1 else { throw ToolError("bench needs exactly one .dlrt file") }
     let loadStart = nowNanoseconds()
     let model = try CompiledModel(path: a.positional[0])
     var options = Context.Options()
     options.threadCount = try a.int("--threads", default: 1, range: 1 ... 256)
+    let idleNames: [String: Workers.Idle] = ["spin-then-sleep": .spinThenSleep, "spin": .spin, "sleep": .sleep]
+    if let name = a.last("--idle") {
+        guard let idle = idleNames[name] else { throw ToolError("--idle expects spin-then-sleep, spin or sleep, got '\(name)'") }
+        options.idle = idle
+    }
+    options.spinMicroseconds = try a.int("--spin-us", default: 0, range: 0 ... 1_000_000)
+    if let list = a.last("--worker-cpus") {
+        options.workerCPUs = try list.split(separator: ",").map { item in
+            guard let cpu = UInt32(item) else { throw ToolError("--worker-cpus expects CPU numbers like 1,3, got '\(list)'") }
+            return cpu
+        }
+    }
     let runs = try a.int("--runs", default: 200, range: 1 ... 10_000_000)
     let warmup = try a.int("--warmup", default: 10, range: 0 ... 1_000_000)
     var dims: [String: Int] = [:]

@@ -1,6 +1,7 @@
 #ifndef CDLRT_SUPPORT_H
 #define CDLRT_SUPPORT_H
 #include <stddef.h>
+#include <stdint.h>
 /* The public contract, so the Swift implementation uses its exact types. */
 #include "../../../include/dlrt.h"
 /* Internal helpers of libdlrt.so (hidden by the export map: only dlrt_* is exported). */
@@ -21,6 +22,23 @@ cdlrt_pool *cdlrt_pool_create(int threads);
 /* Calls fn(context, i, count) once for each i in [0, count), spread over the caller and the
  * workers; returns when all calls have returned. One caller at a time per pool. */
 void cdlrt_pool_run(cdlrt_pool *pool, cdlrt_task_fn fn, void *context, size_t count);
+/* Idle behaviour of workers (the values of dlrt_idle). */
+enum { CDLRT_IDLE_SPIN_THEN_SLEEP = 0, CDLRT_IDLE_SPIN = 1, CDLRT_IDLE_SLEEP = 2 };
+typedef struct cdlrt_pool_options {
+    int threads;                 /* the caller plus threads-1 workers */
+    int idle;                    /* CDLRT_IDLE_* */
+    unsigned spin_microseconds;  /* CDLRT_IDLE_SPIN_THEN_SLEEP; 0 = 100 */
+    const uint32_t *cpus;        /* NULL = not pinned; worker k runs on cpus[k % cpu_count] */
+    size_t cpu_count;
+} cdlrt_pool_options;
+/* A pool with these options (read during the call only). Returns NULL if a thread cannot be
+ * created or pinned; *out_failed_worker (if not NULL) is then the worker index that failed, or
+ * -1 when memory ran out. */
+cdlrt_pool *cdlrt_pool_create_with(const cdlrt_pool_options *options, int *out_failed_worker);
+/* 1 if this process may run on `cpu` (sched_getaffinity), else 0. */
+int cdlrt_cpu_allowed(uint32_t cpu);
+/* The CPUs this process may run on, as "0-3,6" (truncated to `size` bytes, NUL-terminated). */
+void cdlrt_allowed_cpus(char *buffer, size_t size);
 /* Stops and joins the workers. Accepts NULL. */
 void cdlrt_pool_destroy(cdlrt_pool *pool);
 

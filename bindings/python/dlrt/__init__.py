@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import ctypes
 import threading
-from ctypes import POINTER, byref, c_char_p, c_int64, c_size_t, c_void_p
+from ctypes import POINTER, byref, c_char_p, c_int64, c_size_t, c_uint32, c_void_p
 from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -113,16 +113,25 @@ class Model:
     _model = None
     _ctx = None
 
-    def __init__(self, path: Union[str, "os.PathLike[str]"], threads: int = 1):
+    def __init__(self, path: Union[str, "os.PathLike[str]"], threads: int = 1, idle: str = "spin-then-sleep",
+                 spin_microseconds: int = 0, worker_cpus: Optional[Sequence[int]] = None):
+        """Loads a .dlrt file. ``threads``: threads taking part in a run, the caller included.
+        Real-time options for ``threads >= 2`` (dlrt_context_options in dlrt.h): ``idle`` is what
+        idle worker threads do between parallel loops, "spin-then-sleep" (spin for
+        ``spin_microseconds``, 0 = 100 µs), "spin" (never sleep: lowest latency, keeps a CPU busy)
+        or "sleep"; ``worker_cpus`` pins worker k to CPU ``worker_cpus[k % len]`` (the calling
+        thread is left alone: ``os.sched_setaffinity(0, ...)`` pins it)."""
         lib = _ffi.lib()
         self._lib = lib
         handle = c_void_p()
         _check(lib, lib.dlrt_model_load_file(str(path).encode("utf-8"), byref(handle)))
-        self._setup(handle, threads)
+        self._setup(handle, threads, idle, spin_microseconds, worker_cpus)
 
     @classmethod
-    def from_bytes(cls, data: Union[bytes, bytearray, memoryview], threads: int = 1) -> "Model":
-        """Loads a model from the bytes of a .dlrt file (the bytes are copied by the runtime)."""
+    def from_bytes(cls, data: Union[bytes, bytearray, memoryview], threads: int = 1, idle: str = "spin-then-sleep",
+                   spin_microseconds: int = 0, worker_cpus: Optional[Sequence[int]] = None) -> "Model":
+        """Loads a model from the bytes of a .dlrt file (the bytes are copied by the runtime).
+        Options as for ``Model(path, ...)``."""
         self = cls.__new__(cls)
         lib = _ffi.lib()
         self._lib = lib
@@ -130,10 +139,11 @@ class Model:
         handle = c_void_p()
         _check(lib, lib.dlrt_model_load_buffer(c_void_p(buf.ctypes.data if buf.size else None), buf.size,
                                                _ffi.DLRT_LOAD_COPY, byref(handle)))
-        self._setup(handle, threads)
+        self._setup(handle, threads, idle, spin_microseconds, worker_cpus)
         return self
 
-    def _setup(self, handle: c_void_p, threads: int) -> None:
+    def _setup(self, handle: c_void_p, threads: int, idle: str = "spin-then-sleep", spin_microseconds: int = 0,
+               worker_cpus: Optional[Sequence[int]] = None) -> None:
         lib = self._lib
         self._model = handle
         self._lock = threading.Lock()
@@ -164,6 +174,20 @@ class Model:
             opts = _ffi.ContextOptionsC()
             lib.dlrt_context_options_init(byref(opts))
             opts.num_threads = threads
+            if idle not in _ffi.IDLE_POLICIES:
+                raise Error(f"idle must be one of {list(_ffi.IDLE_POLICIES)}, got {idle!r}")
+            opts.idle = _ffi.IDLE_POLICIES[idle]
+            spin = int(spin_microseconds)
+            if not 0 <= spin <= 1_000_000:
+                raise Error(f"spin_microseconds must be in 0...1000000, got {spin}")
+            opts.spin_microseconds = spin
+            if worker_cpus:
+                cpus = [int(c) for c in worker_cpus]
+                if any(not 0 <= c < 2**32 for c in cpus):
+                    raise Error(f"worker_cpus must be CPU numbers >= 0, got {cpus}")
+                cpu_array = (c_uint32 * len(cpus))(*cpus)
+                opts.worker_cpus = ctypes.cast(cpu_array, POINTER(c_uint32))
+                opts.worker_cpu_count = len(cpus)
             ctx = c_void_p()
             _check(lib, lib.dlrt_context_create(handle, byref(opts), byref(ctx)))
             self._ctx = ctx

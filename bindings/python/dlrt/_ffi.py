@@ -76,7 +76,15 @@ class ContextOptionsC(Structure):
         ("struct_size", c_uint32),
         ("num_threads", c_uint32),
         ("max_arena_bytes", c_uint64),
+        ("idle", c_uint32),
+        ("spin_microseconds", c_uint32),
+        ("worker_cpus", POINTER(c_uint32)),
+        ("worker_cpu_count", c_uint32),
+        ("reserved", c_uint32),
     ]
+
+
+IDLE_POLICIES = {"spin-then-sleep": 0, "spin": 1, "sleep": 2}   # enum dlrt_idle
 
 
 # ---- The one table: name -> (restype, argtypes) --------------------------------------------------
