@@ -9,7 +9,8 @@ against onnxruntime's static QDQ per-channel model for convnets and its dynamic 
 otherwise) and thread count, dlrt and onnxruntime run ALTERNATELY on the same inputs for about
 --seconds each; the table gives median and p99 per call and the ratio dlrt / onnxruntime
 (< 1: dlrt faster). Load time (file → first result) and peak RSS are measured in fresh child
-processes, one per runtime. Small models also get dlrt's C-level latency (`dlrt bench`, 100k calls:
+processes, one per runtime. Multi-thread rows are also timed with each runtime in its own process
+(`--no-separate` skips them). Small models also get dlrt's C-level latency (`dlrt bench`, 100k calls:
 no Python in the loop). The machine is shared and noisy: read the ratios, not absolute times.
 """
 from __future__ import annotations
@@ -74,6 +75,61 @@ def child(runtime: str, path: str, feeds_path: str, threads: int) -> None:
         model.run(feeds) if runtime == "dlrt" else session.run(None, feeds)
     after = peak_rss_kb()
     print(json.dumps({"load_ms": load * 1e3, "rss_mb": (after - before) / 1024.0}))
+
+
+def server(runtime: str, path: str, feeds_path: str, threads: int) -> None:
+    """A timing server for the separate-process rows: loads one runtime, then for every line "N"
+    on stdin runs one untimed warm-up call and N timed calls and prints their times (JSON)."""
+    feeds = dict(np.load(feeds_path))
+    if runtime == "dlrt":
+        import dlrt
+        model = dlrt.Model(path, threads=threads, idle=os.environ.get("DLRT_BENCH_IDLE", "spin-then-sleep"))
+        call = lambda: model.run(feeds)  # noqa: E731
+    else:
+        import onnxruntime as ort
+        so = ort.SessionOptions()
+        so.intra_op_num_threads, so.inter_op_num_threads = threads, 1
+        session = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+        call = lambda: session.run(None, feeds)  # noqa: E731
+    for _ in range(5):
+        call()
+    print("ready", flush=True)
+    for line in sys.stdin:
+        n = int(line)
+        call()
+        times = []
+        for _ in range(n):
+            s = time.perf_counter()
+            call()
+            times.append(time.perf_counter() - s)
+        print(json.dumps(times), flush=True)
+
+
+def separate_processes(dl_path: Path, ort_path: Path, feeds_path: Path, threads: int, runs: int) -> dict:
+    """dlrt and onnxruntime each in its own process, run alternately in blocks: no runtime's
+    spinning workers share a process (or, while the other runs a block, a CPU) with the other's."""
+    procs = {k: subprocess.Popen([sys.executable, __file__, "--server", k, str(p), str(feeds_path), str(threads)],
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+             for k, p in (("dlrt", dl_path), ("ort", ort_path))}
+    try:
+        for p in procs.values():
+            if p.stdout.readline().strip() != "ready":
+                return {}
+        times: Dict[str, List[float]] = {"dlrt": [], "ort": []}
+        block = max(2, runs // 20)
+        done = 0
+        while done < runs:
+            n = min(block, runs - done)
+            for k, p in procs.items():
+                p.stdin.write(f"{n}\n")
+                p.stdin.flush()
+                times[k] += json.loads(p.stdout.readline())
+            done += n
+        return {k: (float(np.median(v)) * 1e3, float(np.percentile(v, 99)) * 1e3) for k, v in times.items()}
+    finally:
+        for p in procs.values():
+            p.stdin.close()
+            p.wait(timeout=60)
 
 
 def measure_child(runtime: str, path: Path, feeds_path: Path, threads: int) -> Optional[dict]:
@@ -149,7 +205,7 @@ def ort_quantize(bm, src: Path, dst: Path) -> None:
 def side_by_side(dl_path: Path, ort_path: Path, feeds, threads: int, seconds: float) -> dict:
     import dlrt
     import onnxruntime as ort
-    model = dlrt.Model(str(dl_path), threads=threads)
+    model = dlrt.Model(str(dl_path), threads=threads, idle=os.environ.get("DLRT_BENCH_IDLE", "spin-then-sleep"))
     so = ort.SessionOptions()
     so.intra_op_num_threads, so.inter_op_num_threads = threads, 1
     session = ort.InferenceSession(str(ort_path), so, providers=["CPUExecutionProvider"])
@@ -216,6 +272,9 @@ def fmt_ms(v: float) -> str:
 
 
 def main() -> int:
+    if len(sys.argv) > 1 and sys.argv[1] == "--server":
+        server(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
+        return 0
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         child(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
         return 0
@@ -226,7 +285,12 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=3.0, help="time budget per runtime per row")
     ap.add_argument("--work", default=str(REPO / "out" / "bench"))
     ap.add_argument("--out", default=str(HERE / "RESULTS.md"), help="markdown file ('-': stdout only)")
+    ap.add_argument("--idle", default="spin-then-sleep", choices=["spin-then-sleep", "spin", "sleep"],
+                    help="dlrt's idle policy for worker threads (onnxruntime spins by default)")
+    ap.add_argument("--separate", action=argparse.BooleanOptionalAction, default=True,
+                    help="also time multi-thread rows with each runtime in its own process (default: on)")
     args = ap.parse_args()
+    os.environ["DLRT_BENCH_IDLE"] = args.idle   # read by side_by_side and the timing servers
     import logging
     import dlrt
     import onnxruntime as ort
@@ -267,6 +331,12 @@ def main() -> int:
                 rows.append(f"| {label} | {t} | {fmt_ms(r['dlrt'][0])} / {fmt_ms(r['dlrt'][1])} | "
                             f"{fmt_ms(r['ort'][0])} / {fmt_ms(r['ort'][1])} | **{ratio:.2f}** | {r['cosine']:.6f} | {extra} |")
                 print(rows[-1], flush=True)
+                if t > 1 and args.separate:
+                    sp = separate_processes(prep["dlrt"], prep["ort"], feeds_path, t, r["runs"])
+                    if sp:
+                        rows.append(f"| {label} | {t}, separate processes | {fmt_ms(sp['dlrt'][0])} / {fmt_ms(sp['dlrt'][1])} | "
+                                    f"{fmt_ms(sp['ort'][0])} / {fmt_ms(sp['ort'][1])} | **{sp['dlrt'][0] / sp['ort'][0]:.2f}** | | |")
+                        print(rows[-1], flush=True)
     lib = Path(dlrt.library_path())
     stripped = subprocess.run(["sh", "-c", f"strip -o /tmp/dlrt-stripped.so {lib} && stat -c %s /tmp/dlrt-stripped.so"],
                               capture_output=True, text=True).stdout.strip()
@@ -280,7 +350,9 @@ def main() -> int:
         "median / p99 per call; ratio = dlrt median / onnxruntime median (< 1: dlrt faster). cosine: dlrt's outputs vs "
         "onnxruntime's (int8 rows: each runtime's own int8 model). Load = file → first result in a fresh process "
         "(best of 3); RSS = peak resident growth from loading and running. The machine is a shared 2-vCPU VM: "
-        "absolute times drift, ratios are the figure of merit.", "",
+        "absolute times drift, ratios are the figure of merit. Rows '2, separate processes': the same two models, "
+        "each runtime in its own process, still alternating in blocks, so neither runtime's spinning worker threads share "
+        "a process or a CPU with the other's while it runs.", "",
         "| model | threads | dlrt p50 / p99 | onnxruntime p50 / p99 | ratio | cosine | notes |",
         "|---|---|---|---|---|---|---|",
     ]
