@@ -12,6 +12,7 @@
  */
 #define _GNU_SOURCE
 #include "dlrt.h"
+#include "check.h"
 
 #include <dirent.h>
 #include <sched.h>
@@ -21,19 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static int failures = 0;
-static int checks = 0;
 
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        checks++;                                                                                  \
-        if (!(cond)) {                                                                             \
-            failures++;                                                                            \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                  \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fprintf(stderr, "\n");                                                                 \
-        }                                                                                          \
-    } while (0)
 
 static const dlrt_model *g_model;
 static float *g_input;

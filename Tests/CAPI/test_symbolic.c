@@ -5,6 +5,7 @@
  * usage: test_symbolic LSTM.dlrt CASES.bin   (CASES.bin from make_lstm_reference.py)
  */
 #include "dlrt.h"
+#include "check.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -13,17 +14,7 @@
 
 enum { FEAT = 4, HIDDEN = 8, CASES = 3 };
 
-static int failures = 0;
 
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            failures++;                                                                            \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                  \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fprintf(stderr, "\n");                                                                 \
-        }                                                                                          \
-    } while (0)
 
 #define OK(call) CHECK((call) == DLRT_OK, "%s: %s", #call, dlrt_last_error())
 
