@@ -62,6 +62,9 @@ test-c: build $(OUT)/digits.dlrt
 	  $(CLI) convert $(OUT)/families/$$m.onnx -o $(OUT)/families/$$m.dlrt > /dev/null && \
 	  $(OUT)/test_noalloc $(OUT)/families/$$m.dlrt 3 | tail -n 1 | sed "s/^/$$m: /" | grep ': 2 passed' || exit 1; \
 	done
+	for m in lstm2 bert gpt mlp; do \
+	  $(OUT)/test_noalloc $(OUT)/families/$$m.dlrt 3,5 | tail -n 1 | sed "s/^/$$m alternating shapes: /" | grep ': 2 passed' || exit 1; \
+	done
 	$(PY) Tests/CAPI/make_lstm_reference.py $(OUT)/lstm_symbolic.onnx $(OUT)/lstm_cases.bin
 	$(CLI) convert $(OUT)/lstm_symbolic.onnx -o $(OUT)/lstm_symbolic.dlrt
 	gcc $(CFLAGS_TEST) Tests/CAPI/test_symbolic.c -o $(OUT)/test_symbolic -L$(BUILD) -ldlrt -Wl,-rpath,$(abspath $(BUILD)) -lm

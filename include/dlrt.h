@@ -205,7 +205,9 @@ dlrt_status dlrt_context_set_input(dlrt_context *context, size_t index, dlrt_dty
 dlrt_status dlrt_context_set_output(dlrt_context *context, size_t index, void *data, size_t byte_size);
 
 /* Runs the model on the bound inputs. For unchanged input shapes it allocates no memory and takes
- * no lock. DLRT_ERROR_STATE if an input is unbound. */
+ * no lock; neither does it when the shapes (and value-input values) are ones this context ran with
+ * recently: it keeps its last 4 plans, so alternating between a few shapes re-plans only once per
+ * shape. DLRT_ERROR_STATE if an input is unbound. */
 dlrt_status dlrt_context_run(dlrt_context *context);
 
 /* Result of output `index` of the last successful run. *out_data points either to the caller's

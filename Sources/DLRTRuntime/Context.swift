@@ -84,6 +84,7 @@ public final class Context {
         }
         if let fixed = model.fixedPlan {
             try adopt(fixed)
+            recentPlans = [fixed]
         }
     }
 
@@ -231,7 +232,22 @@ public final class Context {
         return true
     }
 
+    /// Plans this context used most recently, newest first (at most `planCacheSize`; the current
+    /// plan is among them): a caller alternating between a few input shapes or value-input values
+    /// re-plans once per distinct set, then switches plans without allocating.
+    private var recentPlans: [Plan] = []
+    /// How many plans `recentPlans` keeps.
+    public static let planCacheSize = 4
+
     private func replan() throws {
+        // A plan built earlier for exactly these shapes and values (no allocation on this path:
+        // shapes and values are compared in place; the arena only ever grows, so it fits).
+        for k in recentPlans.indices where sameShapes(recentPlans[k].inputShapes) && sameValues(recentPlans[k].inputValues) {
+            let cached = recentPlans[k]
+            try adopt(cached)
+            for j in stride(from: k, to: 0, by: -1) { recentPlans.swapAt(j, j - 1) }
+            return
+        }
         let graph = model.graph
         // One value per symbolic dimension name across all inputs.
         var symbols: [String: (value: Int, input: String)] = [:]
@@ -245,7 +261,8 @@ public final class Context {
                 symbols[name] = (binding.shape[d], tensor.name)
             }
         }
-        let shapes = inputBindings.map(\.shape)
+        // Fresh arrays: a plan sharing the bindings' storage would make the next setInput copy it.
+        let shapes = inputBindings.map { binding in binding.shape.map { $0 } }
         if let fixed = model.fixedPlan, fixed.inputShapes == shapes {
             try adopt(fixed)
         } else {
@@ -253,6 +270,10 @@ public final class Context {
                 Blob(copying: UnsafeRawBufferPointer(start: inputBindings[p].data, count: model.valueInputs.byteCounts[j]))
             }
             try adopt(Plan(model: model, inputShapes: shapes, inputValues: values, maxArenaBytes: options.maxArenaBytes))
+        }
+        if let plan {
+            recentPlans.insert(plan, at: 0)
+            if recentPlans.count > Self.planCacheSize { recentPlans.removeLast() }
         }
     }
 
