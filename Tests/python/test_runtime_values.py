@@ -309,3 +309,58 @@ def test_unsqueeze_squeeze_hostile(op, axes, needle, convert, dlrt_mod):
         with pytest.raises(Exception) as e:
             model.run({"x": rnd(1, *dims), "axes": np.array(axes, np.int64)})
         assert "ax1" in str(e.value) and needle in str(e.value), str(e.value)
+
+
+# ---- Resize: roi / scales / sizes fed at run time ------------------------------------------------------
+
+def resize_model(operand, mode="linear", coord="half_pixel", count=4, extra=None):
+    """Resize whose `operand` (scales or sizes; roi too for tf_crop_and_resize) is a graph input."""
+    empty = onnx.numpy_helper.from_array(np.zeros(0, np.float32), "empty")
+    ins = {"roi": "roi" if coord == "tf_crop_and_resize" else "empty", "scales": "empty", "sizes": ""}
+    ins[operand] = operand
+    attrs = dict(mode=mode, coordinate_transformation_mode=coord, **(extra or {}))
+    node = helper.make_node("Resize", ["x", ins["roi"], ins["scales"], ins["sizes"]], ["y"], name="resize1", **attrs)
+    inputs = [vi("x", ["n", 3, "h", "w"])]
+    if operand == "sizes":
+        inputs.append(vi("sizes", [count], onnx.TensorProto.INT64))
+    else:
+        inputs.append(vi("scales", [count]))
+    if coord == "tf_crop_and_resize":
+        inputs.append(vi("roi", [2 * count]))
+    return raw_model([node], inputs, [vi("y", None)], [empty], opset=19)
+
+
+@pytest.mark.parametrize("mode", ["nearest", "linear", "cubic"])
+def test_resize_scales_value_input(mode, convert, dlrt_mod):
+    """One Model, scales changing between runs: a new output size each time, as onnxruntime."""
+    feeds = [{"x": rnd(1, 1, 3, 5, 7), "scales": np.array(s, np.float32)}
+             for s in ([1, 1, 2, 2], [1, 1, 0.5, 1.5], [1, 1, 2, 2], [1, 1, 3, 0.6])]
+    run_all(resize_model("scales", mode), f"resize_scales_{mode}", feeds, convert, dlrt_mod)
+
+
+def test_resize_sizes_value_input(convert, dlrt_mod):
+    feeds = [{"x": rnd(2, 2, 3, 6, 4), "sizes": np.array(s, np.int64)} for s in ([2, 3, 12, 8], [2, 3, 3, 5], [2, 3, 12, 8])]
+    run_all(resize_model("sizes", "linear"), "resize_sizes", feeds, convert, dlrt_mod)
+
+
+def test_resize_tf_crop_and_resize_value_inputs(convert, dlrt_mod):
+    m = resize_model("scales", "linear", "tf_crop_and_resize", extra=dict(extrapolation_value=10.0))
+    feeds = [{"x": rnd(3, 1, 3, 6, 6), "scales": np.array([1, 1, 0.8, 1.2], np.float32),
+              "roi": np.array(r, np.float32)} for r in ([0, 0, 0.2, 0.1, 1, 1, 0.9, 1.3], [0, 0, 0, 0, 1, 1, 1, 1])]
+    run_all(m, "resize_crop", feeds, convert, dlrt_mod)
+
+
+@pytest.mark.parametrize("scales,needle", [([1, 1, -2, 2], "positive"), ([1, 1, 2], "4 values"), ([1, 1, float("nan"), 2], "positive")])
+def test_resize_scales_value_input_hostile(scales, needle, convert, dlrt_mod):
+    m = resize_model("scales", "linear", count=len(scales)) if len(scales) == 4 else resize_model("scales", "linear", count=3)
+    with dlrt_mod.Model(convert(m, f"resize_hostile_{len(scales)}")) as model:
+        with pytest.raises(Exception) as e:
+            model.run({"x": rnd(4, 1, 3, 4, 4), "scales": np.array(scales, np.float32)})
+        assert "resize1" in str(e.value) and needle in str(e.value), str(e.value)
+
+
+def test_refuse_resize_computed_scales(tmp_path, cli):
+    m = raw_model([helper.make_node("Relu", ["s"], ["s2"]),
+                   helper.make_node("Resize", ["x", "", "s2"], ["y"], mode="nearest")],
+                  [vi("x", [1, 1, 2, 2]), vi("s", [4])], [vi("y", None)], opset=19)
+    refusal(tmp_path, cli, m, "computed in the graph")

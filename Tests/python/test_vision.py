@@ -308,9 +308,11 @@ def test_refuse_resize_antialias(tmp_path, cli):
     refusal(tmp_path, cli, m, "'down'", "antialias")
 
 
-def test_refuse_resize_runtime_scales(tmp_path, cli):
-    m = raw_model([helper.make_node("Resize", ["x", "", "s"], ["y"], name="dyn", mode="nearest")],
-                  [vi("x", [1, 1, 8, 8]), vi("s", [4])], [vi("y", [1, 1, 16, 16])], opset=13)
+def test_refuse_upsample_runtime_scales(tmp_path, cli):
+    """Resize-11+ reads graph-input roi / scales / sizes at plan time (test_runtime_values.py);
+    Upsample and Resize-10 take them as constants only."""
+    m = raw_model([helper.make_node("Upsample", ["x", "s"], ["y"], name="dyn", mode="nearest")],
+                  [vi("x", [1, 1, 8, 8]), vi("s", [4])], [vi("y", [1, 1, 16, 16])], opset=9)
     refusal(tmp_path, cli, m, "'dyn'", "scales", "not a constant")
 
 

@@ -81,10 +81,16 @@ extension OpTable {
         try checkKnownAttrs(n, ["mode", "coordinate_transformation_mode", "nearest_mode", "cubic_coeff_a", "exclude_outside",
                                 "extrapolation_value", "antialias", "axes", "keep_aspect_ratio_policy", "scales", "sizes", "roi"])
         let pos = resizeInputs(n, opset: g.opset)
-        for (k, name) in [(pos.roi, "roi"), (pos.scales, "scales"), (pos.sizes, "sizes")] {
-            if let k, !n.input(k).isEmpty {
-                throw n.unsupported("input '\(name)' ('\(n.input(k))') is not a constant; dlrt needs Resize \(name) known at conversion")
+        // Operands left as inputs (constants became attributes in canonicalizeResize) are value
+        // inputs: graph inputs the runtime reads when planning, at positions 1, 2, 3 (opset ≥ 11).
+        var valueInputs = false
+        for (k, name, type) in [(pos.roi, "roi", EType.float), (pos.scales, "scales", .float), (pos.sizes, "sizes", .int64)] {
+            guard let k, !n.input(k).isEmpty else { continue }
+            guard n.op == "Resize", g.opset >= 11 else {
+                throw n.unsupported("input '\(name)' ('\(n.input(k))') is not a constant; dlrt reads \(n.op)-\(g.opset) \(name) only as a constant")
             }
+            try requireValueInput(n, g, k, name, types: [type])
+            valueInputs = true
         }
         if let t = g.typeOf(n.input(0)), t != .float {
             throw n.unsupported("input '\(n.input(0))' is \(t); dlrt's Resize computes float32 only")
@@ -98,6 +104,12 @@ extension OpTable {
             throw n.unsupported("attribute 'mode' = \"\(mode)\" is not supported (nearest, linear\(n.op == "Resize" ? ", cubic" : ""))")
         }
         let scales = n.floats("scales"), sizes = n.ints("sizes")
+        if valueInputs {
+            guard scales == nil && sizes == nil && n.floats("roi") == nil else {
+                throw n.unsupported("a mix of constant and run-time roi / scales / sizes operands is not supported")
+            }
+            return try resizeModeAttributes(n, g, mode: mode, sizes: pos.sizes.map { !n.input($0).isEmpty } ?? false, count: nil)
+        }
         guard (scales == nil) != (sizes == nil) else {
             throw n.invalid(scales == nil ? "neither scales nor sizes is given" : "both scales and sizes are given")
         }
@@ -111,18 +123,28 @@ extension OpTable {
         if let sizes, !sizes.allSatisfy({ $0 >= 0 && $0 < 1 << 40 }) {
             throw n.invalid("sizes \(OAttr.ints(sizes).describe) must be ≥ 0")
         }
-        var a: [String: AttributeValue] = ["mode": .string(mode)]
+        var a = try resizeModeAttributes(n, g, mode: mode, sizes: sizes != nil, count: count)
         if let scales { a["scales"] = .floats(scales) }
         if let sizes { a["sizes"] = .ints(sizes) }
-        if let axes = n.ints("axes") { a["axes"] = .ints(axes) }
         if n.op == "Upsample" || g.opset <= 10 {
             // onnxruntime's opset-10 "simple" rounding: floor when upsampling, ceil when downsampling.
             let s = scales ?? []
             if s.contains(where: { $0 < 1 }) && s.contains(where: { $0 > 1 }) && mode == "nearest" {
                 throw n.unsupported("nearest \(n.op) that upsamples some axes and downsamples others (scales \(OAttr.floats(s).describe)) is not supported at opset \(g.opset)")
             }
-            a["coordinate_transformation_mode"] = .string("asymmetric")
             a["nearest_mode"] = .string(s.contains(where: { $0 < 1 }) ? "ceil" : "floor")
+        }
+        return a
+    }
+
+    /// The attributes of a dlrt Resize other than scales / sizes: mode, axes, coordinate
+    /// transformation, nearest mode, cubic parameters, roi (constant, or a value input when
+    /// `count` is nil) and keep_aspect_ratio_policy (`sizes`: whether sizes are given).
+    static func resizeModeAttributes(_ n: WNode, _ g: WGraph, mode: String, sizes: Bool, count: Int?) throws -> [String: AttributeValue] {
+        var a: [String: AttributeValue] = ["mode": .string(mode)]
+        if let axes = n.ints("axes") { a["axes"] = .ints(axes) }
+        if n.op == "Upsample" || g.opset <= 10 {
+            a["coordinate_transformation_mode"] = .string("asymmetric")
             return a
         }
         let coord = n.string("coordinate_transformation_mode") ?? "half_pixel"
@@ -142,13 +164,17 @@ extension OpTable {
             a["exclude_outside"] = .int(n.int("exclude_outside") ?? 0 != 0 ? 1 : 0)
         }
         if coord == "tf_crop_and_resize" {
-            guard let roi = n.floats("roi"), roi.count == 2 * count else {
-                throw n.unsupported("coordinate_transformation_mode tf_crop_and_resize needs a constant roi of \(2 * count) values")
+            if let count {
+                guard let roi = n.floats("roi"), roi.count == 2 * count else {
+                    throw n.unsupported("coordinate_transformation_mode tf_crop_and_resize needs a constant roi of \(2 * count) values")
+                }
+                a["roi"] = .floats(roi)
+            } else if n.input(1).isEmpty {
+                throw n.unsupported("coordinate_transformation_mode tf_crop_and_resize needs a roi")
             }
-            a["roi"] = .floats(roi)
             a["extrapolation_value"] = .float(n.float("extrapolation_value") ?? 0)
         }
-        if let p = n.string("keep_aspect_ratio_policy"), sizes != nil {
+        if let p = n.string("keep_aspect_ratio_policy"), sizes {
             guard ["stretch", "not_larger", "not_smaller"].contains(p) else {
                 throw n.unsupported("attribute 'keep_aspect_ratio_policy' = \"\(p)\" is not supported")
             }

@@ -5,19 +5,21 @@ import DLRTModel
 /// transformations and nearest modes, and either `scales` (output = floor(in · scale), so one
 /// file runs at any input size) or `sizes` (with `keep_aspect_ratio_policy`), for `axes`
 /// (default: every axis). Index / weight tables are built per input shape at plan time.
-final class ResizeOperator: Operator {
+/// `roi`, `scales` and `sizes` are attributes, or ONNX's inputs 1, 2, 3 (float32, float32,
+/// int64; rank 1) read when planning — value inputs when they are graph inputs.
+final class ResizeOperator: Operator, ValueInputConsumer {
     static var opCode: OpCode { .resize }
 
     let node: Node
     let spec: ResizeSpec
     let axes: [Int]?
-    let scales: [Float]?
-    let sizes: [Int]?
+    /// From the attributes; nil when roi / scales / sizes are inputs read at plan time.
+    let fixedTargets: ResizeTargets?
     let notLarger: Bool?   // nil: stretch; else keep_aspect_ratio_policy not_larger / not_smaller
-    let roi: [Float]?
+    let valueInputPositions: [Int]
 
     init(node: Node, graph: Graph) throws {
-        try ElemCheck.arity(node, inputs: 1 ... 1)
+        try ElemCheck.arity(node, inputs: 1 ... 4, optional: [1, 2, 3])
         self.node = node
         let a = DenseAttributes(node)
         func parse<T: RawRepresentable>(_ name: String, _ def: String, _: T.Type) throws -> T where T.RawValue == String {
@@ -34,17 +36,6 @@ final class ResizeOperator: Operator {
         spec = ResizeSpec(mode: mode, coordinate: coordinate, nearest: nearest, cubicA: cubicA,
                           excludeOutside: try a.flag("exclude_outside", default: false), extrapolation: extrapolation)
         axes = try a.ints("axes")
-        let s = try resizeFloats(node, "scales"), z = try a.ints("sizes")
-        guard (s == nil) != (z == nil) else { throw a.error("exactly one of the attributes 'scales' and 'sizes' is required") }
-        let count = s?.count ?? z?.count ?? 0
-        if let axes, axes.count != count {
-            throw a.error("'axes' \(describe(axes)) has \(axes.count) values but \(s == nil ? "sizes" : "scales") has \(count)")
-        }
-        if let s, !s.allSatisfy({ $0 > 0 && $0.isFinite && $0 < 1_048_576 }) {
-            throw a.error("attribute 'scales' \(s) has a value that is not a positive finite number below 2^20")
-        }
-        if let z, !z.allSatisfy({ $0 >= 0 }) { throw a.error("attribute 'sizes' \(describe(z)) has a negative value") }
-        scales = s; sizes = z
         let policy = try a.string("keep_aspect_ratio_policy", default: "stretch")
         switch policy {
         case "stretch": notLarger = nil
@@ -52,14 +43,51 @@ final class ResizeOperator: Operator {
         case "not_smaller": notLarger = false
         default: throw a.error("attribute 'keep_aspect_ratio_policy' is \"\(policy)\", expected stretch, not_larger or not_smaller")
         }
-        roi = try resizeFloats(node, "roi")
-        if let roi, roi.count != 2 * count || !roi.allSatisfy(\.isFinite) {
-            throw a.error("attribute 'roi' \(roi) must hold \(2 * count) finite values (starts then ends)")
+        let present = (1 ..< node.inputs.count).filter { node.inputs[$0] >= 0 }
+        if present.isEmpty {
+            valueInputPositions = []
+            fixedTargets = try ResizeTargets(node, scales: try resizeFloats(node, "scales"), sizes: try a.ints("sizes")?.map { Int64($0) },
+                                             roi: try resizeFloats(node, "roi"), axes: axes)
+        } else {
+            for name in ["scales", "sizes", "roi"] where node.attributes[name] != nil {
+                throw a.error("attribute '\(name)' is given together with roi / scales / sizes inputs")
+            }
+            for k in present {
+                let id = Int(node.inputs[k])
+                let want: DType = k == 3 ? .int64 : .float32
+                guard id < graph.tensors.count, graph.tensors[id].dtype == want, graph.tensors[id].shape.count <= 1 else {
+                    throw OpError(node, "input \(k) (\(Self.inputRoles[k])) must be a \(want) tensor of rank ≤ 1", kind: .unsupported)
+                }
+            }
+            valueInputPositions = present
+            fixedTargets = nil
+        }
+    }
+
+    static let inputRoles = ["X", "roi", "scales", "sizes"]
+
+    /// The roi / scales / sizes of this plan: the attributes, or the inputs' current values.
+    func targets(_ inputs: [PlanInput]) throws -> ResizeTargets {
+        if let fixedTargets { return fixedTargets }
+        func values<T>(_ k: Int, _: T.Type) throws -> [T]? {
+            guard valueInputPositions.contains(k) else { return nil }
+            guard k < inputs.count, let data = inputs[k].constant else {
+                throw OpError(node, "input \(k) (\(Self.inputRoles[k])) has no value when planning", kind: .internalError)
+            }
+            let v = data.elements(as: T.self)
+            return v.isEmpty ? nil : v   // an empty tensor stands for an absent operand
+        }
+        do {
+            return try ResizeTargets(node, scales: try values(2, Float.self), sizes: try values(3, Int64.self),
+                                     roi: try values(1, Float.self), axes: axes)
+        } catch let e as ModelError {
+            throw ModelError(.shape, e.message)   // a bad value fed at run time: the caller's input
         }
     }
 
     /// Per input axis: output size, scale and roi.
-    func geometry(_ x: [Int]) throws -> [(out: Int, scale: Float, roi: (Float, Float))] {
+    func geometry(_ x: [Int], _ t: ResizeTargets) throws -> [(out: Int, scale: Float, roi: (Float, Float))] {
+        let (scales, sizes, roi) = (t.scales, t.sizes, t.roi)
         let r = x.count
         guard r >= 1 else { throw OpError(node, "X is a scalar; Resize needs rank ≥ 1", kind: .shape) }
         var g = x.map { (out: $0, scale: Float(1), roi: (Float(0), Float(1))) }
@@ -115,7 +143,7 @@ final class ResizeOperator: Operator {
 
     func outputTypes(_ inputs: [PlanInput]) throws -> [TensorType] {
         let x = try ElemCheck.floatInput(node, inputs, 0, "X")
-        let out = try geometry(x.shape).map(\.out)
+        let out = try geometry(x.shape, try targets(inputs)).map(\.out)
         guard checkedElementCount(out).map({ $0 < 1 << 40 }) == true else {
             throw OpError(node, "output shape \(describe(out)) is too large", kind: .shape)
         }
@@ -124,7 +152,7 @@ final class ResizeOperator: Operator {
 
     func makeKernel(inputs: [PlanInput], outputs: [TensorType]) throws -> Kernel {
         let x = try ElemCheck.floatInput(node, inputs, 0, "X")
-        let g = try geometry(x.shape)
+        let g = try geometry(x.shape, try targets(inputs))
         if outputs[0].elementCount == 0 { return ResizeKernel(plan: nil) }
         let tables = x.shape.indices.map {
             ResizeAxisTable(inSize: x.shape[$0], outSize: g[$0].out, scale: g[$0].scale, roi: g[$0].roi, spec: spec)
@@ -155,6 +183,33 @@ private struct ResizeTask: ParallelTask {
     let x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>
 
     func run(_ rows: Range<Int>) { plan.run(x, y, rows: rows) }
+}
+
+/// Validated `scales` / `sizes` (exactly one) and optional `roi` of a Resize.
+struct ResizeTargets {
+    let scales: [Float]?
+    let sizes: [Int]?
+    let roi: [Float]?
+
+    init(_ node: Node, scales s: [Float]?, sizes z: [Int64]?, roi: [Float]?, axes: [Int]?) throws {
+        guard (s == nil) != (z == nil) else {
+            throw OpError(node, s == nil ? "neither scales nor sizes is given" : "both scales and sizes are given")
+        }
+        let count = s?.count ?? z?.count ?? 0
+        if let axes, axes.count != count {
+            throw OpError(node, "'axes' \(describe(axes)) has \(axes.count) values but \(s == nil ? "sizes" : "scales") has \(count)")
+        }
+        if let s, !s.allSatisfy({ $0 > 0 && $0.isFinite && $0 < 1_048_576 }) {
+            throw OpError(node, "scales \(s) has a value that is not a positive finite number below 2^20")
+        }
+        if let z, !z.allSatisfy({ $0 >= 0 && $0 < 1 << 40 }) { throw OpError(node, "sizes \(z) has a negative or huge value") }
+        if let roi, roi.count != 2 * count || !roi.allSatisfy(\.isFinite) {
+            throw OpError(node, "roi \(roi) must hold \(2 * count) finite values (starts then ends)")
+        }
+        scales = s
+        sizes = z.map { $0.map { Int($0) } }
+        self.roi = roi
+    }
 }
 
 /// A floats attribute (nil when absent).

@@ -5,12 +5,12 @@ import DLRTModel
 enum ElemCheck {
     /// Fails unless the node has `inputs` inputs (all present unless listed in `optional`) and
     /// exactly `outputs` outputs.
-    static func arity(_ node: Node, inputs: ClosedRange<Int>, outputs: Int = 1) throws {
+    static func arity(_ node: Node, inputs: ClosedRange<Int>, outputs: Int = 1, optional: Set<Int> = []) throws {
         if !inputs.contains(node.inputs.count) {
             let expected = inputs.count == 1 ? "\(inputs.lowerBound)" : "\(inputs.lowerBound)…\(inputs.upperBound)"
             throw OpError(node, "has \(node.inputs.count) inputs, expected \(expected)")
         }
-        for (k, id) in node.inputs.enumerated() where id < 0 {
+        for (k, id) in node.inputs.enumerated() where id < 0 && !optional.contains(k) {
             throw OpError(node, "input \(k) is absent, expected a tensor")
         }
         if node.outputs.count != outputs {
