@@ -364,3 +364,29 @@ def test_refuse_resize_computed_scales(tmp_path, cli):
                    helper.make_node("Resize", ["x", "", "s2"], ["y"], mode="nearest")],
                   [vi("x", [1, 1, 2, 2]), vi("s", [4])], [vi("y", None)], opset=19)
     refusal(tmp_path, cli, m, "computed in the graph")
+
+
+# ---- Clip: bounds fed at run time or computed in the graph ---------------------------------------------
+
+def test_clip_runtime_bounds(convert, dlrt_mod):
+    """min from a graph input, max computed in the graph (half the row max): read on every run."""
+    half = onnx.numpy_helper.from_array(np.array(0.5, np.float32), "half")
+    m = raw_model([helper.make_node("Conv", ["x", "w"], ["c"], pads=[1, 1, 1, 1]),
+                   helper.make_node("ReduceMax", ["c"], ["top"], keepdims=0),
+                   helper.make_node("Mul", ["top", "half"], ["hi"]),
+                   helper.make_node("Clip", ["c", "lo", "hi"], ["y"], name="clip1")],
+                  [vi("x", [1, 3, 6, 6]), vi("lo", [])], [vi("y", None)],
+                  [half, onnx.numpy_helper.from_array(rnd(5, 4, 3, 3, 3), "w")], opset=13)
+    feeds = [{"x": rnd(s, 1, 3, 6, 6), "lo": np.array(lo, np.float32)} for s, lo in ((1, -0.5), (2, 0.0), (3, -3.0), (4, 9.0))]
+    run_all(m, "clip_runtime", feeds, convert, dlrt_mod)
+
+
+def test_clip_runtime_max_only(convert, dlrt_mod):
+    m = raw_model([helper.make_node("Clip", ["x", "", "hi"], ["y"])], [vi("x", ["n", 7]), vi("hi", [1])], [vi("y", None)], opset=13)
+    feeds = [{"x": rnd(n, n, 7), "hi": np.array([h], np.float32)} for n, h in ((1, 0.1), (5, -1.0), (3, 2.0))]
+    run_all(m, "clip_max_only", feeds, convert, dlrt_mod)
+
+
+def test_refuse_clip_bound_of_two_elements(tmp_path, cli):
+    m = raw_model([helper.make_node("Clip", ["x", "lo"], ["y"], name="c2")], [vi("x", [2, 3]), vi("lo", [2])], [vi("y", None)], opset=13)
+    refusal(tmp_path, cli, m, "'c2'", "one element")

@@ -31,11 +31,23 @@ extension OpTable {
             guard let x = c[0], x.type == .float, n.inputs.count <= 1 else { return nil }
             let lo = n.float("min") ?? -.infinity, hi = n.float("max") ?? .infinity
             return [.float(x.f.map { Swift.min(Swift.max($0, lo), hi) }, shape: x.shape)]
-        }, lower: { n, _ in
-            if let k = n.inputs.indices.dropFirst().first(where: { !n.inputs[$0].isEmpty }) {
-                throw n.unsupported("input '\(k == 1 ? "min" : "max")' ('\(n.inputs[k])') must be a constant")
-            }
+        }, lower: { n, g in
             try checkKnownAttrs(n, ["min", "max"])
+            // Bounds that are not constants (constants became the attributes) stay inputs 1 / 2:
+            // one-element float32 tensors the runtime reads at the start of every run.
+            let runtime = n.inputs.indices.dropFirst().filter { !n.inputs[$0].isEmpty }
+            guard runtime.isEmpty else {
+                for k in runtime {
+                    let role = k == 1 ? "min" : "max"
+                    if let t = g.typeOf(n.input(k)), t != .float {
+                        throw n.unsupported("input '\(role)' ('\(n.input(k))') is \(t); a run-time Clip bound must be float32")
+                    }
+                    if let d = fixedDims(g.shapeOf(n.input(k))), d.reduce(1, *) != 1 {
+                        throw n.invalid("input '\(role)' ('\(n.input(k))') has shape \(d), expected one element")
+                    }
+                }
+                return [:]
+            }
             return ["min": .float(n.float("min") ?? -.infinity), "max": .float(n.float("max") ?? .infinity)]
         }),
         OpDef(name: "Softmax", code: .softmax, normalize: { n, opset in

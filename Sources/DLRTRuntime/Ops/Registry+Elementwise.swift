@@ -6,7 +6,7 @@ let elementwiseOperators: [any Operator.Type] = [
     ActivationOperator<EluSpec>.self,
     ActivationOperator<SigmoidSpec>.self,
     ActivationOperator<TanhSpec>.self,
-    ActivationOperator<ClipSpec>.self,
+    ClipOperator.self,
     SoftmaxOperator.self,
     BinaryOperator<AddSpec>.self,
     BinaryOperator<SubSpec>.self,
