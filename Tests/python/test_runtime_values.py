@@ -390,3 +390,38 @@ def test_clip_runtime_max_only(convert, dlrt_mod):
 def test_refuse_clip_bound_of_two_elements(tmp_path, cli):
     m = raw_model([helper.make_node("Clip", ["x", "lo"], ["y"], name="c2")], [vi("x", [2, 3]), vi("lo", [2])], [vi("y", None)], opset=13)
     refusal(tmp_path, cli, m, "'c2'", "one element")
+
+
+# ---- Slice: starts / ends / axes / steps fed at run time ---------------------------------------------
+
+def slice_model(with_axes=True, with_steps=True):
+    names = ["x", "starts", "ends"] + (["axes"] if with_axes else [""]) + (["steps"] if with_steps else [])
+    ins = [vi("x", ["n", 6, 9]), vi("starts", [2], onnx.TensorProto.INT64), vi("ends", [2], onnx.TensorProto.INT64)]
+    ins += [vi("axes", [2], onnx.TensorProto.INT64)] if with_axes else []
+    ins += [vi("steps", [2], onnx.TensorProto.INT64)] if with_steps else []
+    return raw_model([helper.make_node("Slice", names, ["s"], name="slice1"), helper.make_node("Relu", ["s"], ["y"])],
+                     ins, [vi("y", None)])
+
+
+def test_slice_value_inputs_change_between_runs(convert, dlrt_mod):
+    I = lambda v: np.array(v, np.int64)  # noqa: E731
+    feeds = [{"x": rnd(i, 2, 6, 9), "starts": I(s), "ends": I(e), "axes": I(a), "steps": I(st)}
+             for i, (s, e, a, st) in enumerate([([0, 1], [4, 8], [1, 2], [1, 2]), ([5, -1], [-7, 0], [1, 2], [-1, -3]),
+                                                ([1, 0], [100, 9], [-1, 1], [3, 1]), ([0, 1], [4, 8], [1, 2], [1, 2])])]
+    run_all(slice_model(), "slice_values", feeds, convert, dlrt_mod)
+
+
+def test_slice_value_inputs_default_axes_steps(convert, dlrt_mod):
+    I = lambda v: np.array(v, np.int64)  # noqa: E731
+    feeds = [{"x": rnd(7, n, 6, 9), "starts": I(s), "ends": I(e)} for n, s, e in ((1, [0, 2], [1, 5]), (3, [-2, 0], [3, 6]))]
+    run_all(slice_model(False, False), "slice_values_defaults", feeds, convert, dlrt_mod)
+
+
+def test_slice_value_input_hostile(convert, dlrt_mod):
+    I = lambda v: np.array(v, np.int64)  # noqa: E731
+    m = slice_model()
+    with dlrt_mod.Model(convert(m, "slice_values")) as model:
+        for axes, steps, needle in (([1, 2], [0, 1], "has a 0"), ([1, 1], [1, 1], "twice"), ([1, 7], [1, 1], "axes")):
+            with pytest.raises(Exception) as e:
+                model.run({"x": rnd(8, 1, 6, 9), "starts": I([0, 0]), "ends": I([2, 2]), "axes": I(axes), "steps": I(steps)})
+            assert "slice1" in str(e.value) and needle in str(e.value), str(e.value)

@@ -169,8 +169,18 @@ extension OpTable {
     /// input (PyTorch's `mask[:, :, :seq, :seq]` with `seq = x.size(1)`) become `ends_axes`
     /// entries read from input 1 (that graph input) at run time.
     static let sliceDef: OpDef = {
-        var d = lowered(shapeOps, "Slice", .slice) { n, _ in
+        var d = lowered(shapeOps, "Slice", .slice) { n, g in
             let dynamic = n.ints("ends_axes") != nil
+            let runtime = (1 ... 4).filter { !n.input($0).isEmpty }
+            if !dynamic && !runtime.isEmpty {
+                // Operands that are not constants (constants became attributes) stay inputs 1…4:
+                // value inputs read when planning.
+                let roles = ["data", "starts", "ends", "axes", "steps"]
+                for k in runtime { try requireValueInput(n, g, k, roles[k], types: [.int64, .int32]) }
+                try checkKnownAttrs(n, ["starts", "ends", "axes", "steps"])
+                if let st = n.ints("steps"), st.contains(0) { throw n.invalid("steps \(st) has a 0 (a slice step must be nonzero)") }
+                return intAttrs(n, ["starts", "ends", "axes", "steps"])
+            }
             try requireMoved(n, dynamic ? ["ends", "axes", "steps"] : ["starts", "ends", "axes", "steps"], from: dynamic ? 2 : 1)
             try checkKnownAttrs(n, ["starts", "ends", "axes", "steps", "ends_axes"])
             guard n.ints("starts") != nil, n.ints("ends") != nil else { throw n.invalid("starts and ends are required") }

@@ -1,40 +1,77 @@
 import DLRTKernels
 import DLRTModel
 
-/// Slice with constant `starts`, `ends`, `axes` (0…), `steps` (1…) attributes; ONNX clamping
-/// (negative values count from the end, out-of-range values clamp); any dtype. With
-/// `ends_axes` (one entry per slice, −1 = use `ends`), an entry k ≥ 0 takes that end from dim k
-/// of input 1 at run time (`x[:seq]` with `seq` a dim of a graph input).
-final class SliceOperator: Operator {
+/// Slice with `starts`, `ends`, `axes` (0…), `steps` (1…); ONNX clamping (negative values count
+/// from the end, out-of-range values clamp); any dtype. Each operand is an attribute, or (when
+/// the attribute is absent) ONNX's input 1…4 — int64/int32 rank-1 tensors read when planning
+/// (value inputs when they are graph inputs). With `ends_axes` (one entry per slice, −1 = use
+/// `ends`), an entry k ≥ 0 takes that end from dim k of input 1 at run time (`x[:seq]` with `seq`
+/// a dim of a graph input); that form has no operand inputs.
+final class SliceOperator: Operator, ValueInputConsumer {
     static var opCode: OpCode { .slice }
     let node: Node
-    let starts: [Int64], ends: [Int64], axes: [Int64]?, steps: [Int64]?
+    /// The attributes (nil where the operand is an input).
+    let starts: [Int64]?, ends: [Int64]?, axes: [Int64]?, steps: [Int64]?
     let endsAxes: [Int64]?
+    let valueInputPositions: [Int]
+    static let roles = ["data", "starts", "ends", "axes", "steps"]
 
     init(node: Node, graph: Graph) throws {
-        try ElemCheck.arity(node, inputs: 1 ... 2)
         self.node = node
-        guard let s = try ElemCheck.ints(node, "starts"), let e = try ElemCheck.ints(node, "ends") else {
-            throw OpError(node, "attributes 'starts' and 'ends' are required")
-        }
-        starts = s; ends = e
+        starts = try ElemCheck.ints(node, "starts")
+        ends = try ElemCheck.ints(node, "ends")
         axes = try ElemCheck.ints(node, "axes")
         steps = try ElemCheck.ints(node, "steps")
-        guard e.count == s.count, (axes?.count ?? s.count) == s.count, (steps?.count ?? s.count) == s.count else {
-            throw OpError(node, "starts \(s), ends \(e), axes \(axes ?? []), steps \(steps ?? []) have different lengths")
-        }
-        if let st = steps, st.contains(0) { throw OpError(node, "attribute 'steps' \(st) has a 0") }
         endsAxes = try ElemCheck.ints(node, "ends_axes")
         if let ea = endsAxes {
-            guard ea.count == s.count else { throw OpError(node, "ends_axes \(ea) and starts \(s) have different lengths") }
-            guard node.inputs.count == 2 else { throw OpError(node, "attribute 'ends_axes' needs input 1 (the tensor whose dims give the ends)") }
-        } else if node.inputs.count == 2 {
-            throw OpError(node, "has 2 inputs but no 'ends_axes' attribute")
+            try ElemCheck.arity(node, inputs: 2 ... 2)
+            guard let s = starts, ea.count == s.count else { throw OpError(node, "ends_axes \(ea) and starts \(starts ?? []) have different lengths") }
+            valueInputPositions = []
+        } else {
+            try ElemCheck.arity(node, inputs: 1 ... 5, optional: [1, 2, 3, 4])
+            var present: [Int] = []
+            for (k, attribute) in [(1, starts), (2, ends), (3, axes), (4, steps)].map({ ($0.0, $0.1 as [Int64]?) }) {
+                let input = k < node.inputs.count && node.inputs[k] >= 0
+                guard !(input && attribute != nil) else {
+                    throw OpError(node, "'\(Self.roles[k])' is both an attribute and input \(k)")
+                }
+                if input {
+                    let id = Int(node.inputs[k])
+                    guard id < graph.tensors.count, [.int64, .int32].contains(graph.tensors[id].dtype), graph.tensors[id].shape.count <= 1 else {
+                        throw OpError(node, "input \(k) (\(Self.roles[k])) must be an int64 or int32 tensor of rank ≤ 1", kind: .unsupported)
+                    }
+                    present.append(k)
+                } else if k <= 2 && attribute == nil {
+                    throw OpError(node, "'\(Self.roles[k])' is required (attribute or input \(k))")
+                }
+            }
+            valueInputPositions = present
         }
+        if valueInputPositions.isEmpty { _ = try operands([]) }   // validate the attribute form at load
+    }
+
+    /// starts, ends, axes, steps for this plan: attributes, or the inputs' current values.
+    func operands(_ inputs: [PlanInput]) throws -> (starts: [Int64], ends: [Int64], axes: [Int64]?, steps: [Int64]?) {
+        func value(_ k: Int, _ attribute: [Int64]?) throws -> [Int64]? {
+            if let attribute { return attribute }
+            guard valueInputPositions.contains(k) else { return nil }
+            guard k < inputs.count, let data = inputs[k].constant, let type = inputs[k].type else {
+                throw OpError(node, "input \(k) (\(Self.roles[k])) has no value when planning", kind: .internalError)
+            }
+            return type.dtype == .int32 ? data.elements(as: Int32.self).map { Int64($0) } : data.elements(as: Int64.self)
+        }
+        let kind: ModelError.Kind = valueInputPositions.isEmpty ? .invalidModel : .shape
+        guard let s = try value(1, starts), let e = try value(2, ends) else { throw OpError(node, "starts and ends are required") }
+        let a = try value(3, axes), st = try value(4, steps)
+        guard e.count == s.count, (a?.count ?? s.count) == s.count, (st?.count ?? s.count) == s.count else {
+            throw OpError(node, "starts \(s), ends \(e), axes \(a ?? []), steps \(st ?? []) have different lengths", kind: kind)
+        }
+        if let st, st.contains(0) { throw OpError(node, "steps \(st) has a 0", kind: kind) }
+        return (s, e, a, st)
     }
 
     /// `ends` with the `ends_axes` entries read from the dims of input 1.
-    func resolvedEnds(_ inputs: [PlanInput]) throws -> [Int64] {
+    func resolvedEnds(_ ends: [Int64], _ inputs: [PlanInput]) throws -> [Int64] {
         guard let ea = endsAxes else { return ends }
         let like = try ElemCheck.input(node, inputs, 1)
         var e = ends
@@ -48,7 +85,9 @@ final class SliceOperator: Operator {
     }
 
     /// Per input dim: first index, step and count.
-    func params(_ shape: [Int], ends: [Int64]) throws -> [(start: Int, step: Int, count: Int)] {
+    func params(_ shape: [Int], _ inputs: [PlanInput]) throws -> [(start: Int, step: Int, count: Int)] {
+        let (starts, rawEnds, axes, steps) = try operands(inputs)
+        let ends = try resolvedEnds(rawEnds, inputs)
         var res = shape.map { (start: 0, step: 1, count: $0) }
         var seen = Set<Int>()
         for k in starts.indices {
@@ -71,12 +110,12 @@ final class SliceOperator: Operator {
 
     func outputTypes(_ inputs: [PlanInput]) throws -> [TensorType] {
         let x = try ElemCheck.input(node, inputs, 0)
-        return [TensorType(x.dtype, try params(x.shape, ends: try resolvedEnds(inputs)).map(\.count))]
+        return [TensorType(x.dtype, try params(x.shape, inputs).map(\.count))]
     }
 
     func makeKernel(inputs: [PlanInput], outputs: [TensorType]) throws -> Kernel {
         let x = try ElemCheck.input(node, inputs, 0)
-        let p = try params(x.shape, ends: try resolvedEnds(inputs))
+        let p = try params(x.shape, inputs)
         var strides = [Int](repeating: 1, count: x.shape.count)
         for k in stride(from: x.shape.count - 2, through: 0, by: -1) { strides[k] = strides[k + 1] * x.shape[k + 1] }
         let base = p.indices.reduce(0) { $0 + p[$1].start * strides[$1] }
