@@ -425,3 +425,23 @@ def test_slice_value_input_hostile(convert, dlrt_mod):
             with pytest.raises(Exception) as e:
                 model.run({"x": rnd(8, 1, 6, 9), "starts": I([0, 0]), "ends": I([2, 2]), "axes": I(axes), "steps": I(steps)})
             assert "slice1" in str(e.value) and needle in str(e.value), str(e.value)
+
+
+# ---- Split: split sizes fed at run time -----------------------------------------------------------------
+
+def split_model():
+    return raw_model([helper.make_node("Split", ["x", "split"], ["a", "b", "c"], name="split1", axis=1)],
+                     [vi("x", ["n", 10]), vi("split", [3], onnx.TensorProto.INT64)], [vi("a", None), vi("b", None), vi("c", None)])
+
+
+def test_split_value_input(convert, dlrt_mod):
+    feeds = [{"x": rnd(n, 2, 10), "split": np.array(s, np.int64)} for n, s in ((1, [2, 3, 5]), (2, [10, 0, 0]), (3, [1, 8, 1]))]
+    run_all(split_model(), "split_values", feeds, convert, dlrt_mod)
+
+
+@pytest.mark.parametrize("split,needle", [([2, 3, 4], "sums to 9"), ([5, -1, 6], "sizes ≥ 0")])
+def test_split_value_input_hostile(split, needle, convert, dlrt_mod):
+    with dlrt_mod.Model(convert(split_model(), "split_values")) as model:
+        with pytest.raises(Exception) as e:
+            model.run({"x": rnd(9, 1, 10), "split": np.array(split, np.int64)})
+        assert "split1" in str(e.value) and needle in str(e.value), str(e.value)

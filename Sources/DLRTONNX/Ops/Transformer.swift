@@ -144,7 +144,8 @@ extension OpTable {
                 return ValueInfo(type: t, shape: s)
             }
         }, lower: { n, g in
-            try requireMoved(n, ["split"])
+            // A non-constant split (constants became the attribute): a value input read when planning.
+            if !n.input(1).isEmpty { try requireValueInput(n, g, 1, "split", types: [.int64]) }
             try checkKnownAttrs(n, ["axis", "split", "num_outputs"])
             var out: [String: AttributeValue] = ["axis": .int(n.int("axis") ?? 0)]
             if let s = n.ints("split") { out["split"] = .ints(s) }

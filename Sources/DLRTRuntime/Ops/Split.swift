@@ -2,33 +2,56 @@ import DLRTKernels
 import DLRTModel
 
 /// Split(X) along `axis` (0) into the node's outputs with sizes `split` (ints; absent: equal
-/// parts of ceil(dim / outputs), the last one smaller); any dtype.
-final class SplitOperator: Operator {
+/// parts of ceil(dim / outputs), the last one smaller); any dtype. `split` may instead be input 1,
+/// an int64 rank-1 value input read when planning.
+final class SplitOperator: Operator, ValueInputConsumer {
     static var opCode: OpCode { .split }
     let node: Node
     let axis: Int64
     let split: [Int64]?
+    let valueInputPositions: [Int]
 
     init(node: Node, graph: Graph) throws {
-        try ElemCheck.arity(node, inputs: 1 ... 1, outputs: Swift.max(1, node.outputs.count))
+        try ElemCheck.arity(node, inputs: 1 ... 2, outputs: Swift.max(1, node.outputs.count))
         self.node = node
         axis = try ElemCheck.int(node, "axis", default: 0) ?? 0
         split = try ElemCheck.ints(node, "split")
-        if let s = split {
-            guard s.count == node.outputs.count, s.allSatisfy({ $0 >= 0 && $0 <= 1 << 40 }) else {
-                throw OpError(node, "attribute 'split' \(s) has \(s.count) entries, expected \(node.outputs.count) sizes ≥ 0")
+        if let s = split { try Self.check(node, s) }
+        if node.inputs.count == 2 {
+            let id = Int(node.inputs[1])
+            guard split == nil else { throw OpError(node, "'split' is both an attribute and input 1") }
+            guard id < graph.tensors.count, graph.tensors[id].dtype == .int64, graph.tensors[id].shape.count <= 1 else {
+                throw OpError(node, "input 1 (split) must be an int64 tensor of rank ≤ 1", kind: .unsupported)
             }
+            valueInputPositions = [1]
+        } else {
+            valueInputPositions = []
         }
     }
 
-    func sizes(_ shape: [Int]) throws -> (axis: Int, sizes: [Int]) {
+    static func check(_ node: Node, _ s: [Int64], kind: ModelError.Kind = .invalidModel) throws {
+        guard s.count == node.outputs.count, s.allSatisfy({ $0 >= 0 && $0 <= 1 << 40 }) else {
+            throw OpError(node, "'split' \(s) has \(s.count) entries, expected \(node.outputs.count) sizes ≥ 0", kind: kind)
+        }
+    }
+
+    func sizes(_ shape: [Int], _ inputs: [PlanInput]) throws -> (axis: Int, sizes: [Int]) {
         let a = try ElemCheck.axis(node, "axis", axis, rank: shape.count, shape: shape)
         let d = shape[a], n = node.outputs.count
+        var split = self.split
+        if !valueInputPositions.isEmpty {
+            guard inputs.count > 1, let data = inputs[1].constant else {
+                throw OpError(node, "input 1 (split) has no value when planning", kind: .internalError)
+            }
+            let s = data.elements(as: Int64.self)
+            try Self.check(node, s, kind: .shape)
+            split = s
+        }
         if let s = split {
             // Saturating sum: every entry is ≤ 2^40, but there may be many.
             let sum = s.reduce(Int64(0)) { Swift.min($0 + $1, 1 << 50) }
             guard sum == Int64(d) else {
-                throw OpError(node, "attribute 'split' \(s) sums to \(sum), expected dim \(a) of \(describe(shape)) (\(d))",
+                throw OpError(node, "'split' \(s) sums to \(sum), expected dim \(a) of \(describe(shape)) (\(d))",
                               kind: .shape)
             }
             return (a, s.map { Int($0) })
@@ -39,7 +62,7 @@ final class SplitOperator: Operator {
 
     func outputTypes(_ inputs: [PlanInput]) throws -> [TensorType] {
         let x = try ElemCheck.input(node, inputs, 0)
-        let (a, s) = try sizes(x.shape)
+        let (a, s) = try sizes(x.shape, inputs)
         return s.map { n in
             var shape = x.shape
             shape[a] = n
@@ -49,7 +72,7 @@ final class SplitOperator: Operator {
 
     func makeKernel(inputs: [PlanInput], outputs: [TensorType]) throws -> Kernel {
         let x = try ElemCheck.input(node, inputs, 0)
-        let (a, s) = try sizes(x.shape)
+        let (a, s) = try sizes(x.shape, inputs)
         let inner = x.shape[(a + 1)...].reduce(1, *) * x.dtype.byteSize
         return RowChunkKernel(.scatter, outer: x.shape[..<a].reduce(1, *), chunkBytes: s.map { $0 * inner })
     }
