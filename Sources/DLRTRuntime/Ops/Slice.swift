@@ -24,6 +24,9 @@ final class SliceOperator: Operator, ValueInputConsumer {
         steps = try ElemCheck.ints(node, "steps")
         endsAxes = try ElemCheck.ints(node, "ends_axes")
         if let ea = endsAxes {
+            guard node.inputs.count == 2 else {
+                throw OpError(node, "attribute 'ends_axes' needs input 1 (the tensor whose dims give the ends) and no other; the node has \(node.inputs.count) inputs")
+            }
             try ElemCheck.arity(node, inputs: 2 ... 2)
             guard let s = starts, ea.count == s.count else { throw OpError(node, "ends_axes \(ea) and starts \(starts ?? []) have different lengths") }
             valueInputPositions = []
