@@ -445,3 +445,26 @@ def test_split_value_input_hostile(split, needle, convert, dlrt_mod):
         with pytest.raises(Exception) as e:
             model.run({"x": rnd(9, 1, 10), "split": np.array(split, np.int64)})
         assert "split1" in str(e.value) and needle in str(e.value), str(e.value)
+
+
+# ---- Pad: pads / axes fed at run time (value inputs), constant_value read at every run -----------------
+
+@pytest.mark.parametrize("mode", ["constant", "reflect", "edge", "wrap"])
+def test_pad_value_inputs(mode, convert, dlrt_mod):
+    I = lambda v: np.array(v, np.int64)  # noqa: E731
+    m = raw_model([helper.make_node("Pad", ["x", "pads", "cv", "axes"], ["y"], name="pad1", mode=mode)],
+                  [vi("x", ["n", 5, 6]), vi("pads", [4], onnx.TensorProto.INT64), vi("cv", []), vi("axes", [2], onnx.TensorProto.INT64)],
+                  [vi("y", None)], opset=19)
+    feeds = [{"x": rnd(i, 2, 5, 6), "pads": I(p), "cv": np.array(c, np.float32), "axes": I(a)}
+             for i, (p, a, c) in enumerate([([1, 2, 3, 1], [1, 2], 0.5), ([0, -1, 2, 2], [-1, 1], -7.0), ([1, 2, 3, 1], [1, 2], 3.0)])]
+    run_all(m, f"pad_values_{mode}", feeds, convert, dlrt_mod)
+
+
+def test_pad_value_input_hostile(convert, dlrt_mod):
+    m = raw_model([helper.make_node("Pad", ["x", "pads"], ["y"], name="pad1")],
+                  [vi("x", [2, 3]), vi("pads", [4], onnx.TensorProto.INT64)], [vi("y", None)], opset=19)
+    with dlrt_mod.Model(convert(m, "pad_hostile")) as model:
+        for pads, needle in (([0, -5, 0, 0], "below 0"), ([2**40, 0, 0, 0], "2^30")):
+            with pytest.raises(Exception) as e:
+                model.run({"x": rnd(1, 2, 3), "pads": np.array(pads, np.int64)})
+            assert "pad1" in str(e.value) and needle in str(e.value), str(e.value)

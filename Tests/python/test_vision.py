@@ -316,10 +316,11 @@ def test_refuse_upsample_runtime_scales(tmp_path, cli):
     refusal(tmp_path, cli, m, "'dyn'", "scales", "not a constant")
 
 
-def test_refuse_pad_runtime_pads(tmp_path, cli):
-    m = raw_model([helper.make_node("Pad", ["x", "p"], ["y"], name="pad1", mode="constant")],
+def test_refuse_pad_computed_pads(tmp_path, cli):
+    """Graph-input pads are value inputs (test_runtime_values.py); pads computed in the graph are refused."""
+    m = raw_model([helper.make_node("Add", ["p", "p"], ["p2"]), helper.make_node("Pad", ["x", "p2"], ["y"], name="pad1", mode="constant")],
                   [vi("x", [1, 2]), vi("p", [4], I64)], [vi("y", [3, 4])], opset=13)
-    refusal(tmp_path, cli, m, "'pad1'", "pads", "constant")
+    refusal(tmp_path, cli, m, "'pad1'", "pads", "computed in the graph")
 
 
 def test_refuse_convtranspose_output_shape_symbolic(tmp_path, cli):

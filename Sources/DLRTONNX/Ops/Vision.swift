@@ -143,6 +143,16 @@ extension OpTable {
         return nil
     }
 
+    /// A constant `value` attribute as the dlrt attribute for X's type (float or int).
+    static func padValue(_ n: WNode, _ g: WGraph, _ v: OAttr) throws -> AttributeValue {
+        let isFloat = g.typeOf(n.input(0))?.isFloat ?? true
+        switch v {
+        case .float(let f): return isFloat ? .float(f) : .int(f.isFinite ? Int64(f) : 0)
+        case .int(let i): return isFloat ? .float(Float(i)) : .int(i)
+        default: throw n.unsupported("attribute 'value' = \(v.describe) is not supported")
+        }
+    }
+
     static let padDef = OpDef(name: "Pad", code: .pad, infer: { n, g in
         let t = g.typeOf(n.input(0))
         guard let x = g.shapeOf(n.input(0)) else { return [ValueInfo(type: t, shape: nil)] }
@@ -157,30 +167,39 @@ extension OpTable {
         return [ValueInfo(type: t, shape: s)]
     }, lower: { n, g in
         try checkKnownAttrs(n, ["mode", "pads", "value"])
-        for (k, name) in [(1, "pads"), (2, "constant_value"), (3, "axes")] where !n.input(k).isEmpty {
-            throw n.unsupported("input '\(name)' ('\(n.input(k))') must be a constant (dlrt takes it as an attribute)")
-        }
         let mode = n.string("mode") ?? "constant"
         guard ["constant", "reflect", "edge", "wrap"].contains(mode) else {
             throw n.unsupported("attribute 'mode' = \"\(mode)\" is not supported (constant, reflect, edge, wrap)")
+        }
+        if let t = g.typeOf(n.input(0)), t.dtype == nil {
+            throw n.unsupported("input '\(n.input(0))' is \(t), which dlrt does not support")
+        }
+        // Operands that are not constants (constants became attributes in canonicalizePad):
+        // pads / axes are value inputs read when planning; constant_value is read at every run.
+        if !n.input(2).isEmpty {
+            if let t = g.typeOf(n.input(2)), let xt = g.typeOf(n.input(0)), t != xt {
+                throw n.invalid("input 'constant_value' ('\(n.input(2))') is \(t), expected \(xt) like the data")
+            }
+            if let d = fixedDims(g.shapeOf(n.input(2))), d.reduce(1, *) != 1 {
+                throw n.invalid("input 'constant_value' ('\(n.input(2))') has shape \(d), expected one element")
+            }
+        }
+        if !n.input(1).isEmpty || !n.input(3).isEmpty {
+            for (k, name) in [(1, "pads"), (3, "axes")] where !n.input(k).isEmpty && g.constants[n.input(k)] == nil {
+                try requireValueInput(n, g, k, name, types: [.int64])
+            }
+            guard !n.input(1).isEmpty else { throw n.unsupported("input 'axes' needs pads as an input too") }
+            var a: [String: AttributeValue] = ["mode": .string(mode)]
+            if let v = n.attrs["value"], n.input(2).isEmpty { a["value"] = try padValue(n, g, v) }
+            return a
         }
         guard let p = n.ints("pads") else { throw n.invalid("pads are required") }
         if let r = g.rank(n.input(0)), p.count != 2 * r {
             throw n.invalid("attribute 'pads' = \(OAttr.ints(p).describe) needs \(2 * r) values for rank \(r)")
         }
         guard p.allSatisfy({ abs($0) < 1 << 30 }) else { throw n.invalid("attribute 'pads' = \(OAttr.ints(p).describe) is out of range") }
-        if let t = g.typeOf(n.input(0)), t.dtype == nil {
-            throw n.unsupported("input '\(n.input(0))' is \(t), which dlrt does not support")
-        }
         var a: [String: AttributeValue] = ["mode": .string(mode), "pads": .ints(p)]
-        if let v = n.attrs["value"] {
-            let isFloat = g.typeOf(n.input(0))?.isFloat ?? true
-            switch v {
-            case .float(let f): a["value"] = isFloat ? .float(f) : .int(f.isFinite ? Int64(f) : 0)
-            case .int(let i): a["value"] = isFloat ? .float(Float(i)) : .int(i)
-            default: throw n.unsupported("attribute 'value' = \(v.describe) is not supported")
-            }
-        }
+        if let v = n.attrs["value"], n.input(2).isEmpty { a["value"] = try padValue(n, g, v) }
         return a
     })
 
