@@ -169,7 +169,7 @@ def check_outputs(got: dict, want: dict, ds: int, multi: bool) -> str | None:
 
 
 CONST_VARIANT = "@const"
-NEEDS_CONSTANT = re.compile(r"not a constant|must be a constant|only accepted when the converter can compute it ahead")
+NEEDS_CONSTANT = re.compile(r"not a constant|must be a constant|only accepted when the converter can compute it ahead|is computed in the graph")
 
 
 def convert(cli: str, src: Path, dst: Path, timeout: float, case_dir: Path) -> dict | None:
