@@ -20,9 +20,13 @@ static inline size_t plane_bytes(const cdlrt_conv_geometry *g) {
     return round64((size_t)padded_h(g) * (size_t)padded_w(g) * L * sizeof(int32_t));
 }
 
+static inline size_t row_bytes(const cdlrt_conv_geometry *g) { return round64((size_t)g->out_w * L * sizeof(float)); }
+
+/* Scratch: the padded plane [ph][pw][16] int32, one output row [out_w][16] (float or int32 codes),
+ * and (AVX-512 path) 16 staged u8 rows of the padded width rounded up to 16. */
 size_t cdlrt_qdw_scratch_bytes(const cdlrt_conv_geometry *g) {
     if (g->out_h <= 0 || g->out_w <= 0) return 0;
-    return plane_bytes(g) + round64((size_t)g->out_w * L * sizeof(float));
+    return plane_bytes(g) + row_bytes(g) + round64((size_t)L * (size_t)((padded_w(g) + 15) & ~15));
 }
 
 /* xs[r][q][l] = x[c0 + l][r − pad_top][q − pad_left] − x_zero inside the image, else 0. */
@@ -111,9 +115,11 @@ static inline T512 void finish_512(const cdlrt_qdw_args *a, __m512i acc, __m512 
         int32_t t[L];
         _mm512_storeu_si512((void *)t, acc);
         float m[L], b[L];
+        uint8_t codes[L];
         _mm512_storeu_ps(m, mult);
         _mm512_storeu_ps(b, bias);
-        finish_scalar(a, t, m, has_bias ? b : NULL, dst);
+        finish_scalar(a, t, m, has_bias ? b : NULL, a->y_u8 ? (void *)codes : dst);
+        if (a->y_u8) _mm512_storeu_si512(dst, _mm512_cvtepu8_epi32(_mm_loadu_si128((const void *)codes)));
         return;
     }
     __m512 y = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), mult);
@@ -131,7 +137,7 @@ static inline T512 void finish_512(const cdlrt_qdw_args *a, __m512i acc, __m512 
     q = _mm512_add_ps(_mm512_roundscale_ps(q, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), yz);
     q = _mm512_min_ps(_mm512_set1_ps(255), _mm512_max_ps(_mm512_setzero_ps(), q));
     q = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(y, y, _CMP_UNORD_Q), q, yz);
-    _mm_storeu_si128(dst, _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(q)));
+    _mm512_storeu_si512(dst, _mm512_cvtps_epi32(q));   /* int32 codes: emit_avx512 narrows them */
 }
 
 static T512 void row_avx512(const cdlrt_qdw_args *a, const int32_t *xs, const int32_t *w, const float *mult,
@@ -140,7 +146,7 @@ static T512 void row_avx512(const cdlrt_qdw_args *a, const int32_t *xs, const in
     const int pw = padded_w(g), taps_w = g->kw;
     const ptrdiff_t cs = (ptrdiff_t)g->stride_w * L, dw = (ptrdiff_t)g->dil_w * L, dh = (ptrdiff_t)g->dil_h * pw * L;
     const int32_t *x0 = xs + (size_t)oh * g->stride_h * pw * L;
-    const size_t esize = a->y_u8 ? 1 : sizeof(float);
+    const size_t esize = 4;   /* float, or int32 codes */
     const __m512 m = _mm512_loadu_ps(mult), b = bias ? _mm512_loadu_ps(bias) : _mm512_setzero_ps();
     const __m512 lo = _mm512_set1_ps(a->activation == CDLRT_QACT_RELU ? 0.0f : a->activation == CDLRT_QACT_CLIP ? a->act_min : -INFINITY);
     const __m512 hi = _mm512_set1_ps(a->activation == CDLRT_QACT_CLIP ? a->act_max : INFINITY);
@@ -179,6 +185,98 @@ static T512 void row_avx512(const cdlrt_qdw_args *a, const int32_t *xs, const in
             }
         }
         finish_512(a, acc, m, b, bias != NULL, lo, hi, (char *)row + (size_t)ow * L * esize);
+    }
+}
+
+
+/* r[i][j] → r[j][i] for a 16 × 16 block of 32-bit values. */
+static inline T512 void transpose16(__m512i r[16]) {
+    __m512i t[16];
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 16; i += 4) {
+        r[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
+        r[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
+        r[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
+        r[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
+    }
+    for (int h = 0; h < 16; h += 8) {
+        for (int i = 0; i < 4; i++) {
+            t[h + i] = _mm512_shuffle_i32x4(r[h + i], r[h + 4 + i], 0x88);
+            t[h + 4 + i] = _mm512_shuffle_i32x4(r[h + i], r[h + 4 + i], 0xdd);
+        }
+    }
+    for (int i = 0; i < 8; i++) {
+        r[i] = _mm512_shuffle_i32x4(t[i], t[8 + i], 0x88);
+        r[8 + i] = _mm512_shuffle_i32x4(t[i], t[8 + i], 0xdd);
+    }
+}
+
+/* build_plane with vector transposes: the 16 channels' padded u8 rows are staged (padding and
+ * missing channels = the zero point, so they become 0), widened, and transposed 16 columns at a
+ * time. Same values as build_plane. */
+static T512 void build_plane_avx512(const cdlrt_qdw_args *a, int c0, int nc, int32_t *xs, uint8_t *stage) {
+    const cdlrt_conv_geometry *g = &a->g;
+    const int ph = padded_h(g), pw = padded_w(g), pw16 = (pw + 15) & ~15;
+    const int q0 = g->pad_left > 0 ? g->pad_left : 0, q1 = g->w + g->pad_left < pw ? g->w + g->pad_left : pw;
+    const size_t plane = (size_t)g->h * g->w;
+    const __m512i z = _mm512_set1_epi32(a->x_zero);
+    memset(stage, a->x_zero, (size_t)L * pw16);
+    for (int r = 0; r < ph; r++) {
+        int32_t *row = xs + (size_t)r * pw * L;
+        const int ih = r - g->pad_top;
+        if (ih < 0 || ih >= g->h) { memset(row, 0, (size_t)pw * L * sizeof(int32_t)); continue; }
+        if (q1 > q0)
+            for (int l = 0; l < nc; l++)
+                memcpy(stage + (size_t)l * pw16 + q0, a->x + (size_t)(c0 + l) * plane + (size_t)ih * g->w + (q0 - g->pad_left),
+                       (size_t)(q1 - q0));
+        for (int q = 0; q < pw; q += 16) {
+            __m512i v[16];
+            for (int l = 0; l < 16; l++)
+                v[l] = _mm512_sub_epi32(_mm512_cvtepu8_epi32(_mm_loadu_si128((const void *)(stage + (size_t)l * pw16 + q))), z);
+            transpose16(v);
+            const int n = pw - q < 16 ? pw - q : 16;
+            for (int j = 0; j < n; j++) _mm512_storeu_si512((void *)(row + (size_t)(q + j) * L), v[j]);
+        }
+    }
+}
+
+/* One output row [out_w][16] (int32 codes or floats) → the nc channel rows of y. */
+static T512 void emit_avx512(const cdlrt_qdw_args *a, int c0, int nc, int oh, const int32_t *row) {
+    const cdlrt_conv_geometry *g = &a->g;
+    const size_t out_plane = (size_t)g->out_h * g->out_w, o = (size_t)oh * g->out_w;
+    for (int q = 0; q < g->out_w; q += 16) {
+        const int n = g->out_w - q < 16 ? g->out_w - q : 16;
+        const __mmask16 m = (__mmask16)((1u << n) - 1);
+        __m512i v[16];
+        for (int j = 0; j < 16; j++) v[j] = j < n ? _mm512_loadu_si512((const void *)(row + (size_t)(q + j) * L)) : _mm512_setzero_si512();
+        transpose16(v);
+        for (int l = 0; l < nc; l++) {
+            const size_t at = (size_t)(c0 + l) * out_plane + o + q;
+            if (a->y_u8) _mm512_mask_cvtepi32_storeu_epi8(a->y_u8 + at, m, v[l]);
+            else _mm512_mask_storeu_epi32(a->y_f32 + at, m, v[l]);
+        }
+    }
+}
+
+static T512 void blocks_avx512(const cdlrt_qdw_args *a, int block_begin, int block_end, void *scratch) {
+    const cdlrt_conv_geometry *g = &a->g;
+    int32_t *xs = (int32_t *)scratch;
+    int32_t *row = (int32_t *)((char *)scratch + plane_bytes(g));
+    uint8_t *stage = (uint8_t *)scratch + plane_bytes(g) + row_bytes(g);
+    const size_t taps = (size_t)g->kh * g->kw;
+    for (int blk = block_begin; blk < block_end; blk++) {
+        const int c0 = blk * L, nc = a->channels - c0 < L ? a->channels - c0 : L;
+        if (nc <= 0) return;
+        build_plane_avx512(a, c0, nc, xs, stage);
+        const int32_t *w = a->weights + (size_t)blk * taps * L;
+        const float *mult = a->multiplier + (size_t)blk * L, *bias = a->bias ? a->bias + (size_t)blk * L : NULL;
+        for (int oh = 0; oh < g->out_h; oh++) {
+            row_avx512(a, xs, w, mult, bias, oh, row);
+            emit_avx512(a, c0, nc, oh, row);
+        }
     }
 }
 
@@ -271,11 +369,18 @@ static TAVX2 void row_avx2(const cdlrt_qdw_args *a, const int32_t *xs, const int
 }
 #endif
 
+static int use_avx512(int isa) {
+#ifdef QDW_X86
+    return isa == CDLRT_QISA_AVX512VNNI && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
+        && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
+#else
+    (void)isa;
+    return 0;
+#endif
+}
+
 static qdw_row_fn row_for(int isa) {
 #ifdef QDW_X86
-    if (isa == CDLRT_QISA_AVX512VNNI && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
-        && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq"))
-        return row_avx512;
     if ((isa == CDLRT_QISA_AVX2 || isa == CDLRT_QISA_AVXVNNI || isa == CDLRT_QISA_AVX512VNNI) && __builtin_cpu_supports("avx2"))
         return row_avx2;
 #endif
@@ -286,6 +391,9 @@ static qdw_row_fn row_for(int isa) {
 void cdlrt_qdepthwise(int isa, const cdlrt_qdw_args *a, int block_begin, int block_end, void *scratch) {
     const cdlrt_conv_geometry *g = &a->g;
     if (g->out_h <= 0 || g->out_w <= 0) return;
+#ifdef QDW_X86
+    if (use_avx512(isa)) { blocks_avx512(a, block_begin, block_end, scratch); return; }
+#endif
     const qdw_row_fn row_fn = row_for(isa);
     int32_t *xs = (int32_t *)scratch;
     void *row = (char *)scratch + plane_bytes(g);
