@@ -16,7 +16,7 @@ static inline size_t row_bytes(const cdlrt_conv_geometry *g) { return round64((s
 
 size_t cdlrt_dwf_scratch_bytes(const cdlrt_conv_geometry *g) {
     if (g->out_h <= 0 || g->out_w <= 0) return 0;
-    return plane_bytes(g) + row_bytes(g) + round64((size_t)L * ((padded_w(g) + 15) & ~15) * sizeof(float));
+    return plane_bytes(g) + row_bytes(g);
 }
 
 #ifdef FDW_X86
@@ -52,24 +52,29 @@ static inline T512 void transpose16(__m512 r[16]) {
     }
 }
 
-/* xs[r][q][l] = x[c0 + l][r − pad_top][q − pad_left] inside the image, else 0 (also for l ≥ nc). */
-static T512 void build_plane(const cdlrt_dwf_args *a, int c0, int nc, float *xs, float *stage) {
+/* xs[r][q][l] = x[c0 + l][r − pad_top][q − pad_left] inside the image, else 0 (also for l ≥ nc):
+ * 16 columns of the 16 channels are read with masked loads (lanes outside the image are not
+ * read and come out 0) and transposed in registers. */
+static T512 void build_plane(const cdlrt_dwf_args *a, int c0, int nc, float *xs) {
     const cdlrt_conv_geometry *g = &a->g;
-    const int ph = padded_h(g), pw = padded_w(g), pw16 = (pw + 15) & ~15;
+    const int ph = padded_h(g), pw = padded_w(g);
     const int q0 = g->pad_left > 0 ? g->pad_left : 0, q1 = g->w + g->pad_left < pw ? g->w + g->pad_left : pw;
     const size_t plane = (size_t)g->h * g->w;
-    memset(stage, 0, (size_t)L * pw16 * sizeof(float));
     for (int r = 0; r < ph; r++) {
         float *row = xs + (size_t)r * pw * L;
         const int ih = r - g->pad_top;
         if (ih < 0 || ih >= g->h) { memset(row, 0, (size_t)pw * L * sizeof(float)); continue; }
-        if (q1 > q0)
-            for (int l = 0; l < nc; l++)
-                memcpy(stage + (size_t)l * pw16 + q0, a->x + (size_t)(c0 + l) * plane + (size_t)ih * g->w + (q0 - g->pad_left),
-                       (size_t)(q1 - q0) * sizeof(float));
+        const uintptr_t base = (uintptr_t)(a->x + (size_t)c0 * plane + (size_t)ih * g->w);
         for (int q = 0; q < pw; q += 16) {
+            const int lo = q0 - q > 0 ? q0 - q : 0, hi = q1 - q < 16 ? q1 - q : 16;
+            const __mmask16 m = hi > lo ? (__mmask16)(((1u << hi) - 1) & ~((1u << lo) - 1)) : 0;
+            /* Column q + j of channel l is at base + (l · plane + q + j − pad_left) floats; only
+             * in-image lanes are read. */
+            const intptr_t off = ((intptr_t)q - g->pad_left) * (intptr_t)sizeof(float);
             __m512 v[16];
-            for (int l = 0; l < 16; l++) v[l] = _mm512_loadu_ps(stage + (size_t)l * pw16 + q);
+            for (int l = 0; l < 16; l++)
+                v[l] = l < nc ? _mm512_maskz_loadu_ps(m, (const void *)(base + (uintptr_t)(l * plane * sizeof(float)) + (uintptr_t)off))
+                              : _mm512_setzero_ps();
             transpose16(v);
             const int n = pw - q < 16 ? pw - q : 16;
             for (int j = 0; j < n; j++) _mm512_storeu_ps(row + (size_t)(q + j) * L, v[j]);
@@ -144,12 +149,11 @@ static T512 void blocks_avx512(const cdlrt_dwf_args *a, int block_begin, int blo
     const cdlrt_conv_geometry *g = &a->g;
     float *xs = (float *)scratch;
     float *row = (float *)((char *)scratch + plane_bytes(g));
-    float *stage = (float *)((char *)scratch + plane_bytes(g) + row_bytes(g));
     const size_t taps = (size_t)g->kh * g->kw;
     for (int blk = block_begin; blk < block_end; blk++) {
         const int c0 = blk * L, nc = a->channels - c0 < L ? a->channels - c0 : L;
         if (nc <= 0) return;
-        build_plane(a, c0, nc, xs, stage);
+        build_plane(a, c0, nc, xs);
         const float *w = a->weights + (size_t)blk * taps * L;
         const __m512 b = a->bias ? _mm512_loadu_ps(a->bias + (size_t)blk * L) : _mm512_setzero_ps();
         for (int oh = 0; oh < g->out_h; oh++) {

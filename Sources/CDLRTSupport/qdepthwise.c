@@ -22,11 +22,10 @@ static inline size_t plane_bytes(const cdlrt_conv_geometry *g) {
 
 static inline size_t row_bytes(const cdlrt_conv_geometry *g) { return round64((size_t)g->out_w * L * sizeof(float)); }
 
-/* Scratch: the padded plane [ph][pw][16] int32, one output row [out_w][16] (float or int32 codes),
- * and (AVX-512 path) 16 staged u8 rows of the padded width rounded up to 16. */
+/* Scratch: the padded plane [ph][pw][16] int32 and one output row [out_w][16] (float or int32 codes). */
 size_t cdlrt_qdw_scratch_bytes(const cdlrt_conv_geometry *g) {
     if (g->out_h <= 0 || g->out_w <= 0) return 0;
-    return plane_bytes(g) + row_bytes(g) + round64((size_t)L * (size_t)((padded_w(g) + 15) & ~15));
+    return plane_bytes(g) + row_bytes(g);
 }
 
 /* xs[r][q][l] = x[c0 + l][r − pad_top][q − pad_left] − x_zero inside the image, else 0. */
@@ -214,28 +213,30 @@ static inline T512 void transpose16(__m512i r[16]) {
     }
 }
 
-/* build_plane with vector transposes: the 16 channels' padded u8 rows are staged (padding and
- * missing channels = the zero point, so they become 0), widened, and transposed 16 columns at a
- * time. Same values as build_plane. */
-static T512 void build_plane_avx512(const cdlrt_qdw_args *a, int c0, int nc, int32_t *xs, uint8_t *stage) {
+/* build_plane with masked loads and vector transposes: 16 columns of the 16 channels are read
+ * with masked byte loads (lanes outside the image, and channels ≥ nc, take the zero point, so they
+ * become 0), widened, and transposed in registers. Same values as build_plane. */
+static T512 void build_plane_avx512(const cdlrt_qdw_args *a, int c0, int nc, int32_t *xs) {
     const cdlrt_conv_geometry *g = &a->g;
-    const int ph = padded_h(g), pw = padded_w(g), pw16 = (pw + 15) & ~15;
+    const int ph = padded_h(g), pw = padded_w(g);
     const int q0 = g->pad_left > 0 ? g->pad_left : 0, q1 = g->w + g->pad_left < pw ? g->w + g->pad_left : pw;
     const size_t plane = (size_t)g->h * g->w;
     const __m512i z = _mm512_set1_epi32(a->x_zero);
-    memset(stage, a->x_zero, (size_t)L * pw16);
+    const __m128i zb = _mm_set1_epi8((char)a->x_zero);
     for (int r = 0; r < ph; r++) {
         int32_t *row = xs + (size_t)r * pw * L;
         const int ih = r - g->pad_top;
         if (ih < 0 || ih >= g->h) { memset(row, 0, (size_t)pw * L * sizeof(int32_t)); continue; }
-        if (q1 > q0)
-            for (int l = 0; l < nc; l++)
-                memcpy(stage + (size_t)l * pw16 + q0, a->x + (size_t)(c0 + l) * plane + (size_t)ih * g->w + (q0 - g->pad_left),
-                       (size_t)(q1 - q0));
+        const uintptr_t base = (uintptr_t)(a->x + (size_t)c0 * plane + (size_t)ih * g->w);
         for (int q = 0; q < pw; q += 16) {
+            const int lo = q0 - q > 0 ? q0 - q : 0, hi = q1 - q < 16 ? q1 - q : 16;
+            const __mmask16 m = hi > lo ? (__mmask16)(((1u << hi) - 1) & ~((1u << lo) - 1)) : 0;
+            const intptr_t off = (intptr_t)q - g->pad_left;
             __m512i v[16];
-            for (int l = 0; l < 16; l++)
-                v[l] = _mm512_sub_epi32(_mm512_cvtepu8_epi32(_mm_loadu_si128((const void *)(stage + (size_t)l * pw16 + q))), z);
+            for (int l = 0; l < 16; l++) {
+                const __m128i b = l < nc ? _mm_mask_loadu_epi8(zb, m, (const void *)(base + (uintptr_t)(l * plane) + (uintptr_t)off)) : zb;
+                v[l] = _mm512_sub_epi32(_mm512_cvtepu8_epi32(b), z);
+            }
             transpose16(v);
             const int n = pw - q < 16 ? pw - q : 16;
             for (int j = 0; j < n; j++) _mm512_storeu_si512((void *)(row + (size_t)(q + j) * L), v[j]);
@@ -265,12 +266,11 @@ static T512 void blocks_avx512(const cdlrt_qdw_args *a, int block_begin, int blo
     const cdlrt_conv_geometry *g = &a->g;
     int32_t *xs = (int32_t *)scratch;
     int32_t *row = (int32_t *)((char *)scratch + plane_bytes(g));
-    uint8_t *stage = (uint8_t *)scratch + plane_bytes(g) + row_bytes(g);
     const size_t taps = (size_t)g->kh * g->kw;
     for (int blk = block_begin; blk < block_end; blk++) {
         const int c0 = blk * L, nc = a->channels - c0 < L ? a->channels - c0 : L;
         if (nc <= 0) return;
-        build_plane_avx512(a, c0, nc, xs, stage);
+        build_plane_avx512(a, c0, nc, xs);
         const int32_t *w = a->weights + (size_t)blk * taps * L;
         const float *mult = a->multiplier + (size_t)blk * L, *bias = a->bias ? a->bias + (size_t)blk * L : NULL;
         for (int oh = 0; oh < g->out_h; oh++) {
