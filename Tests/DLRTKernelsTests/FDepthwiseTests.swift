@@ -29,7 +29,8 @@ extension DepthwiseTester {
         defer { scratch.deallocate() }
         scratch.initializeMemory(as: Float.self, repeating: .nan, count: bytes / 4)
         var got = [Float](repeating: .nan, count: want.count)
-        let fused = [FusedActivation.none, .relu, .leakyRelu, .clip].contains(activation.kind)
+        let k = activation.kind
+        let fused = k == .none || k == .relu || k == .leakyRelu || k == .clip
         let inPlane = inH * inW, outPlane = yShape[2] * yShape[3]
         x.withUnsafeBufferPointer { px in packed.withUnsafeBufferPointer { pw in paddedBias.withUnsafeBufferPointer { pb in
             got.withUnsafeMutableBufferPointer { py in
