@@ -88,7 +88,7 @@ final class QDepthwiseTests: XCTestCase {
                     DenseActivation(.leakyRelu, alpha: 0.1), DenseActivation(.sigmoid), DenseActivation(.tanh)]
         var n = 0
         for channels in [1, 2, 7, 15, 16, 17, 31, 33, 67] {
-            for (h, w) in [(1, 1), (3, 5), (9, 11), (17, 7), (67, 3)] {
+            for (h, w) in [(1, 1), (3, 5), (9, 11), (17, 7), (67, 3), (5, 33), (3, 47)] {  // ≥ 16 wide: the plane path
                 for stride in [1, 2, 3] {
                     var t = Case()
                     t.channels = channels; t.inH = h; t.inW = w; t.stride = (stride, stride)
@@ -109,6 +109,15 @@ final class QDepthwiseTests: XCTestCase {
         check(t, &rng)
         t.u8Out = false; t.stride = (1, 2)
         check(t, &rng)
+        // Wide rows (the AVX-512 plane path) with asymmetric / oversized pads and every activation.
+        for (i, act) in [DenseActivation(.none), .init(.relu), .init(.clip, min: 0, max: 6), .init(.leakyRelu, alpha: 0.1),
+                         .init(.sigmoid), .init(.tanh)].enumerated() {
+            var t = Case()
+            t.channels = 5 + 7 * i; t.inH = 4 + i; t.inW = 31 + 5 * i; t.stride = (1 + i % 2, 1 + i % 2)
+            t.pads = i % 3 == 0 ? (0, 0, 1, 1) : i % 3 == 1 ? (2, 3, 1, 0) : (1, 1, 1, 1)
+            t.activation = act; t.u8Out = i % 2 == 0; t.bias = i != 3
+            check(t, &rng)
+        }
     }
 
     /// NaN and ±∞ after the bias (a hostile file's bias): NaN → the zero point, ±∞ saturate, on every path.
