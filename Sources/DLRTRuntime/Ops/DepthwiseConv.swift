@@ -21,6 +21,8 @@ final class DepthwiseConvKernel: Kernel {
     let weights: UnsafeMutablePointer<Float>
     let slots: Int
     let slotBytes: Int
+    /// Relu, LeakyRelu and Clip are the kernel's slope-and-clamp; Sigmoid / Tanh run after.
+    let fused: Bool
 
     /// nil unless the C kernel applies: depthwise, constant W, the AVX-512 kernel table active.
     static func make(shape s: Conv2DShape, weights: DenseBuffer?, hasBias: Bool, activation: DenseActivation) -> DepthwiseConvKernel? {
@@ -35,6 +37,8 @@ final class DepthwiseConvKernel: Kernel {
         s = shape
         self.hasBias = hasBias
         self.activation = activation
+        let k = activation.kind
+        fused = k == .none || k == .relu || k == .leakyRelu || k == .clip
         geometry = cdlrt_conv_geometry(
             h: Int32(s.inH), w: Int32(s.inW), kh: Int32(s.kH), kw: Int32(s.kW), stride_h: Int32(s.strideH),
             stride_w: Int32(s.strideW), pad_top: Int32(s.padTop), pad_left: Int32(s.padLeft), dil_h: Int32(s.dilationH),
@@ -58,8 +62,6 @@ final class DepthwiseConvKernel: Kernel {
     /// Scratch: the bias padded to whole blocks, then one block scratch per slot.
     var scratchByteCount: Int { biasBytes + slots * slotBytes }
 
-    /// Relu, LeakyRelu and Clip are the kernel's slope-and-clamp; Sigmoid / Tanh run after.
-    var fused: Bool { [.none, .relu, .leakyRelu, .clip].contains(activation.kind) }
 
     func run(_ io: KernelIO) {
         guard let scratch = io.scratch else { return }
