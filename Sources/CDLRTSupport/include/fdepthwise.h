@@ -1,8 +1,9 @@
 #ifndef CDLRT_FDEPTHWISE_H
 #define CDLRT_FDEPTHWISE_H
 /* float32 depthwise convolution, AVX-512 (the Conv op's depthwise path on AVX-512 CPUs;
- * DLRTRuntime/Ops/DepthwiseConv.swift). 16 channels per zmm: each block's input is staged, padded
- * with zeros and transposed in registers into [ph][pw][16]; every tap of every output is one vector
+ * DLRTRuntime/Ops/DepthwiseConv.swift). 16 channels per zmm: each block's input rows are read with
+ * masked loads (lanes outside the image are 0) and transposed in registers into a zero-padded
+ * [ph][pw][16] plane (scratch); every tap of every output is one vector
  * load and one FMA (acc = bias, then taps in (kh, kw) order — the order of the Swift blocked kernel);
  * the output row [out_w][16] is transposed back and written to the 16 channel planes.
  * Written in C because the 16 × 16 register transposes are what Swift's SIMD types do not emit. */
