@@ -12,7 +12,8 @@ runs them with the Python binding and prints one row per model and mode:
   - µs/call: median latency at batch 1 (binding overhead included; the machine is shared and noisy).
 Models: the digits CNN (examples/digits, trained), a BERT-style transformer encoder layer
 (Tests/python/test_transformer.py), an LSTM cell unrolled over 8 steps (MatMul gates, Sigmoid /
-Tanh, as exported from a scripted LSTMCell loop) and the control-loop policy MLP.
+Tanh, as exported from a scripted LSTMCell loop), the control-loop policy MLP and the MobileNet-style
+net of Tests/python/models.py (depthwise convs; static mode: QuantizedDepthwiseConv).
 The CLI comes from --cli, $DLRT_CLI or .build/release/dlrt; the library from $DLRT_LIBRARY.
 """
 from __future__ import annotations
@@ -117,6 +118,7 @@ def main() -> int:
     import onnx
     import make_policy
     from test_transformer import VOCAB, bert_layer
+    import models as models_py
 
     tmp = Path(tempfile.mkdtemp(prefix="dlrt_int8_"))
     digits = np.load(REPO / "examples" / "digits" / "digits_test.npz")
@@ -132,6 +134,9 @@ def main() -> int:
         ("LSTM cell ×8 steps", lstm_unrolled(), {"x": rng.standard_normal((500, 8, 32)).astype(np.float32)}, "y", None),
         ("policy MLP 24-256-256-6", make_policy.build(0), {"observation": rng.standard_normal((1000, 24)).astype(np.float32)},
          "action", None),
+        # Depthwise layers: static mode runs them as QuantizedDepthwiseConv (u8 through the block).
+        ("MobileNet-style (depthwise)", models_py.mobilenet_like().model,
+         {"input": rng.standard_normal((200, 3, 32, 32)).astype(np.float32)}, "logits", None),
     ]
 
     header = (f"{'model':26s} {'mode':8s} {'size f32 → int8 (bytes)':>26s} {'min cosine':>11s} "

@@ -56,4 +56,6 @@ const char *cdlrt_isa_name(int level);
 
 /* int8 GEMM and quantization kernels (int8 group). */
 #include "qgemm.h"
+#include "qdepthwise.h"  /* mbv2 */
+#include "fdepthwise.h"  /* mbv2 */
 #endif

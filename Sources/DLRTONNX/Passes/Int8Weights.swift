@@ -70,7 +70,7 @@ enum Int8Weights {
                 switch node.op {
                 case .matMul: try matMul(&g, n, memo: &memo, presets, &report)
                 case .gemm: try gemm(&g, n, presets, &report)
-                case .conv: try conv(&g, n, memo: &memo, presets, &report)
+                case .conv: try conv(&g, n, memo: &memo, presets, &report, ranges: ranges)
                 default: break
                 }
             } catch let e as Skip {
@@ -111,7 +111,7 @@ enum Int8Weights {
             g.nodes[n].attributes["x_scale"] = .float(p.scale)
             g.nodes[n].attributes["x_zero_point"] = .int(p.zero)
         }
-        let staticOps: Set<OpCode> = [.quantizedMatMul, .quantizedConv]
+        let staticOps: Set<OpCode> = [.quantizedMatMul, .quantizedConv, .quantizedDepthwiseConv]  // mbv2: + depthwise
         var consumers: [Int32: [(node: Int, input: Int)]] = [:]
         for (n, node) in g.nodes.enumerated() {
             for (k, id) in node.inputs.enumerated() where id >= 0 { consumers[id, default: []].append((n, k)) }
@@ -280,7 +280,8 @@ enum Int8Weights {
         record(&r, node, "Gemm", [k, cols], scales, err)
     }
 
-    static func conv(_ g: inout Graph, _ n: Int, memo: inout [Int32: Int32], _ presets: Int8Presets, _ r: inout Report) throws {
+    static func conv(_ g: inout Graph, _ n: Int, memo: inout [Int32: Int32], _ presets: Int8Presets, _ r: inout Report,
+                     ranges: [Int32: ClosedRange<Float>]? = nil) throws {
         let node = g.nodes[n]
         let (w, ws) = try floatConstant(g, node.inputs[1], "W")
         guard ws.count == 3 || ws.count == 4 else { throw Skip(reason: "W has shape \(describe(ws))") }
@@ -288,7 +289,11 @@ enum Int8Weights {
         if case .int(let v)? = node.attributes["group"] { group = v }
         let preset = presets.weights[g.tensors[Int(node.inputs[1])].name]
         if preset == nil && group > 1 && ws[1] == 1 && Int64(ws[0]) == group {
-            throw Skip(reason: "depthwise (group \(group)): kept float32 for accuracy")
+            // mbv2: static mode → QuantizedDepthwiseConv (Int8Depthwise.swift); dynamic mode keeps float32.
+            guard let range = ranges?[node.inputs[0]] else {
+                throw Skip(reason: "depthwise (group \(group)): kept float32 (int8 depthwise needs static activations)")
+            }
+            return depthwise(&g, n, w, ws, range, memo: &memo, &r)
         }
         let (q, scales, err) = preset.map { imported($0, w) } ?? quantize(w, channels: ws[0], channelsFirst: true)
         let shared = memo[node.inputs[1]] != nil

@@ -103,6 +103,10 @@ final class ConvOperator: Operator {
     func makeKernel(inputs: [PlanInput], outputs: [TensorType]) throws -> Kernel {
         let x = try denseFloatInput(inputs, 0, "X", DenseAttributes(node))
         let hasBias = inputs.count > 2 && inputs[2].type != nil
+        // mbv2: depthwise with a constant W on AVX-512 → DepthwiseConv.swift
+        if let dw = DepthwiseConvKernel.make(shape: try shape(for: x), weights: packedWeights, hasBias: hasBias, activation: activation) {
+            return dw
+        }
         return ConvKernel(shape: try shape(for: x), weights: packedWeights, hasBias: hasBias, activation: activation)
     }
 }

@@ -5,4 +5,5 @@ let quantizedOperators: [any Operator.Type] = [
     QuantizedMatMulOperator<DynamicActivations>.self, QuantizedConvOperator<DynamicActivations>.self,
     QuantizedMatMulOperator<StaticActivations>.self, QuantizedConvOperator<StaticActivations>.self,
     QuantizeLinearOperator.self, DequantizeLinearOperator.self, QuantizedMaxPoolOperator.self,
+    QuantizedDepthwiseConvOperator.self,  // mbv2
 ]
