@@ -38,4 +38,5 @@ const char *cdlrt_isa_name(int level);
 
 /* int8 GEMM and quantization kernels (int8 group). */
 #include "qgemm.h"
+#include "qrecurrent.h"
 #endif

@@ -142,16 +142,8 @@ extension RecurrentInt8Weights {
         guard !range.isEmpty else { return }
         cdlrt_quantize_dynamic(a + range.lowerBound * k, Int32(range.count), Int32(k), k, 1,
                                rows.q + range.lowerBound * k, k, rows.scale + range.lowerBound, rows.zero + range.lowerBound)
-        var e = cdlrt_qepilogue()
-        e.a_zero = UnsafePointer(rows.zero); e.a_zero_stride = 1
-        e.a_scale = UnsafePointer(rows.scale); e.a_scale_stride = 1
-        e.b_scale = scales; e.b_scale_stride = 1
-        e.bias = bias
-        e.y_f32 = c
-        e.y_row_stride = ldc; e.y_col_stride = 1
-        e.y_scale = 1
-        cdlrt_qgemm(isa, Int32(range.lowerBound), Int32(range.upperBound), 0, Int32.max, Int32(n), Int32(k),
-                    rows.q, k, packed, &e)
+        cdlrt_qrec_gemm(isa, Int32(range.lowerBound), Int32(range.upperBound), Int32(n), Int32(k), rows.q, k, packed,
+                        rows.zero, rows.scale, scales, bias, c, ldc)
     }
 }
 

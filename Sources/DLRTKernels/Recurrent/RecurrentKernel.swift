@@ -75,13 +75,18 @@ struct RecurrentDirectionTask: ParallelTask {
         }
         let cell = RecurrentCellMath(cfg: cfg, d: d, peepholes: weights.layout.hasPeepholes ? weights.peepholes + d * 3 * hs : nil)
         let fused = cell.hasDefaultActivations
+        // The ISA table's one-pass cell (16 lanes with AVX-512) when nothing it lacks is on.
+        let tableCell = fused && !weights.layout.hasPeepholes && !cfg.inputForget
+        let table = KernelTable.active
         for s in 0 ..< cfg.seq {
             let t = cfg.backwards(d) ? cfg.seq - 1 - s : s
             switch cfg.kind {
             case .lstm:
                 recurrentGEMM(d, block: 0, a: state.h, state)
                 for b in 0 ..< cfg.batch where valid(t, b) {
-                    if fused {
+                    if tableCell {
+                        tableStep(table, gru: false, xwRow(t, b, d), state.hr + b * gw, state.c + b * hs, state.h + b * hs)
+                    } else if fused {
                         cell.lstmDefault(xw: xwRow(t, b, d), pre: state.hr + b * gw, c: state.c + b * hs, h: state.h + b * hs)
                     } else {
                         cell.lstm(xw: xwRow(t, b, d), pre: state.hr + b * gw, c: state.c + b * hs, h: state.h + b * hs)
@@ -91,7 +96,9 @@ struct RecurrentDirectionTask: ParallelTask {
                 recurrentGEMM(d, block: 0, a: state.h, state)
                 if weights.layout.linearBeforeReset {
                     for b in 0 ..< cfg.batch where valid(t, b) {
-                        if fused {
+                        if tableCell {
+                            tableStep(table, gru: true, xwRow(t, b, d), state.hr + b * gw, state.c + b * hs, state.h + b * hs)
+                        } else if fused {
                             cell.gruDefault(xw: xwRow(t, b, d), pre: state.hr + b * gw, h: state.h + b * hs)
                         } else {
                             cell.gruResetGates(xw: xwRow(t, b, d), pre: state.hr + b * gw)
@@ -132,6 +139,14 @@ struct RecurrentDirectionTask: ParallelTask {
     @inline(__always)
     func xwRow(_ t: Int, _ b: Int, _ d: Int) -> UnsafePointer<Float> {
         UnsafePointer(xw + cfg.xRow(t, b) * cfg.directions * cfg.gateWidth + d * cfg.gateWidth)
+    }
+
+    /// One row's gate math through the ISA table (`RecurrentCellArgs`).
+    @inline(__always)
+    func tableStep(_ table: KernelTable, gru: Bool, _ xw: UnsafePointer<Float>, _ pre: UnsafeMutablePointer<Float>,
+                   _ c: UnsafeMutablePointer<Float>, _ h: UnsafeMutablePointer<Float>) {
+        var args = RecurrentCellArgs(gru: gru, hidden: cfg.hidden, clip: cfg.clip ?? .infinity, xw: xw, pre: pre, c: c, h: h)
+        withUnsafePointer(to: &args) { table.recurrentCell(UnsafeRawPointer($0)) }
     }
 
     /// Whether time `t` is within batch entry `b`'s sequence length.
