@@ -101,6 +101,10 @@ public enum OpCode: UInt16, Sendable, CaseIterable, CustomStringConvertible {
     case quantizeLinear = 104
     case dequantizeLinear = 105
     case quantizedMaxPool = 106
+    // 112–117: ONNX's integer ops at run time (uint8 / int8 in, int32 out; docs/OPS.md)
+    case dynamicQuantizeLinear = 112
+    case matMulInteger = 113
+    case convInteger = 114
 
     /// The ONNX spelling, used in messages and by the converter.
     public var name: String {
@@ -199,6 +203,9 @@ public enum OpCode: UInt16, Sendable, CaseIterable, CustomStringConvertible {
         case .quantizeLinear: return "QuantizeLinear"
         case .dequantizeLinear: return "DequantizeLinear"
         case .quantizedMaxPool: return "QuantizedMaxPool"
+        case .dynamicQuantizeLinear: return "DynamicQuantizeLinear"
+        case .matMulInteger: return "MatMulInteger"
+        case .convInteger: return "ConvInteger"
         }
     }
 
