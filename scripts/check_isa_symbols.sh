@@ -27,11 +27,11 @@ for m in DLRTKernelsAVX512 DLRTKernelsAVX2 DLRTKernelsBaseline; do
     fi
 done
 # Code that runs before or around dispatch must not use AVX (VEX/EVEX-encoded `v…` instructions).
-# The int8 kernels (CDLRTSupport/qgemm*.c) are the exception: each AVX2/VNNI function carries its
+# The int8 kernels (CDLRTSupport/qgemm*.c, qrecurrent.c) are the exception: each AVX2/VNNI function carries its
 # own __attribute__((target(...))) and is only called after __builtin_cpu_supports chose it (the
 # file has no global -m flag, so everything else in it is baseline code).
 for m in DLRTKernelsCore DLRTKernels DLRTRuntime DLRT DLRTModel CDLRTSupport DLRTKernelsBaseline; do
-    objs=$(find "$build/$m.build" -name '*.o' ! -name 'qgemm*.o' 2>/dev/null | sort)
+    objs=$(find "$build/$m.build" -name '*.o' ! -name 'qgemm*.o' ! -name 'qrecurrent*.o' 2>/dev/null | sort)
     [ -z "$objs" ] && continue
     dis=$(objdump -d --no-show-raw-insn $objs)
     n=$(echo "$dis" | grep -cE '^\s+[0-9a-f]+:\s+v[a-z0-9]+\s' || true)
