@@ -56,7 +56,8 @@ final class ConvIntegerOperator: Operator {
         s.xZero = try IntegerInput.zeroPoint(inputs, 2, "x_zero_point", of: x, perCount: 1, what: "tensor", a)
         s.wZero = try IntegerInput.zeroPoint(inputs, 3, "w_zero_point", of: wt, perCount: s.m, what: "output channel", a)
         s.output = [s.n, s.m] + out
-        guard checkedElementCount(s.output) != nil, checkedElementCount(x.shape) != nil, checkedElementCount(wt.shape) != nil else {
+        guard checkedElementCount(s.output) != nil, let xc = checkedElementCount(x.shape), let wc = checkedElementCount(wt.shape),
+              xc < 1 << 40, wc < 1 << 40 else {
             throw a.error("x \(describe(x.shape)) / w \(describe(wt.shape)) are too large", kind: .shape)
         }
         return s

@@ -27,8 +27,9 @@ final class MatMulIntegerOperator: Operator {
         let l = try integerMatMulLayout(a.shape, b.shape, at)
         let az = try IntegerInput.zeroPoint(inputs, 2, "a_zero_point", of: a, perCount: l.m, what: "row of A", at)
         let bz = try IntegerInput.zeroPoint(inputs, 3, "b_zero_point", of: b, perCount: l.n, what: "column of B", at)
-        return Setup(l: l, aSigned: a.signed, bSigned: b.signed, aZeroCount: az, bZeroCount: bz,
-                     aCount: a.shape.reduce(1, *), bCount: b.shape.reduce(1, *))
+        let aCount = a.shape.reduce(1, *), bCount = b.shape.reduce(1, *)
+        guard aCount < 1 << 40, bCount < 1 << 40 else { throw at.error("A \(describe(a.shape)) / B \(describe(b.shape)) are too large", kind: .shape) }
+        return Setup(l: l, aSigned: a.signed, bSigned: b.signed, aZeroCount: az, bZeroCount: bz, aCount: aCount, bCount: bCount)
     }
 
     func outputTypes(_ inputs: [PlanInput]) throws -> [TensorType] {
