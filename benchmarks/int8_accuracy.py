@@ -65,6 +65,21 @@ def latency(m: dlrt.Model, feed: dict, runs: int) -> float:
     return float(np.median(t) * 1e6)
 
 
+def lstm2_batch_first():
+    """benchmarks/zoo.py's lstm2 (two ONNX LSTM ops, hidden 128, then a linear head) with a
+    batch-first input x [batch, 32, 64] (Transpose in front) so samples slice along axis 0."""
+    from onnx import TensorProto, helper
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    import zoo
+    m = zoo.lstm2().model
+    old = m.graph.input[0].name
+    m.graph.input.remove(m.graph.input[0])
+    m.graph.input.insert(0, helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 32, 64]))
+    m.graph.node.insert(0, helper.make_node("Transpose", ["x"], [old], perm=[1, 0, 2]))
+    m.graph.name = "lstm2_batch_first"
+    return m
+
+
 def lstm_unrolled(steps: int = 8, inp: int = 32, hidden: int = 128, out: int = 16):
     """x [batch, steps, inp] → an LSTM cell (gates i, f, g, o from x·W + h·R + b) applied per step,
     then a linear head on the last h. Built with onnx.helper like a scripted LSTMCell export."""
@@ -132,6 +147,8 @@ def main() -> int:
          "probabilities", digits["labels"]),
         ("transformer encoder layer", bert, bert_feed, "hidden_output_0", None),
         ("LSTM cell ×8 steps", lstm_unrolled(), {"x": rng.standard_normal((500, 8, 32)).astype(np.float32)}, "y", None),
+        ("LSTM op 2×128, 32 steps", lstm2_batch_first(), {"x": rng.standard_normal((500, 32, 64)).astype(np.float32)},
+         "prediction", None),
         ("policy MLP 24-256-256-6", make_policy.build(0), {"observation": rng.standard_normal((1000, 24)).astype(np.float32)},
          "action", None),
         # Depthwise layers: static mode runs them as QuantizedDepthwiseConv (u8 through the block).

@@ -27,12 +27,12 @@ for m in DLRTKernelsAVX512 DLRTKernelsAVX2 DLRTKernelsBaseline; do
     fi
 done
 # Code that runs before or around dispatch must not use AVX (VEX/EVEX-encoded `v…` instructions).
-# The int8 kernels (CDLRTSupport/qgemm*.c) are the exception: each AVX2/VNNI function carries its
+# The int8 kernels (CDLRTSupport/qgemm*.c, qrecurrent.c) are the exception: each AVX2/VNNI function carries its
 # own __attribute__((target(...))) and is only called after __builtin_cpu_supports chose it (the
 # file has no global -m flag, so everything else in it is baseline code).
 for m in DLRTKernelsCore DLRTKernels DLRTRuntime DLRT DLRTModel CDLRTSupport DLRTKernelsBaseline; do
-    # mbv2: the depthwise kernels (qdepthwise.c, fdepthwise.c) are built the same way as qgemm*.c.
-    objs=$(find "$build/$m.build" -name '*.o' ! -name 'qgemm*.o' ! -name 'qdepthwise*.o' ! -name 'fdepthwise*.o' 2>/dev/null | sort)
+    # mbv2/qrec: the depthwise and recurrent int8 kernels (qdepthwise.c, fdepthwise.c, qrecurrent.c) are built the same way as qgemm*.c.
+    objs=$(find "$build/$m.build" -name '*.o' ! -name 'qgemm*.o' ! -name 'qdepthwise*.o' ! -name 'fdepthwise*.o' ! -name 'qrecurrent*.o' 2>/dev/null | sort)
     [ -z "$objs" ] && continue
     dis=$(objdump -d --no-show-raw-insn $objs)
     n=$(echo "$dis" | grep -cE '^\s+[0-9a-f]+:\s+v[a-z0-9]+\s' || true)

@@ -54,10 +54,12 @@ public struct KernelTable: Sendable {
     public let layerNormRows: Entry
     /// `BinaryArgs`: float32 Add/Sub/Mul/Div of a row (operands contiguous or one broadcast).
     public let binary: Entry
+    /// `RecurrentCellArgs`: the gate math of one LSTM / GRU batch row (default activations).
+    public let recurrentCell: Entry
 
     public init(isa: KernelISA, gemmCompute: Entry, gemmSmallM: Entry, depthwise: Entry, depthwiseBlocked: Entry,
                 convPack: Entry, convFused: Entry, convPad: Entry, unary: Entry, fmaPeak: Entry,
-                softmaxRows: Entry, layerNormRows: Entry, binary: Entry) {
+                softmaxRows: Entry, layerNormRows: Entry, binary: Entry, recurrentCell: Entry) {
         self.isa = isa
         self.gemmCompute = gemmCompute
         self.gemmSmallM = gemmSmallM
@@ -71,6 +73,7 @@ public struct KernelTable: Sendable {
         self.softmaxRows = softmaxRows
         self.layerNormRows = layerNormRows
         self.binary = binary
+        self.recurrentCell = recurrentCell
     }
 }
 
@@ -279,4 +282,25 @@ public struct BinaryArgs {
 @inlinable @inline(__always)
 public func callKernel<Args>(_ entry: KernelTable.Entry, _ args: Args) {
     withUnsafePointer(to: args) { entry(UnsafeRawPointer($0)) }
+}
+
+/// One batch row of one time step of an LSTM with Sigmoid / Tanh / Tanh (gates i, o, f, c), or a
+/// GRU with Sigmoid / Tanh and linear_before_reset = 1 (gates z, r, h), no peepholes, not
+/// input_forget (DLRTKernels/Recurrent: `RecurrentCellMath` is the general form, same equations):
+///   LSTM: c = σ(f)·c + σ(i)·tanh(g); h = σ(o)·tanh(c), each gate = clip(xw + pre);
+///   GRU:  h = (1 − σ(z))·tanh(clip(xw_h + σ(r)·pre_h)) + σ(z)·h, z, r = clip(xw + pre).
+/// `xw`, `pre` [G·hidden] (pre = Ht-1·Rᵀ + recurrent bias), `c`, `h` [hidden] updated in place;
+/// `clip` = +∞ when off.
+public struct RecurrentCellArgs {
+    public var gru: Bool
+    public var hidden: Int
+    public var clip: Float
+    public var xw: UnsafePointer<Float>, pre: UnsafePointer<Float>
+    public var c: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>
+
+    public init(gru: Bool, hidden: Int, clip: Float, xw: UnsafePointer<Float>, pre: UnsafePointer<Float>,
+                c: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>) {
+        self.gru = gru; self.hidden = hidden; self.clip = clip
+        self.xw = xw; self.pre = pre; self.c = c; self.h = h
+    }
 }

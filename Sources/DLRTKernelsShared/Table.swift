@@ -14,4 +14,5 @@ public let isaKernelTable = KernelTable(isa: isaLevel,
                                         fmaPeak: { isaFMAPeak($0) },
                                         softmaxRows: { isaSoftmaxRows($0) },
                                         layerNormRows: { isaLayerNormRows($0) },
-                                        binary: { isaBinary($0) })
+                                        binary: { isaBinary($0) },
+                                        recurrentCell: { isaRecurrentCell($0) })

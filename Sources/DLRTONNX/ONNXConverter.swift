@@ -92,6 +92,7 @@ public enum ONNXConverter {
                     summary.append("quantized ONNX: \(qdqRanges.count) activation ranges taken from its QuantizeLinear / DequantizeLinear parameters")
                 }
                 let report = Int8Weights.apply(&graph, ranges: ranges, presets: presets)
+                RecurrentInt8Marking.run(&graph)
                 int8Layers = report.layers
                 if report.layers.isEmpty { g.warnings.append("--weights int8: no Gemm / MatMul / Conv weight could be quantized; the model stays float32") }
                 g.warnings += report.keptFloat

@@ -210,13 +210,163 @@ def _refusal(kind):
     return _model(nodes, inits, inputs, outputs, kind)
 
 
-@pytest.mark.parametrize("kind,message", [
-    ("zero_point_input", "b_zero_point 'l_wz' is not a constant"),
-    ("int32_output_read", "MatMulInteger"),
-    ("zero_point_overflow", "does not fit int8"),
-    ("plain_matmulinteger", "not part of such a chain"),
+@pytest.mark.parametrize("kind", ["zero_point_input", "int32_output_read", "zero_point_overflow", "plain_matmulinteger"])
+def test_outside_the_chain_runs_on_integer_ops(kind, cli, dlrt_mod, tmp_path):
+    """Integer ops that are not quantize_dynamic's exact chain run as DynamicQuantizeLinear (112) /
+    MatMulInteger (113): the same integers as onnxruntime (bit-exact), float outputs within
+    rounding."""
+    model = _refusal(kind)
+    r, dst = convert(cli, model, tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert op_counts(cli, dst).get("MatMulInteger") == 1
+    rng = np.random.default_rng(9)
+    with dlrt_mod.Model(dst) as m:
+        for _ in range(3):
+            feeds = {"a": rng.integers(0, 256, (2, 8)).astype(np.uint8)} if kind == "plain_matmulinteger" else \
+                {"x": rng.standard_normal((2, 8)).astype(np.float32)}
+            if kind == "zero_point_input":
+                feeds["l_wz"] = np.array(rng.integers(-3, 4), np.int8)
+            got, want = m.run(feeds), ort_run(model, feeds)
+            for k in want:
+                if want[k].dtype == np.int32:
+                    np.testing.assert_array_equal(got[k], want[k], err_msg=k)
+                else:
+                    np.testing.assert_allclose(got[k], want[k], rtol=1e-5, atol=1e-6, err_msg=k)
+
+
+# ---- The integer ops at run time (112–114) vs onnxruntime, bit for bit -------------------------------
+
+def _int_model(node, inputs, outputs, opset=13):
+    g = helper.make_graph([node], "intop", inputs, outputs)
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)], ir_version=8)
+
+
+def _ort_or_skip(model, feeds):
+    """onnxruntime's outputs; ONNX's reference evaluator where onnxruntime supports only per-tensor
+    zero points; None for dtype combinations onnxruntime lacks."""
+    try:
+        return ort_run(model, feeds)
+    except Exception as e:
+        if "NOT_IMPLEMENTED" in str(e) or "Could not find an implementation" in str(e):
+            return None
+        if "zero point" not in str(e).lower() and "Zero_Point" not in str(e):
+            raise
+    from onnx.reference import ReferenceEvaluator
+    ref = ReferenceEvaluator(model)
+    names = [o.name for o in model.graph.output]
+    return {k: np.asarray(v).astype(np.int32) for k, v in zip(names, ref.run(None, feeds))}
+
+
+def _run_exact(cli, dlrt_mod, tmp_path, model, feeds_list, name):
+    r, dst = convert(cli, model, tmp_path, name)
+    assert r.returncode == 0, r.stderr
+    checked = 0
+    with dlrt_mod.Model(dst) as m, dlrt_mod.Model(dst, threads=2) as m2:
+        for feeds in feeds_list:
+            want = _ort_or_skip(model, feeds)
+            if want is None:
+                return 0
+            got, got2 = m.run(feeds), m2.run(feeds)
+            for k in want:
+                assert got[k].dtype == want[k].dtype and got[k].shape == want[k].shape, (k, got[k].dtype, got[k].shape, want[k].shape)
+                np.testing.assert_array_equal(got[k], want[k], err_msg=f"{name} {k}")
+                np.testing.assert_array_equal(got2[k], want[k], err_msg=f"{name} {k} (2 threads)")
+            checked += 1
+    return checked
+
+
+DQL_INPUTS = [np.zeros((3, 4), np.float32), -np.arange(1, 13, dtype=np.float32).reshape(3, 4),
+              np.arange(12, dtype=np.float32).reshape(3, 4) * 0.37,
+              np.array([[0.5, -0.5, 1.5, 2.5], [1e-8, -1e-8, 3.0, -7.0], [255, -255, 0.25, 1.0]], np.float32)]
+
+
+def test_dynamicquantizelinear_bit_exact(cli, dlrt_mod, tmp_path):
+    node = helper.make_node("DynamicQuantizeLinear", ["x"], ["y", "y_scale", "y_zero_point"])
+    model = _int_model(node, [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 4])],
+                       [helper.make_tensor_value_info("y", TensorProto.UINT8, ["n", 4]),
+                        helper.make_tensor_value_info("y_scale", TensorProto.FLOAT, []),
+                        helper.make_tensor_value_info("y_zero_point", TensorProto.UINT8, [])])
+    rng = np.random.default_rng(3)
+    feeds = [{"x": x} for x in DQL_INPUTS]
+    feeds += [{"x": (rng.standard_normal((n, 4)) * rng.uniform(0.01, 100) + rng.uniform(-3, 3)).astype(np.float32)}
+              for n in (1, 2, 5, 17, 67)]
+    assert _run_exact(cli, dlrt_mod, tmp_path, model, feeds, "dql") == len(feeds)
+
+
+I8 = {np.uint8: TensorProto.UINT8, np.int8: TensorProto.INT8}
+
+
+def _ints(rng, dtype, shape):
+    lo, hi = (0, 256) if dtype == np.uint8 else (-128, 128)
+    return rng.integers(lo, hi, shape).astype(dtype)
+
+
+@pytest.mark.parametrize("adt,bdt", [(np.uint8, np.uint8), (np.uint8, np.int8), (np.int8, np.uint8), (np.int8, np.int8)])
+@pytest.mark.parametrize("shapes,zeros", [
+    (((1, 1), (1, 1)), "none"), (((3, 5), (5, 7)), "scalar"), (((67, 33), (33, 1)), "per_row_col"),
+    (((2, 3, 9), (9, 17)), "scalar"), (((4, 1, 5, 6), (3, 6, 2)), "per_row_col"), (((13,), (13, 5)), "none"),
+    (((6, 13), (13,)), "scalar"), (((2, 67, 64), (2, 64, 67)), "scalar"),
 ])
-def test_refusals(kind, message, cli, tmp_path):
-    r, _ = convert(cli, _refusal(kind), tmp_path)
-    assert r.returncode != 0 and message in r.stderr, r.stderr
-    assert "quantize_dynamic" in r.stderr or "int8" in r.stderr
+def test_matmulinteger_bit_exact(adt, bdt, shapes, zeros, cli, dlrt_mod, tmp_path):
+    (ash, bsh) = shapes
+    m = ash[-2] if len(ash) > 1 else 1
+    n = bsh[-1] if len(bsh) > 1 else 1
+    ins = ["A", "B"]
+    vis = [helper.make_tensor_value_info("A", I8[adt], list(ash)), helper.make_tensor_value_info("B", I8[bdt], list(bsh))]
+    zsh = {"none": None, "scalar": ([], []), "per_row_col": ([m, 1], [n])}[zeros]
+    if zsh is not None:
+        ins += ["az", "bz"]
+        vis += [helper.make_tensor_value_info("az", I8[adt], zsh[0]), helper.make_tensor_value_info("bz", I8[bdt], zsh[1])]
+    node = helper.make_node("MatMulInteger", ins, ["Y"])
+    model = _int_model(node, vis, [helper.make_tensor_value_info("Y", TensorProto.INT32, None)])
+    rng = np.random.default_rng(sum(ash) + 7 * sum(bsh))
+    feeds = []
+    for _ in range(2):
+        f = {"A": _ints(rng, adt, ash), "B": _ints(rng, bdt, bsh)}
+        if zsh is not None:
+            f["az"], f["bz"] = _ints(rng, adt, zsh[0]), _ints(rng, bdt, zsh[1])
+        feeds.append(f)
+    name = f"mmi_{np.dtype(adt).name}_{np.dtype(bdt).name}_{len(ash)}_{zeros}"
+    if _run_exact(cli, dlrt_mod, tmp_path, model, feeds, name) == 0:
+        pytest.skip("onnxruntime has no MatMulInteger for this dtype combination")
+
+
+@pytest.mark.parametrize("xdt,wdt", [(np.uint8, np.uint8), (np.uint8, np.int8), (np.int8, np.int8)])
+@pytest.mark.parametrize("case", [
+    dict(x=(1, 1, 5, 5), w=(1, 1, 3, 3)),
+    dict(x=(2, 3, 7, 9), w=(4, 3, 3, 2), pads=[1, 0, 2, 1], strides=[2, 1], wz="per_channel"),
+    dict(x=(1, 4, 11, 6), w=(6, 2, 3, 3), group=2, dilations=[2, 1], pads=[1, 1, 1, 1]),
+    dict(x=(1, 3, 9, 9), w=(5, 3, 3, 3), auto_pad="SAME_UPPER", strides=[2, 2]),
+    dict(x=(2, 5, 17), w=(3, 5, 4), pads=[2, 1], strides=[3]),
+    dict(x=(1, 8, 6, 6), w=(8, 1, 3, 3), group=8, pads=[1, 1, 1, 1], wz="per_channel"),
+], ids=["1x1_3x3", "pads_strides", "group_dilation", "same_upper", "conv1d", "depthwise"])
+def test_convinteger_bit_exact(xdt, wdt, case, cli, dlrt_mod, tmp_path):
+    c = dict(case)
+    xs, ws, wz = c.pop("x"), c.pop("w"), c.pop("wz", "scalar")
+    vis = [helper.make_tensor_value_info("x", I8[xdt], list(xs)), helper.make_tensor_value_info("w", I8[wdt], list(ws)),
+           helper.make_tensor_value_info("xz", I8[xdt], []),
+           helper.make_tensor_value_info("wz", I8[wdt], [ws[0]] if wz == "per_channel" else [])]
+    node = helper.make_node("ConvInteger", ["x", "w", "xz", "wz"], ["y"], **c)
+    model = _int_model(node, vis, [helper.make_tensor_value_info("y", TensorProto.INT32, None)])
+    rng = np.random.default_rng(sum(xs))
+    feeds = [{"x": _ints(rng, xdt, xs), "w": _ints(rng, wdt, ws), "xz": _ints(rng, xdt, ()),
+              "wz": _ints(rng, wdt, (ws[0],) if wz == "per_channel" else ())} for _ in range(2)]
+    name = f"ci_{np.dtype(xdt).name}_{np.dtype(wdt).name}_{len(xs)}_{c.get('group', 1)}"
+    if _run_exact(cli, dlrt_mod, tmp_path, model, feeds, name) == 0:
+        pytest.skip("onnxruntime has no ConvInteger for this dtype combination")
+
+
+def test_integer_op_refusals(cli, tmp_path):
+    """Bad dtypes and unsupported ranks are refused at convert time, naming the node."""
+    node = helper.make_node("MatMulInteger", ["A", "B"], ["Y"], name="mmi")
+    model = _int_model(node, [helper.make_tensor_value_info("A", TensorProto.INT32, [2, 3]),
+                              helper.make_tensor_value_info("B", TensorProto.UINT8, [3, 2])],
+                       [helper.make_tensor_value_info("Y", TensorProto.INT32, None)])
+    r, _ = convert(cli, model, tmp_path, "bad_mmi")
+    assert r.returncode != 0 and "'mmi'" in r.stderr and "uint8 or int8" in r.stderr, r.stderr
+    node = helper.make_node("ConvInteger", ["x", "w"], ["y"], name="ci3d")
+    model = _int_model(node, [helper.make_tensor_value_info("x", TensorProto.UINT8, [1, 1, 3, 3, 3]),
+                              helper.make_tensor_value_info("w", TensorProto.UINT8, [1, 1, 2, 2, 2])],
+                       [helper.make_tensor_value_info("y", TensorProto.INT32, None)])
+    r, _ = convert(cli, model, tmp_path, "bad_ci")
+    assert r.returncode != 0 and "'ci3d'" in r.stderr and "3-D" in r.stderr, r.stderr

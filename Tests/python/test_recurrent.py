@@ -250,3 +250,67 @@ def test_recurrent_refusals(cli, tmp_path):
     b.node("LSTM", ["x", "w", b.weight([1, 16, 4])], n_out=1, name="lstm1", hidden_size=4)
     refusal(cli, tmp_path, b.build("m", [vi("x", ["seq", "batch", 3]), vi("w", [1, 16, "i"])], out), "'lstm1'", "W",
             "neither a constant nor of fixed shape")
+
+
+# ---- int8 recurrence (--weights int8: int8 W and R, u8 activations quantized per row) -----------
+
+def lstm_wide(hidden=128, feat=64) -> Case:
+    """One LSTM layer big enough that the input projection is split over two threads."""
+    b = GraphBuilder(21)
+    w, r, bias = rnn_weights(b, 4, 1, feat, hidden, scale=0.1)
+    b.node("LSTM", ["x", w, r, bias], n_out=2, name="lstm", hidden_size=hidden)
+    model = b.build("lstm_wide", [vi("x", ["seq", "batch", feat])],
+                    [vi("lstm_output_0", ["seq", 1, "batch", hidden]), vi("lstm_output_1", [1, "batch", hidden])])
+    return Case("lstm_wide", model, feeds_for(lambda s, n, g: {"x": g.standard_normal((s, n, feat)).astype(np.float32)}))
+
+
+INT8_CASES = CASES + [lstm_wide()]
+
+
+def cosine(a, b) -> float:
+    a, b = np.ravel(a).astype(np.float64), np.ravel(b).astype(np.float64)
+    return float(a @ b / max(np.linalg.norm(a) * np.linalg.norm(b), 1e-30))
+
+
+@pytest.fixture(scope="module")
+def int8_paths(cli, tmp_path_factory):
+    d = tmp_path_factory.mktemp("int8_recurrent")
+
+    def _convert(case):
+        src, dst = d / f"{case.name}.onnx", d / f"{case.name}.int8.dlrt"
+        if not dst.exists():
+            onnx.save(case.model, str(src))
+            run_cli(cli, "convert", src, "-o", dst, "--weights", "int8", check=True)
+        return dst
+    return _convert
+
+
+@pytest.mark.parametrize("case", INT8_CASES, ids=[c.name for c in INT8_CASES])
+def test_recurrent_int8_matches_onnxruntime(case, int8_paths, dlrt_mod):
+    """int8 GEMMs in the recurrence: every output within cosine 0.99 of onnxruntime's float32 at
+    every seq / batch; the same bits with 1 and 2 threads."""
+    path = int8_paths(case)
+    worst = 1.0
+    with dlrt_mod.Model(path) as m1, dlrt_mod.Model(path, threads=2) as m2:
+        for feeds in case.feeds:
+            got, got2 = m1.run(feeds), m2.run(feeds)
+            want = layout1_reference(case, feeds) if "layout1" in case.name else ort_run(case.model, feeds)
+            for k in want:
+                assert np.array_equal(got[k], got2[k]), f"{case.name} {k}: 1 and 2 threads differ"
+                assert not np.isnan(got[k]).any()
+                if np.abs(want[k]).max() > 0:
+                    worst = min(worst, cosine(got[k], want[k]))
+    print(f"{case.name}: int8 min cosine vs onnxruntime float32 {worst:.6f}")
+    assert worst >= 0.99, worst
+
+
+def test_recurrent_float32_two_threads_bit_identical(convert, dlrt_mod):
+    case = lstm_wide()
+    path = convert(case.model, case.name)
+    with dlrt_mod.Model(path) as m1, dlrt_mod.Model(path, threads=2) as m2:
+        for feeds in case.feeds:
+            got, got2, want = m1.run(feeds), m2.run(feeds), ort_run(case.model, feeds)
+            for k in want:
+                assert np.array_equal(got[k], got2[k]), k
+            compare(f"lstm_wide {feeds['x'].shape}", got, want, 1e-4, 1e-5)
+

@@ -58,4 +58,5 @@ const char *cdlrt_isa_name(int level);
 #include "qgemm.h"
 #include "qdepthwise.h"  /* mbv2 */
 #include "fdepthwise.h"  /* mbv2 */
+#include "qrecurrent.h"
 #endif

@@ -103,6 +103,10 @@ public enum OpCode: UInt16, Sendable, CaseIterable, CustomStringConvertible {
     case quantizedMaxPool = 106
     // mbv2
     case quantizedDepthwiseConv = 110
+    // 112–117: ONNX's integer ops at run time (uint8 / int8 in, int32 out; docs/OPS.md)
+    case dynamicQuantizeLinear = 112
+    case matMulInteger = 113
+    case convInteger = 114
 
     /// The ONNX spelling, used in messages and by the converter.
     public var name: String {
@@ -202,6 +206,9 @@ public enum OpCode: UInt16, Sendable, CaseIterable, CustomStringConvertible {
         case .dequantizeLinear: return "DequantizeLinear"
         case .quantizedMaxPool: return "QuantizedMaxPool"
         case .quantizedDepthwiseConv: return "QuantizedDepthwiseConv"
+        case .dynamicQuantizeLinear: return "DynamicQuantizeLinear"
+        case .matMulInteger: return "MatMulInteger"
+        case .convInteger: return "ConvInteger"
         }
     }
 

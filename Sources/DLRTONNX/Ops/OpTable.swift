@@ -24,7 +24,7 @@ enum OpTable {
     static let all: [String: OpDef] = {
         var t: [String: OpDef] = [:]
         for d in denseOps + convOps + poolOps + normalizationOps + activationOps + binaryOps + layoutOps + reshapeOps
-            + shapeOps + constantOps + headOps + visionOps + recurrentOps + quantizedOps + integerOps
+            + shapeOps + constantOps + headOps + visionOps + recurrentOps + quantizedOps + integerOps + integerRuntimeOps
             + transformerOps {  // transformerOps last: it adds lowering to folded ops
             t[d.name] = d
         }

@@ -122,3 +122,23 @@ extension OpTable {
         }
     }
 }
+
+/// `--weights int8` on LSTM / GRU / RNN: after `Int8Weights` made W and R int8 (each read through
+/// a DequantizeLinear of an int8 constant, folded at load), the node gets `int8_weights` = 1 so
+/// the runtime computes both GEMMs as int8 GEMMs with dynamically quantized u8 activations
+/// (docs/QUANTIZATION.md). A node whose W or R stayed float32 keeps the float32 recurrence.
+enum RecurrentInt8Marking {
+    static func run(_ g: inout Graph) {
+        var producer: [Int32: Int] = [:]
+        for (i, node) in g.nodes.enumerated() { for o in node.outputs { producer[o] = i } }
+        func isInt8Weight(_ id: Int32) -> Bool {
+            guard let p = producer[id], g.nodes[p].op == .dequantizeLinear, let q = g.nodes[p].inputs.first, q >= 0 else { return false }
+            return g.tensors[Int(q)].dtype == .int8 && g.tensors[Int(q)].data != nil
+        }
+        for n in g.nodes.indices where [.lstm, .gru, .rnn].contains(g.nodes[n].op) {
+            let inputs = g.nodes[n].inputs
+            guard inputs.count > 2, isInt8Weight(inputs[1]), isInt8Weight(inputs[2]) else { continue }
+            g.nodes[n].attributes["int8_weights"] = .int(1)
+        }
+    }
+}

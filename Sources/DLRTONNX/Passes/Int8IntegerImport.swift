@@ -19,8 +19,9 @@ import DLRTModel
 /// int8 weights, reduce_range or not; uint8 weights with zero point 128); w_scale / w_zero one
 /// value, or one per output column (MatMul, shape [N]) / output channel (Conv, shape [M] or
 /// [M, 1, …]); the scales Mul in either operand order, or a constant scale product. Anything
-/// else that still leaves DynamicQuantizeLinear / MatMulInteger / ConvInteger in the graph is
-/// refused by `QDQImport` with a message naming the node.
+/// else that leaves DynamicQuantizeLinear / MatMulInteger / ConvInteger in the graph (another
+/// shape of chain, weights − zero outside int8, non-constant weights or zero points) folds when
+/// every input is constant, or runs on the run-time integer ops 112–114 (Ops/Integer.swift).
 struct Int8Presets {
     struct Weight {
         /// Row-major like the float weight it stands for ([K, N] MatMul B, [M, C/g, kH, kW] Conv W).
@@ -109,9 +110,9 @@ enum IntegerImport {
         var f = [Float](repeating: 0, count: qw.count)
         for i in 0 ..< qw.count {
             let v = qw[i] - zeros[channel(i)]
-            guard let b = Int8(exactly: v) else {
-                throw op.unsupported("weight value \(qw[i]) − zero point \(zeros[channel(i)]) does not fit int8; dlrt's int8 kernels need it")
-            }
+            // Outside int8 (e.g. uint8 weights with another zero point than 128): the chain stays as
+            // it is and runs on the run-time integer ops (Ops/Integer.swift).
+            guard let b = Int8(exactly: v) else { return }
             q[i] = b
             f[i] = Float(b) * scales[channel(i)]
         }
@@ -145,25 +146,5 @@ enum IntegerImport {
             g.nodes.removeAll { ops.contains($0.op) && QDQImport.isDefaultDomain($0) && $0.outputs.allSatisfy { (uses[$0] ?? 0) == 0 } }
             if g.nodes.count == before { return }
         }
-    }
-}
-
-extension IntegerImport {
-    /// Why a DynamicQuantizeLinear / MatMulInteger / ConvInteger was left in the graph.
-    static func refusal(_ node: WNode, _ g: WGraph) -> String {
-        let pattern = "dlrt imports integer ops in the chain onnxruntime's quantize_dynamic writes — "
-            + "DynamicQuantizeLinear(x) → MatMulInteger / ConvInteger with a constant int8 / uint8 weight and constant weight zero point "
-            + "(weight − zero point within int8) → Cast(to float) → Mul by (x_scale · constant w_scale), each read only by the next"
-        let ahead = "outside that chain \(node.op) is only accepted when the converter can compute it ahead (every input constant)"
-        if node.op == "DynamicQuantizeLinear" {
-            return "its outputs are not read by such a chain; \(ahead); \(pattern). Or convert the float32 model with --weights int8"
-        }
-        let names = node.op == "MatMulInteger" ? ["B", "a_zero_point", "b_zero_point"] : ["w", "x_zero_point", "w_zero_point"]
-        for (k, what) in zip(1 ... 3, names) where !node.input(k).isEmpty && g.constants[node.input(k)] == nil
-            && !(k == 2 && g.nodes.contains { $0.op == "DynamicQuantizeLinear" && $0.output(2) == node.input(2) }) {
-            return "\(what) '\(node.input(k))' is not a constant; \(ahead); \(pattern)"
-        }
-        return "this one is not part of such a chain (its A not from DynamicQuantizeLinear, or its int32 output read by something "
-            + "other than a single Cast to float followed by the scales Mul); \(ahead); \(pattern)"
     }
 }

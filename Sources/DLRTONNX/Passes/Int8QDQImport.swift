@@ -25,13 +25,8 @@ enum QDQImport {
     /// Activation ranges by tensor name; empty when the model has no quantization ops.
     static func run(_ g: inout WGraph) throws -> [String: ClosedRange<Float>] {
         guard g.nodes.contains(where: { opNames.contains($0.op) && isDefaultDomain($0) }) else { return [:] }
-        // Integer ops on constants only are left for the constant folder (Ops/QuantizedInteger.swift).
-        // (the integer ops first: their message says which input is the problem).
-        for op in ["MatMulInteger", "ConvInteger", "DynamicQuantizeLinear"] {
-            for node in g.nodes where isDefaultDomain(node) && node.op == op && !node.inputs.allSatisfy({ $0.isEmpty || g.constants[$0] != nil }) {
-                throw node.unsupported(IntegerImport.refusal(node, g))
-            }
-        }
+        // Integer ops outside quantize_dynamic's chain are left to the constant folder (all inputs
+        // constant) or lowered to dlrt's run-time integer ops (Ops/Integer.swift).
         try expandQLinear(&g)
         try foldConstantDequantize(&g)
         let ranges = try stripPairs(&g)

@@ -12,7 +12,9 @@ protocol RecurrentSpec {
 /// outputs Y, Y_h?, Y_c? (LSTM), leading ones present;
 /// attributes `hidden_size` (required), `direction` ("forward" | "reverse" | "bidirectional"),
 /// `layout` (0 | 1), `clip` (float > 0; absent = none), `activations` (ints: 0 Sigmoid, 1 Tanh,
-/// 2 Relu; absent = ONNX defaults), `input_forget` (LSTM), `linear_before_reset` (GRU).
+/// 2 Relu; absent = ONNX defaults), `input_forget` (LSTM), `linear_before_reset` (GRU),
+/// `int8_weights` (0 | 1: W and R, constants, computed as int8 per gate row with u8 activations
+/// quantized per row and step — `RecurrentInt8Weights`; written by `--weights int8`).
 /// W, R, B, P are packed once here when all are constants; otherwise (fixed shapes, fed at run
 /// time) they are packed into plan scratch on every run, same kernels.
 final class RecurrentOperator<Spec: RecurrentSpec>: Operator {
@@ -26,6 +28,8 @@ final class RecurrentOperator<Spec: RecurrentSpec>: Operator {
     let weightLayout: RecurrentWeightLayout
     /// Shapes of W, R, B, P (nil = absent) as checked against each plan's inputs.
     let weightShapes: [(index: Int, name: String, shape: [Int])]
+    /// W and R as int8 (attribute `int8_weights` = 1), or nil (float32 recurrence).
+    let int8: RecurrentInt8Weights?
 
     init(node: Node, graph: Graph) throws {
         let a = DenseAttributes(node)
@@ -88,6 +92,17 @@ final class RecurrentOperator<Spec: RecurrentSpec>: Operator {
                                        w: wp, r: rp, b: b?.pointer, p: p?.pointer)
         } else {
             weights = nil
+        }
+        if try a.flag("int8_weights", default: false) {
+            guard let wp = w.pointer, let rp = r.pointer, weights != nil else {
+                throw a.error("attribute 'int8_weights' = 1 needs constant W, R, B and P", kind: .unsupported)
+            }
+            guard input < Int(Int32.max) / 4, dirs * gw < Int(Int32.max) / 4 else {
+                throw a.error("W \(describe(w.shape)) is too large for the int8 kernels")
+            }
+            int8 = RecurrentInt8Weights(layout: weightLayout, w: wp, r: rp)
+        } else {
+            int8 = nil
         }
     }
 
@@ -166,7 +181,7 @@ final class RecurrentOperator<Spec: RecurrentSpec>: Operator {
         let cfg = try config(inputs)
         func present(_ i: Int) -> Bool { i < inputs.count && inputs[i].type != nil }
         return RecurrentKernel(cfg: cfg, weights: weights, layout: weightLayout, hasSeqLens: present(4), hasInitialH: present(5),
-                               hasInitialC: present(6), outputCount: outputs.count)
+                               hasInitialC: present(6), outputCount: outputs.count, int8: int8)
     }
 }
 
@@ -177,12 +192,13 @@ final class RecurrentKernel: Kernel {
     let layout: RecurrentWeightLayout
     let hasSeqLens: Bool, hasInitialH: Bool, hasInitialC: Bool
     let outputCount: Int
+    let int8: RecurrentInt8Weights?
     /// Floats of the recurrence's workspace (16-aligned); the per-run pack follows it.
     let workspaceCount: Int
     let scratchByteCount: Int
 
     init(cfg: RecurrentConfig, weights: RecurrentWeights?, layout: RecurrentWeightLayout, hasSeqLens: Bool,
-         hasInitialH: Bool, hasInitialC: Bool, outputCount: Int) {
+         hasInitialH: Bool, hasInitialC: Bool, outputCount: Int, int8: RecurrentInt8Weights? = nil) {
         self.cfg = cfg
         self.weights = weights
         self.layout = layout
@@ -190,7 +206,9 @@ final class RecurrentKernel: Kernel {
         self.hasInitialH = hasInitialH
         self.hasInitialC = hasInitialC
         self.outputCount = outputCount
+        self.int8 = int8
         workspaceCount = (RecurrentWorkspace(cfg).floatCount + 15) / 16 * 16
+            + (int8 == nil ? 0 : RecurrentInt8Workspace(cfg).floatCount)
         scratchByteCount = 4 * (workspaceCount + (weights == nil ? layout.floatCount : 0))
     }
 
@@ -211,6 +229,6 @@ final class RecurrentKernel: Kernel {
                                  b: layout.hasBias ? io.input(3, as: Float.self) : nil,
                                  p: layout.hasPeepholes ? io.input(7, as: Float.self) : nil, into: scratch + workspaceCount)
         }
-        recurrentRun(cfg, packed, rio, scratch: scratch, parallel: io.workers)
+        recurrentRun(cfg, packed, rio, scratch: scratch, parallel: io.workers, int8: int8)
     }
 }

@@ -4,7 +4,7 @@ import DLRTModel
 /// the groups below are listed in the files that own them.
 enum OperatorRegistry {
     static let all: [any Operator.Type] = denseOperators + elementwiseOperators + layoutOperators + transformerOperators
-        + headOperators + visionOperators + recurrentOperators + quantizedOperators
+        + headOperators + visionOperators + recurrentOperators + quantizedOperators + integerOperators
 
     static let byCode: [OpCode: any Operator.Type] = {
         var table: [OpCode: any Operator.Type] = [:]
