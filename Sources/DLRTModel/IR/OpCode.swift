@@ -101,6 +101,8 @@ public enum OpCode: UInt16, Sendable, CaseIterable, CustomStringConvertible {
     case quantizeLinear = 104
     case dequantizeLinear = 105
     case quantizedMaxPool = 106
+    // tfm: 118–121
+    case quantizedGather = 118
 
     /// The ONNX spelling, used in messages and by the converter.
     public var name: String {
@@ -199,6 +201,7 @@ public enum OpCode: UInt16, Sendable, CaseIterable, CustomStringConvertible {
         case .quantizeLinear: return "QuantizeLinear"
         case .dequantizeLinear: return "DequantizeLinear"
         case .quantizedMaxPool: return "QuantizedMaxPool"
+        case .quantizedGather: return "QuantizedGather"
         }
     }
 

@@ -1,0 +1,93 @@
+"""Transformer group (tfm): MatMul + bias fusion and int8 embedding tables (QuantizedGather, op 118).
+
+The fused MatMul must match onnxruntime like the unfused graph (rtol 1e-4); `--weights int8`
+stores Gather tables as int8 with one scale per row and stays within cosine 0.99 of float32."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import onnx
+import pytest
+
+from conftest import compare, ort_run, run_cli
+from models import F32, I64, GraphBuilder, rnd, vi
+from test_transformer import VOCAB, bert_layer
+
+
+def linear_model(bias_shape, bias_first: bool, activation: str | None = None) -> onnx.ModelProto:
+    b = GraphBuilder(7)
+    y = b.node("MatMul", ["x", b.weight([37, 19], scale=0.3)])
+    c = b.const((0.5 * np.random.default_rng(3).standard_normal(bias_shape)).astype(np.float32))
+    y = b.node("Add", [c, y] if bias_first else [y, c])
+    if activation:
+        y = b.node(activation, [y])
+    b.node("Identity", [y], name="y")
+    return b.build("linear", [vi("x", ["batch", 5, 37])], [vi("y_output_0", ["batch", 5, 19])], opset=17)
+
+
+@pytest.mark.parametrize("bias_shape,bias_first", [((19,), False), ((19,), True), ((1, 19), False), ((1, 1, 19), True)])
+def test_matmul_bias_fused_matches_onnxruntime(cli, convert, dlrt_mod, bias_shape, bias_first):
+    model = linear_model(bias_shape, bias_first, "Relu")
+    path = convert(model, f"linear_{len(bias_shape)}_{int(bias_first)}")
+    info = json.loads(run_cli(cli, "inspect", path, "--json", check=True).stdout)
+    assert info["op_counts"].get("Add", 0) == 0, info["op_counts"]   # the Add went into the MatMul
+    with dlrt_mod.Model(path) as m:
+        for bs in (1, 3):
+            feeds = {"x": rnd(bs, bs, 5, 37)}
+            compare("linear", m.run(feeds), ort_run(model, feeds), rtol=1e-4, atol=1e-5)
+
+
+def test_matmul_bias_not_fused_when_broadcasting_rows(cli, convert, dlrt_mod):
+    model = linear_model((5, 19), False)    # one bias per row and column: stays an Add
+    path = convert(model, "linear_rows")
+    info = json.loads(run_cli(cli, "inspect", path, "--json", check=True).stdout)
+    assert info["op_counts"].get("Add", 0) == 1, info["op_counts"]
+    with dlrt_mod.Model(path) as m:
+        feeds = {"x": rnd(4, 2, 5, 37)}
+        compare("linear_rows", m.run(feeds), ort_run(model, feeds), rtol=1e-4, atol=1e-5)
+
+
+def cosine(a, b) -> float:
+    a, b = a.ravel().astype(np.float64), b.ravel().astype(np.float64)
+    return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
+
+
+def test_int8_embeddings(cli, tmp_path, dlrt_mod):
+    case = bert_layer(False, 17)
+    src = tmp_path / "bert.onnx"
+    onnx.save(case.model, src)
+    f32, q8 = tmp_path / "f32.dlrt", tmp_path / "q8.dlrt"
+    run_cli(cli, "convert", src, "-o", f32, check=True)
+    run_cli(cli, "convert", src, "-o", q8, "--weights", "int8", check=True)
+    info = json.loads(run_cli(cli, "inspect", q8, "--json", check=True).stdout)
+    assert info["op_counts"].get("QuantizedGather", 0) >= 2, info["op_counts"]   # word and position tables
+    tables = [c for c in info["constants"] if c["dtype"] == "int8" and c["shape"][0] == VOCAB]
+    assert tables, info["constants"]
+    rng = np.random.default_rng(5)
+    with dlrt_mod.Model(f32) as a, dlrt_mod.Model(q8) as b:
+        for bs, s in [(1, 5), (3, 17)]:
+            ids = rng.integers(0, VOCAB, (bs, s)).astype(np.int64)
+            ids[0, 0] = -1   # negative index: counts from the end, as in Gather
+            feeds = {"input_ids": ids, "attention_mask": np.ones((bs, s), np.int64),
+                     "token_type_ids": np.zeros((bs, s), np.int64)}
+            ya, yb = a.run(feeds)["hidden_output_0"], b.run(feeds)["hidden_output_0"]
+            assert cosine(ya, yb) >= 0.99, cosine(ya, yb)
+
+
+def test_int8_embedding_table_shared_with_matmul_stays_float(cli, tmp_path):
+    """A table also read as float32 by another node (tied weights) is not duplicated."""
+    b = GraphBuilder(9)
+    table = b.weight([64, 32], scale=0.2)
+    h = b.node("Gather", [table, "ids"], axis=0)
+    y = b.node("MatMul", [h, b.node("Transpose", [table], perm=[1, 0])])
+    y = b.node("Add", [y, "bias_in"])
+    b.node("Identity", [y], name="y")
+    model = b.build("tied", [vi("ids", ["n"], I64), vi("bias_in", [64], F32)], [vi("y_output_0", ["n", 64])], opset=17)
+    src = tmp_path / "tied.onnx"
+    onnx.save(model, src)
+    r = run_cli(cli, "convert", src, "-o", tmp_path / "tied.dlrt", "--weights", "int8", check=True)
+    info = json.loads(run_cli(cli, "inspect", tmp_path / "tied.dlrt", "--json", check=True).stdout)
+    # The converter folds Transpose(table) into its own constant, so the Gather is the table's
+    # only float reader and it is quantized; the MatMul gets its own int8 weight.
+    assert info["op_counts"].get("QuantizedGather", 0) == 1, (info["op_counts"], r.stdout)
