@@ -91,3 +91,65 @@ def test_int8_embedding_table_shared_with_matmul_stays_float(cli, tmp_path):
     # The converter folds Transpose(table) into its own constant, so the Gather is the table's
     # only float reader and it is quantized; the MatMul gets its own int8 weight.
     assert info["op_counts"].get("QuantizedGather", 0) == 1, (info["op_counts"], r.stdout)
+
+
+def gelu_model(variant: int) -> onnx.ModelProto:
+    b = GraphBuilder(11)
+    x = b.node("MatMul", ["x", b.weight([23, 41], scale=1.0)])
+    if variant == 2:
+        arg = b.node("Mul", [x, b.const(np.array(0.70710678, np.float32))])
+    else:
+        arg = b.node("Div", [x, b.const(np.array(1.4142135, np.float32))])
+    e = b.node("Add", [b.node("Erf", [arg]), b.const(np.array(1.0, np.float32))])
+    if variant == 0:      # BERT / zoo: (x · (1 + erf)) · 0.5
+        y = b.node("Mul", [b.node("Mul", [x, e]), b.const(np.array(0.5, np.float32))])
+    else:                 # HF: (x · 0.5) · (1 + erf)
+        y = b.node("Mul", [e, b.node("Mul", [b.const(np.array(0.5, np.float32)), x])])
+    b.node("Identity", [y], name="y")
+    return b.build("gelu", [vi("x", ["batch", 23])], [vi("y_output_0", ["batch", 41])], opset=17)
+
+
+@pytest.mark.parametrize("variant", [0, 1, 2])
+def test_gelu_chain_fused_matches_onnxruntime(cli, convert, dlrt_mod, variant):
+    model = gelu_model(variant)
+    path = convert(model, f"gelu_{variant}")
+    counts = json.loads(run_cli(cli, "inspect", path, "--json", check=True).stdout)["op_counts"]
+    assert counts.get("Gelu") == 1 and "Erf" not in counts and "Mul" not in counts, counts
+    with dlrt_mod.Model(path) as m:
+        for bs in (1, 5):
+            feeds = {"x": rnd(20 + bs, bs, 23)}
+            compare("gelu", m.run(feeds), ort_run(model, feeds), rtol=1e-4, atol=1e-5)
+
+
+def test_gelu_chain_with_an_outside_reader_is_not_fused(cli, convert, dlrt_mod):
+    b = GraphBuilder(12)
+    x = b.node("MatMul", ["x", b.weight([23, 41], scale=1.0)])
+    e = b.node("Add", [b.node("Erf", [b.node("Div", [x, b.const(np.array(1.4142135, np.float32))])]),
+                       b.const(np.array(1.0, np.float32))])
+    y = b.node("Mul", [b.node("Mul", [x, e]), b.const(np.array(0.5, np.float32))])
+    b.node("Identity", [b.node("Add", [y, e])], name="y")   # 1 + erf is read twice
+    model = b.build("gelu_shared", [vi("x", ["batch", 23])], [vi("y_output_0", ["batch", 41])], opset=17)
+    path = convert(model, "gelu_shared")
+    counts = json.loads(run_cli(cli, "inspect", path, "--json", check=True).stdout)["op_counts"]
+    assert "Gelu" not in counts and counts.get("Erf") == 1, counts
+    with dlrt_mod.Model(path) as m:
+        feeds = {"x": rnd(3, 2, 23)}
+        compare("gelu_shared", m.run(feeds), ort_run(model, feeds), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("dtype,message", [(np.float32, "table is float32, expected int8"),
+                                           (np.int8, "table is int8 without quantization parameters")])
+def test_hostile_quantized_gather_is_a_clear_load_error(tmp_path, dlrt_mod, dtype, message):
+    """A file (independent writer) whose QuantizedGather table is not a per-row int8 table."""
+    import dlrt_writer
+    dlrt_writer.OPS.setdefault("QuantizedGather", 118)
+    f = dlrt_writer.Writer()
+    f.inputs.append(f.tensor("ids", np.int64, ("n",)))
+    f.const("table", np.ones((8, 4)), dtype=dtype)
+    f.tensor("y", np.float32, ("n", 4))
+    f.node("QuantizedGather", ["table", "ids"], ["y"], name="embed")
+    f.outputs.append(f.ids["y"])
+    path = tmp_path / "hostile.dlrt"
+    path.write_bytes(f.tobytes())
+    with pytest.raises(dlrt_mod.Error, match=f"node 'embed' \\(QuantizedGather\\): .*{message}"):
+        dlrt_mod.Model(path)

@@ -9,9 +9,19 @@ import DLRTModel
 /// operation as the separate Add (bit-identical) and saves one pass over the activations — BERT
 /// has six per layer. A MatMul that already has a fused activation is left alone (the Add would
 /// come after it).
+///
+/// GELU: the erf form as PyTorch / BERT exports it, `Mul(Mul(x, Add(Erf(Div(x, √2)), 1)), 0.5)`
+/// (the three factors x, 1 + erf(·) and 0.5 in any grouping and order; `Mul(x, 1/√2)` for the
+/// Div), every intermediate read only inside the pattern, becomes one `Gelu` (op 74, approximate
+/// "none"): one pass through the kernel table's unary entry instead of five over the FFN
+/// activations. Constants within 1e-6 relative of √2, 1/√2, 1 and 0.5; results agree to a few ulp.
 enum TransformerFusion {
     @discardableResult
     static func apply(_ g: inout Graph) -> Int {
+        fuseGelu(&g) + fuseMatMulBias(&g)
+    }
+
+    static func fuseMatMulBias(_ g: inout Graph) -> Int {
         var readers: [Int32: Int] = [:]
         for node in g.nodes { for id in node.inputs where id >= 0 { readers[id, default: 0] += 1 } }
         let graphOutputs = Set(g.outputs)
@@ -61,5 +71,81 @@ enum TransformerFusion {
         if shape.count == 1 { return c }
         return g.addTensor(Tensor(name: t.name + "/row", dtype: .float32, shape: [.fixed(n)],
                                   data: TensorData(blob: Blob.copying(data.elements(as: Float.self)))))
+    }
+
+    // MARK: - GELU
+
+    static func fuseGelu(_ g: inout Graph) -> Int {
+        var readers: [Int32: Int] = [:]
+        for node in g.nodes { for id in node.inputs where id >= 0 { readers[id, default: 0] += 1 } }
+        for id in g.outputs { readers[id, default: 0] += 1 }
+        var producer: [Int32: Int] = [:]
+        for (n, node) in g.nodes.enumerated() { for id in node.outputs { producer[id] = n } }
+        var removed = Set<Int>()
+        var fused = 0
+
+        /// The node producing `id` when it has op `op`, one output and `id` has exactly one reader.
+        func inner(_ id: Int32, _ op: OpCode) -> Int? {
+            guard id >= 0, readers[id] == 1, let p = producer[id], !removed.contains(p), g.nodes[p].op == op,
+                  g.nodes[p].outputs.count == 1, g.nodes[p].inputs.count == 2 else { return nil }
+            return p
+        }
+        func scalar(_ id: Int32, _ value: Double) -> Bool {
+            guard id >= 0 else { return false }
+            let t = g.tensors[Int(id)]
+            guard t.dtype == .float32, let d = t.data, let shape = t.fixedShape, shape.allSatisfy({ $0 == 1 }),
+                  d.byteCount >= 4 else { return false }
+            let v = Double(d.elements(as: Float.self)[0])
+            return abs(v - value) <= 1e-6 * value
+        }
+        /// x when `id` = 1 + erf(x / √2) (the Add, Erf and Div/Mul nodes appended to `nodes`).
+        func onePlusErf(_ id: Int32, _ nodes: inout [Int]) -> Int32? {
+            guard let a = inner(id, .add) else { return nil }
+            let ai = g.nodes[a].inputs
+            for side in 0 ..< 2 where scalar(ai[1 - side], 1) {
+                guard ai[side] >= 0, readers[ai[side]] == 1, let e = producer[ai[side]], g.nodes[e].op == .erf,
+                      g.nodes[e].inputs.count == 1, g.nodes[e].outputs.count == 1 else { continue }
+                let arg = g.nodes[e].inputs[0]
+                if let d = inner(arg, .div), scalar(g.nodes[d].inputs[1], 2.0.squareRoot()) {
+                    nodes += [a, e, d]
+                    return g.nodes[d].inputs[0]
+                }
+                if let m = inner(arg, .mul) {
+                    let mi = g.nodes[m].inputs
+                    for s2 in 0 ..< 2 where scalar(mi[1 - s2], 0.5.squareRoot()) {
+                        nodes += [a, e, m]
+                        return mi[s2]
+                    }
+                }
+            }
+            return nil
+        }
+
+        for n in g.nodes.indices where g.nodes[n].op == .mul && g.nodes[n].inputs.count == 2 && g.nodes[n].outputs.count == 1 {
+            guard !removed.contains(n) else { continue }
+            // The three factors: one operand of this Mul is an inner Mul of two of them.
+            var match: (x: Int32, nodes: [Int])? = nil
+            for side in 0 ..< 2 {
+                guard let m = inner(g.nodes[n].inputs[side], .mul) else { continue }
+                let factors = g.nodes[m].inputs + [g.nodes[n].inputs[1 - side]]
+                for half in factors.indices where scalar(factors[half], 0.5) {
+                    let rest = factors.enumerated().filter { $0.offset != half }.map(\.element)
+                    for k in 0 ..< 2 {
+                        var nodes = [m]
+                        if let x = onePlusErf(rest[k], &nodes), x == rest[1 - k] { match = (x, nodes); break }
+                    }
+                    if match != nil { break }
+                }
+                if match != nil { break }
+            }
+            guard let found = match, g.tensors[Int(found.x)].dtype == .float32 else { continue }
+            g.nodes[n] = Node(name: g.nodes[n].name, op: .gelu, inputs: [found.x], outputs: g.nodes[n].outputs)
+            removed.formUnion(found.nodes)
+            fused += 1
+        }
+        guard fused > 0 else { return 0 }
+        g.nodes = g.nodes.enumerated().filter { !removed.contains($0.offset) }.map(\.element)
+        Int8Weights.removeUnusedConstants(&g)
+        return fused
     }
 }
