@@ -1,3 +1,4 @@
+import DLRTModel
 import DLRTKernels
 #if canImport(Glibc)
 import Glibc
@@ -16,10 +17,21 @@ final class PackedMatrices: @unchecked Sendable {
     /// Floats per matrix (each matrix starts 64-byte aligned).
     let stride: Int
     let count: Int
+    /// The model's bytes when they are already packed (MatMulPackedB, op 119): kept alive, not freed.
+    private let borrowed: TensorData?
+
+    /// One matrix already in the packed layout (the file's bytes, used in place).
+    init(borrowing pointer: UnsafePointer<Float>, owner: TensorData) {
+        base = UnsafeMutablePointer(mutating: pointer)
+        stride = 0
+        count = 1
+        borrowed = owner
+    }
 
     /// `count` matrices of `floatsEach` floats; `pack(i, destination)` fills matrix i.
     init(count: Int, floatsEach: Int, pack: (Int, UnsafeMutablePointer<Float>) -> Void) {
         self.count = count
+        borrowed = nil
         stride = (Swift.max(floatsEach, 1) + 15) / 16 * 16
         let bytes = Swift.max(stride * count * 4, 64)
         let huge = 2 << 20
@@ -37,7 +49,7 @@ final class PackedMatrices: @unchecked Sendable {
         for i in 0 ..< count { pack(i, base + i * stride) }
     }
 
-    deinit { free(base) }
+    deinit { if borrowed == nil { free(base) } }
 
     @inline(__always)
     func pointer(_ i: Int) -> UnsafePointer<Float> { UnsafePointer(base + i * stride) }

@@ -153,3 +153,41 @@ def test_hostile_quantized_gather_is_a_clear_load_error(tmp_path, dlrt_mod, dtyp
     path.write_bytes(f.tobytes())
     with pytest.raises(dlrt_mod.Error, match=f"node 'embed' \\(QuantizedGather\\): .*{message}"):
         dlrt_mod.Model(path)
+
+
+@pytest.mark.parametrize("k,n,a_shape", [(300, 257, ["batch", 7, 300]), (256, 256, ["batch", 256]), (1024, 64, [1024])])
+def test_matmul_packed_b_matches_onnxruntime(cli, convert, dlrt_mod, k, n, a_shape):
+    """A large constant B is stored in the GEMM's packed layout (MatMulPackedB, op 119)."""
+    b = GraphBuilder(13)
+    y = b.node("MatMul", ["a", b.weight([k, n], scale=0.05)])
+    y = b.node("Add", [y, b.const((0.1 * np.arange(n)).astype(np.float32))])
+    b.node("Identity", [b.node("Relu", [y])], name="y")
+    out_shape = a_shape[:-1] + [n]
+    model = b.build("packed", [vi("a", a_shape)], [vi("y_output_0", out_shape)], opset=17)
+    path = convert(model, f"packed_{k}_{n}_{len(a_shape)}")
+    counts = json.loads(run_cli(cli, "inspect", path, "--json", check=True).stdout)["op_counts"]
+    assert counts.get("MatMulPackedB") == 1 and "MatMul" not in counts and "Add" not in counts, counts
+    with dlrt_mod.Model(path) as m:
+        for bs in (1, 3):
+            shape = [bs if d == "batch" else d for d in a_shape]
+            feeds = {"a": rnd(bs, *shape)}
+            compare("packed", m.run(feeds), ort_run(model, feeds), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("b_shape,n,message", [((2, 8, 16), 40, "attribute 'n' is 40, expected 17…32"),
+                                               ((2, 8, 8), 20, r"expected float32 \[panels, K, 16\]"),
+                                               ((2, 8, 16), None, "attribute 'n' \\(int\\) is required")])
+def test_hostile_matmul_packed_b_is_a_clear_load_error(tmp_path, dlrt_mod, b_shape, n, message):
+    import dlrt_writer
+    dlrt_writer.OPS.setdefault("MatMulPackedB", 119)
+    f = dlrt_writer.Writer()
+    f.inputs.append(f.tensor("a", np.float32, (3, 8)))
+    f.const("b", np.ones(b_shape))
+    f.tensor("y", np.float32, (3, 20))
+    attrs = {} if n is None else {"n": n}
+    f.node("MatMulPackedB", ["a", "b"], ["y"], name="fc", **attrs)
+    f.outputs.append(f.ids["y"])
+    path = tmp_path / "hostile_packed.dlrt"
+    path.write_bytes(f.tobytes())
+    with pytest.raises(dlrt_mod.Error, match=f"node 'fc' \\(MatMulPackedB\\): .*{message}"):
+        dlrt_mod.Model(path)

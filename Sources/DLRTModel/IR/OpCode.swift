@@ -103,6 +103,7 @@ public enum OpCode: UInt16, Sendable, CaseIterable, CustomStringConvertible {
     case quantizedMaxPool = 106
     // tfm: 118–121
     case quantizedGather = 118
+    case matMulPackedB = 119
 
     /// The ONNX spelling, used in messages and by the converter.
     public var name: String {
@@ -202,6 +203,7 @@ public enum OpCode: UInt16, Sendable, CaseIterable, CustomStringConvertible {
         case .dequantizeLinear: return "DequantizeLinear"
         case .quantizedMaxPool: return "QuantizedMaxPool"
         case .quantizedGather: return "QuantizedGather"
+        case .matMulPackedB: return "MatMulPackedB"
         }
     }
 

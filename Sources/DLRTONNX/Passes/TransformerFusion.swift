@@ -18,7 +18,60 @@ import DLRTModel
 enum TransformerFusion {
     @discardableResult
     static func apply(_ g: inout Graph) -> Int {
-        fuseGelu(&g) + fuseMatMulBias(&g)
+        fuseGelu(&g) + fuseMatMulBias(&g) + packMatMulWeights(&g)
+    }
+
+    // MARK: - B stored packed
+
+    /// Smallest constant B (elements) stored in the packed layout; smaller ones pack at load in
+    /// microseconds and would only grow the file by their panel padding.
+    static let minimumPackedElements = 65536
+
+    /// MatMul with a constant float32 B [K, N] of at least `minimumPackedElements` values, read
+    /// only as MatMul's B, becomes MatMulPackedB (op 119, docs/OPS.md) with B written in the
+    /// GEMM's packed layout [⌈N/16⌉, K, 16]: the runtime uses the mapped file bytes in place
+    /// instead of copying them into fresh memory at load.
+    static func packMatMulWeights(_ g: inout Graph) -> Int {
+        var readers: [Int32: (matMulB: Int, other: Int)] = [:]
+        for node in g.nodes {
+            for (k, id) in node.inputs.enumerated() where id >= 0 {
+                if node.op == .matMul && k == 1 { readers[id, default: (0, 0)].matMulB += 1 } else { readers[id, default: (0, 0)].other += 1 }
+            }
+        }
+        for id in g.outputs { readers[id, default: (0, 0)].other += 1 }
+        var memo: [Int32: (id: Int32, n: Int)] = [:]
+        var packed = 0
+        for i in g.nodes.indices where g.nodes[i].op == .matMul && g.nodes[i].inputs.count >= 2 {
+            let b = g.nodes[i].inputs[1]
+            guard b >= 0, readers[b]?.other == 0 else { continue }
+            let t = g.tensors[Int(b)]
+            guard t.dtype == .float32, t.quantization == nil, let data = t.data, let shape = t.fixedShape,
+                  shape.count == 2, shape[0] * shape[1] >= minimumPackedElements,
+                  data.byteCount >= 4 * shape[0] * shape[1] else { continue }
+            if memo[b] == nil {
+                let (k, n) = (shape[0], shape[1])
+                let panels = (n + 15) / 16
+                let w = data.elements(as: Float.self)
+                var p = [Float](repeating: 0, count: panels * k * 16)
+                for q in 0 ..< panels {
+                    for kk in 0 ..< k {
+                        for j in 0 ..< 16 where q * 16 + j < n { p[(q * k + kk) * 16 + j] = w[kk * n + q * 16 + j] }
+                    }
+                }
+                let id = g.addTensor(Tensor(name: t.name + "/packed", dtype: .float32, shape: [.fixed(panels), .fixed(k), .fixed(16)],
+                                            data: TensorData(blob: Blob.copying(p))))
+                memo[b] = (id, n)
+            }
+            guard let m = memo[b] else { continue }
+            var node = g.nodes[i]
+            node.op = .matMulPackedB
+            node.inputs[1] = m.id
+            node.attributes["n"] = .int(Int64(m.n))
+            g.nodes[i] = node
+            packed += 1
+        }
+        if packed > 0 { Int8Weights.removeUnusedConstants(&g) }
+        return packed
     }
 
     static func fuseMatMulBias(_ g: inout Graph) -> Int {
@@ -65,9 +118,8 @@ enum TransformerFusion {
         let t = g.tensors[Int(c)]
         guard t.dtype == .float32, t.quantization == nil, let data = t.data, let shape = t.fixedShape, let n = shape.last,
               shape.dropLast().allSatisfy({ $0 == 1 }), data.byteCount >= 4 * n else { return nil }
-        let b = g.tensors[Int(matMul.inputs[1])], a = g.tensors[Int(matMul.inputs[0])], y = g.tensors[Int(matMul.outputs[0])]
-        guard b.shape.count >= 2, b.shape.last?.fixedValue == n, a.shape.count >= 2,
-              shape.count <= y.shape.count else { return nil }
+        let b = g.tensors[Int(matMul.inputs[1])], y = g.tensors[Int(matMul.outputs[0])]
+        guard b.shape.count >= 2, b.shape.last?.fixedValue == n, shape.count <= y.shape.count else { return nil }
         if shape.count == 1 { return c }
         return g.addTensor(Tensor(name: t.name + "/row", dtype: .float32, shape: [.fixed(n)],
                                   data: TensorData(blob: Blob.copying(data.elements(as: Float.self)))))

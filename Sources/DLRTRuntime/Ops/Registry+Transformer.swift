@@ -16,5 +16,5 @@ let transformerOperators: [any Operator.Type] = [
     SliceOperator.self, SplitOperator.self, SqueezeOperator.self, UnsqueezeOperator.self, TriluOperator.self,
     RangeOperator.self,
     // tfm
-    QuantizedGatherOperator.self,
+    QuantizedGatherOperator.self, MatMulPackedBOperator.self,
 ]
