@@ -191,3 +191,38 @@ def test_hostile_matmul_packed_b_is_a_clear_load_error(tmp_path, dlrt_mod, b_sha
     path.write_bytes(f.tobytes())
     with pytest.raises(dlrt_mod.Error, match=f"node 'fc' \\(MatMulPackedB\\): .*{message}"):
         dlrt_mod.Model(path)
+
+
+def packed_b(b: np.ndarray) -> np.ndarray:
+    """B [K, N] in MatMulPackedB's layout [⌈N/16⌉, K, 16] (docs/OPS.md, op 119), written plainly."""
+    k, n = b.shape
+    panels = (n + 15) // 16
+    out = np.zeros((panels, k, 16), np.float32)
+    for q in range(panels):
+        cols = min(16, n - 16 * q)
+        out[q, :, :cols] = b[:, 16 * q:16 * q + cols]
+    return out
+
+
+@pytest.mark.parametrize("m,k,n", [(1, 1, 1), (2, 3, 17), (7, 67, 16), (13, 5, 67), (64, 33, 31), (1, 64, 48)])
+def test_matmul_packed_b_odd_sizes_against_numpy(tmp_path, dlrt_mod, m, k, n):
+    """Files from the independent writer: MatMulPackedB with bias and Relu against float64 numpy."""
+    import dlrt_writer
+    dlrt_writer.OPS.setdefault("MatMulPackedB", 119)
+    rng = np.random.default_rng(m * 1000 + k * 10 + n)
+    b = rng.standard_normal((k, n)).astype(np.float32)
+    bias = rng.standard_normal(n).astype(np.float32)
+    f = dlrt_writer.Writer()
+    f.inputs.append(f.tensor("a", np.float32, ("batch", m, k)))
+    f.const("b", packed_b(b))
+    f.const("bias", bias)
+    f.tensor("y", np.float32, ("batch", m, n))
+    f.node("MatMulPackedB", ["a", "b", "bias"], ["y"], name="fc", n=n, activation=1)   # 1 = Relu
+    f.outputs.append(f.ids["y"])
+    path = tmp_path / "packed.dlrt"
+    path.write_bytes(f.tobytes())
+    a = rng.standard_normal((2, m, k)).astype(np.float32)
+    want = np.maximum(a.astype(np.float64) @ b.astype(np.float64) + bias, 0)
+    with dlrt_mod.Model(path) as model:
+        got = model.run({"a": a})["y"]
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4 * np.sqrt(k))
