@@ -226,3 +226,17 @@ def test_matmul_packed_b_odd_sizes_against_numpy(tmp_path, dlrt_mod, m, k, n):
     with dlrt_mod.Model(path) as model:
         got = model.run({"a": a})["y"]
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4 * np.sqrt(k))
+
+
+def test_gelu_chain_broadcasting_to_a_higher_rank_is_not_fused(cli, convert, dlrt_mod):
+    b = GraphBuilder(14)
+    x = "x"
+    e = b.node("Add", [b.node("Erf", [b.node("Div", [x, b.const(np.array(1.4142135, np.float32))])]),
+                       b.const(np.array(1.0, np.float32))])
+    y = b.node("Mul", [b.node("Mul", [x, e]), b.const(np.full((1, 1, 1), 0.5, np.float32))])
+    b.node("Identity", [y], name="y")
+    model = b.build("gelu_rank", [vi("x", [3, 5])], [vi("y_output_0", [1, 3, 5])], opset=17)
+    path = convert(model, "gelu_rank")
+    with dlrt_mod.Model(path) as m:
+        feeds = {"x": rnd(5, 3, 5)}
+        compare("gelu_rank", m.run(feeds), ort_run(model, feeds), rtol=1e-4, atol=1e-5)

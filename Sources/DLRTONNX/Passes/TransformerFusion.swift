@@ -190,7 +190,9 @@ enum TransformerFusion {
                 }
                 if match != nil { break }
             }
-            guard let found = match, g.tensors[Int(found.x)].dtype == .float32 else { continue }
+            // Same rank in and out: no constant of the pattern broadcasts x to a higher rank.
+            guard let found = match, g.tensors[Int(found.x)].dtype == .float32,
+                  g.tensors[Int(found.x)].shape.count == g.tensors[Int(g.nodes[n].outputs[0])].shape.count else { continue }
             g.nodes[n] = Node(name: g.nodes[n].name, op: .gelu, inputs: [found.x], outputs: g.nodes[n].outputs)
             removed.formUnion(found.nodes)
             fused += 1
