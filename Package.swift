@@ -29,7 +29,7 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .target(name: "CDLRTSupport", path: "Sources/CDLRTSupport"),
-        .target(name: "DLRTModel", dependencies: ["CZlib"], path: "Sources/DLRTModel",
+        .target(name: "DLRTModel", dependencies: ["CZlib", "CDLRTSupport"], path: "Sources/DLRTModel",
                 swiftSettings: leanFlags),
         .target(name: "DLRTKernelsCore", dependencies: ["DLRTModel"], path: "Sources/DLRTKernelsCore",
                 swiftSettings: leanFlags),

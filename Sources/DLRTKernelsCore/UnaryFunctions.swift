@@ -6,6 +6,7 @@
 /// caller's (portable) specialization of `mapUnary`.
 public enum UnaryKernel: Int, Sendable {
     case generic = 0, elu, sigmoid, tanh, erf
+    case gelu = 5  // tfm: 0.5·x·(1 + erf(x/√2)), GeluErfFunction
 }
 
 /// A float32 → float32 function evaluated 8 lanes at a time. The tail of a buffer is evaluated

@@ -22,6 +22,7 @@ func rowUnary(_ kind: UnaryKernel, _ alpha: RowVector, _ x: RowVector) -> RowVec
     case .sigmoid: return rowSigmoid(x)
     case .tanh: return rowTanh(x)
     case .erf: return rowErf(x)
+    case .gelu: return 0.5 * x * (1 + rowErf(x * 0.707_106_781_186_547_524))  // as GeluErfFunction
     case .generic: return x
     }
 }

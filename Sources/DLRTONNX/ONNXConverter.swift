@@ -98,6 +98,7 @@ public enum ONNXConverter {
                 g.warnings += report.keptFloat
                 summary.append(report.summary)
             }
+            TransformerFusion.apply(&graph)  // tfm: MatMul + bias row (Passes/TransformerFusion.swift)
             try validate(graph)
             var out = graph
             out.metadata = metadata(model, opset: opset, bytes: bytes, options: options, quantizedInput: !qdqRanges.isEmpty)

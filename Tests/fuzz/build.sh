@@ -74,7 +74,7 @@ build_swift() {  # name "deps" extra-flags...
             -emit-module-path "$LIB/$name.swiftmodule" -o "$lib" "$@" "${files[@]}"
     fi
 }
-build_swift DLRTModel ""
+build_swift DLRTModel "CDLRTSupport"
 # The kernel modules as Package.swift builds them: the per-ISA modules (shared sources through
 # symlinks) with their own target CPU, everything else portable.
 build_swift DLRTKernelsCore "DLRTModel"
@@ -100,5 +100,5 @@ link_target() {  # name libs...
 }
 link_target fuzz_dlrt DLRTRuntime DLRTKernels DLRTKernelsAVX512 DLRTKernelsAVX2 DLRTKernelsBaseline DLRTKernelsCore \
     DLRTModel CDLRTSupport
-link_target fuzz_onnx DLRTONNX DLRTModel COnnx
+link_target fuzz_onnx DLRTONNX DLRTModel COnnx CDLRTSupport
 echo "fuzz targets in $OUT_DIR: fuzz_dlrt fuzz_onnx"

@@ -54,6 +54,11 @@ int cdlrt_select_isa(void);
 /* Static name of a level ("avx512", "avx2", "baseline"). */
 const char *cdlrt_isa_name(int level);
 
+/* ---- CRC-32 (crc32.c): the bulk of zlib's crc32(crc, p, n) with PCLMULQDQ. Returns the bytes
+ * consumed (0 when the CPU lacks PCLMULQDQ or n < 64) and the 16-byte remainder in `state`; the
+ * CRC of all n bytes is then crc32(crc32(0xFFFFFFFF, state, 16), p + consumed, n - consumed). */
+size_t cdlrt_crc32_fold(unsigned int crc, const unsigned char *p, size_t n, unsigned char state[16]);
+
 /* int8 GEMM and quantization kernels (int8 group). */
 #include "qgemm.h"
 #include "qdepthwise.h"  /* mbv2 */

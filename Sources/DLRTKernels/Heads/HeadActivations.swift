@@ -82,6 +82,8 @@ public struct GeluErfFunction: UnaryFloatFunction {
     public func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> {
         0.5 * x * (1 + ewErf(x * 0.707_106_781_186_547_524))
     }
+    /// Runs in the kernel table's `unary` entry (tfm: BERT's FFN activation, compute-bound).
+    @inlinable public var kernel: (UnaryKernel, Float) { (.gelu, 0) }
 }
 
 /// 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))) (ONNX Gelu, approximate = "tanh").

@@ -107,6 +107,9 @@ public enum OpCode: UInt16, Sendable, CaseIterable, CustomStringConvertible {
     case dynamicQuantizeLinear = 112
     case matMulInteger = 113
     case convInteger = 114
+    // tfm: 118–121
+    case quantizedGather = 118
+    case matMulPackedB = 119
 
     /// The ONNX spelling, used in messages and by the converter.
     public var name: String {
@@ -209,6 +212,8 @@ public enum OpCode: UInt16, Sendable, CaseIterable, CustomStringConvertible {
         case .dynamicQuantizeLinear: return "DynamicQuantizeLinear"
         case .matMulInteger: return "MatMulInteger"
         case .convInteger: return "ConvInteger"
+        case .quantizedGather: return "QuantizedGather"
+        case .matMulPackedB: return "MatMulPackedB"
         }
     }
 

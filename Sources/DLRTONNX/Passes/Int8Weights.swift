@@ -64,6 +64,7 @@ enum Int8Weights {
         var report = Report()
         var memo: [Int32: Int32] = [:]  // float weight → its int8 form (MatMul B / Conv W shared by several nodes)
         var dequantizers: [Node] = []    // weight-only int8 → DequantizeLinear (folded when the model loads)
+        let tableReaders = nonGatherReaders(g)  // tfm: embedding tables (Int8Embeddings.swift)
         for n in g.nodes.indices {
             let node = g.nodes[n]
             do {
@@ -71,6 +72,7 @@ enum Int8Weights {
                 case .matMul: try matMul(&g, n, memo: &memo, presets, &report)
                 case .gemm: try gemm(&g, n, presets, &report)
                 case .conv: try conv(&g, n, memo: &memo, presets, &report, ranges: ranges)
+                case .gather: try gather(&g, n, memo: &memo, readers: tableReaders, &report)
                 default: break
                 }
             } catch let e as Skip {

@@ -2,18 +2,22 @@ import DLRTKernels
 import DLRTModel
 
 /// MatMul with numpy semantics (rank-1 promotion, broadcast batch dims) and a fused activation.
-/// A constant B is packed once per batch matrix here.
+/// A constant B is packed once per batch matrix here. Optional input 2 (dlrt only, written by the
+/// converter's TransformerFusion pass): a float32 bias [N] added to every row before the
+/// activation (MatMul followed by Add of a constant row vector).
 final class MatMulOperator: Operator {
     static let opCode = OpCode.matMul
 
     let node: Node
     let activation: DenseActivation
-    let packedB: [DenseBuffer]
+    let packedB: PackedMatrices?
     let constantBShape: [Int]?
+    let hasBias: Bool
 
     init(node: Node, graph: Graph) throws {
         let a = DenseAttributes(node)
-        try a.checkArity(inputs: 2)
+        try a.checkArity(inputs: 2, optional: 1)
+        hasBias = node.inputs.count > 2 && node.inputs[2] >= 0
         self.node = node
         activation = try DenseActivation(node: node)
         if let b = a.constantInput(1, graph: graph), checkedElementCount(b.shape).map({ $0 * b.dtype.byteSize > b.data.byteCount }) ?? true {
@@ -25,10 +29,12 @@ final class MatMulOperator: Operator {
             let k = bm[bm.count - 2], n = bm[bm.count - 1]
             let matrices = bm.dropLast(2).reduce(1, *)
             let p = base.assumingMemoryBound(to: Float.self)
-            packedB = (0 ..< matrices).map { DenseBuffer.packedB(k: k, n: n, b: p + $0 * k * n, ldb: n, transB: false) }
+            packedB = PackedMatrices(count: matrices, floatsEach: sgemmPackedBCount(k: k, n: n)) { i, dst in
+                sgemmPackB(k: k, n: n, b: p + i * k * n, ldb: n, transB: false, into: dst, panels: 0 ..< sgemmPanelsB(n))
+            }
             constantBShape = b.shape
         } else {
-            packedB = []
+            packedB = nil
             constantBShape = nil
         }
     }
@@ -80,6 +86,12 @@ final class MatMulOperator: Operator {
             throw at.error("A \(describe(a)) and B \(describe(b)): inner dimensions \(l.k) and \(bm[bm.count - 2]) differ",
                            kind: .shape)
         }
+        if hasBias {
+            let bias = try denseFloatInput(inputs, 2, "bias", at)
+            guard bias == [l.n] else {
+                throw at.error("bias has shape \(describe(bias)), expected [\(l.n)] (one value per output column)", kind: .shape)
+            }
+        }
         let ab = Array(am.dropLast(2)), bb = Array(bm.dropLast(2))
         let r = max(ab.count, bb.count)
         let ap = [Int](repeating: 1, count: r - ab.count) + ab
@@ -113,22 +125,24 @@ final class MatMulOperator: Operator {
     }
 
     func makeKernel(inputs: [PlanInput], outputs: [TensorType]) throws -> Kernel {
-        MatMulKernel(try layout(inputs), packedB: packedB, activation: activation)
+        MatMulKernel(try layout(inputs), packedB: packedB, activation: activation, hasBias: hasBias)
     }
 }
 
 final class MatMulKernel: Kernel {
     let l: MatMulOperator.Layout
-    let packedB: [DenseBuffer]
+    let packedB: PackedMatrices?
     let epilogue: DenseEpilogue
+    let hasBias: Bool
     /// One B matrix and A's batch contiguous: a single GEMM with m × (A's matrices).
     let collapsed: Bool
     let serial: Bool
 
-    init(_ l: MatMulOperator.Layout, packedB: [DenseBuffer], activation: DenseActivation) {
+    init(_ l: MatMulOperator.Layout, packedB: PackedMatrices?, activation: DenseActivation, hasBias: Bool) {
         self.l = l
         self.packedB = packedB
-        epilogue = DenseEpilogue(activation: activation)
+        self.hasBias = hasBias
+        epilogue = DenseEpilogue(biasRowStride: 0, biasColStride: 1, activation: activation)
         collapsed = l.bMatrices == 1 && l.count == l.aMatrices
         let (work, overflow) = (l.count * l.m * l.n).multipliedReportingOverflow(by: Swift.max(l.k, 1))
         serial = !overflow && work < 1 << 16
@@ -136,7 +150,7 @@ final class MatMulKernel: Kernel {
 
     var scratchByteCount: Int {
         let m = collapsed ? l.m * l.aMatrices : l.m
-        return 4 * sgemmScratchCount(m: m, n: l.n, k: l.k, packA: true, packB: packedB.isEmpty)
+        return 4 * sgemmScratchCount(m: m, n: l.n, k: l.k, packA: true, packB: packedB == nil)
     }
 
     func run(_ io: KernelIO) {
@@ -146,16 +160,17 @@ final class MatMulKernel: Kernel {
         let scratch = io.scratch?.assumingMemoryBound(to: Float.self)
         let (m, n, k) = (l.m, l.n, l.k)
         let parallel = denseParallel(io, serial: serial)
+        var epilogue = epilogue
+        if hasBias { epilogue.bias = io.input(2, as: Float.self) }
         if collapsed {
-            let bOp: SGEMMOperand = packedB.isEmpty ? .matrix(b, ld: n, transposed: false) : .packed(packedB[0].pointer)
+            let bOp: SGEMMOperand = packedB.map { .packed($0.pointer(0)) } ?? .matrix(b, ld: n, transposed: false)
             sgemm(m: m * l.aMatrices, n: n, k: k, a: .matrix(a, ld: k, transposed: false), b: bOp, c: y, ldc: n,
                   epilogue: epilogue, scratch: scratch, parallel: parallel)
             return
         }
         for t in 0 ..< l.count {
             let (ai, bi) = l.indices(t)
-            let bOp: SGEMMOperand = packedB.isEmpty ? .matrix(b + bi * k * n, ld: n, transposed: false)
-                : .packed(packedB[bi].pointer)
+            let bOp: SGEMMOperand = packedB.map { .packed($0.pointer(bi)) } ?? .matrix(b + bi * k * n, ld: n, transposed: false)
             sgemm(m: m, n: n, k: k, a: .matrix(a + ai * m * k, ld: k, transposed: false), b: bOp,
                   c: y + t * m * n, ldc: n, epilogue: epilogue, scratch: scratch, parallel: parallel)
         }

@@ -15,4 +15,6 @@ let transformerOperators: [any Operator.Type] = [
     ReduceOperator<ReduceMinSpec>.self, ReduceOperator<ReduceL2Spec>.self, ReduceOperator<ReduceProdSpec>.self,
     SliceOperator.self, SplitOperator.self, SqueezeOperator.self, UnsqueezeOperator.self, TriluOperator.self,
     RangeOperator.self,
+    // tfm
+    QuantizedGatherOperator.self, MatMulPackedBOperator.self,
 ]
