@@ -7,6 +7,7 @@
  * B[4q…4q+3, j] (zero padded past k and n). That is vpdpbusd's layout: one 32-bit lane per column
  * sums 4 u8×s8 products, so a broadcast of 4 bytes of an A row meets 16 columns per zmm. */
 #include "qgemm.h"
+#include "qgemm_internal.h"
 #include "CDLRTSupport.h"
 #include <math.h>
 #include <stdlib.h>
@@ -404,6 +405,9 @@ static qepilogue_fn epilogue_for(int isa) {
 #endif
     return epilogue_portable;
 }
+
+cdlrt_qepilogue_fn cdlrt_qgemm_epilogue_for(int isa) { return epilogue_for(isa); }
+const int8_t *cdlrt_qgemm_panel_at(const void *packed, int n, int k, int p) { return panel_at(packed, n, k, p); }
 
 void cdlrt_qgemm(int isa, int row_begin, int row_end, int panel_begin, int panel_end, int n, int k,
                  const uint8_t *a, ptrdiff_t lda, const void *packed_b, const cdlrt_qepilogue *e) {

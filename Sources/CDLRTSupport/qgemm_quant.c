@@ -121,11 +121,37 @@ void cdlrt_dequantize_u8(const uint8_t *q, size_t count, float scale, int32_t ze
     for (size_t i = 0; i < count; i++) y[i] = (float)((int32_t)q[i] - zero) * scale;
 }
 
+#if defined(__x86_64__)
+/* 16 × 16 bytes: four rounds of "row i with row i + 8, interleaved" rotate each byte's 8-bit
+ * address (row, column) left by one bit; after four the row and column bits have swapped. SSE2
+ * (x86-64's baseline): the same code on every CPU. */
+static inline void transpose16_u8(const uint8_t *x, ptrdiff_t ldx, uint8_t *y, ptrdiff_t ldy) {
+    __m128i a[16], t[16];
+    for (int i = 0; i < 16; i++) a[i] = _mm_loadu_si128((const __m128i *)(x + i * ldx));
+    for (int round = 0; round < 4; round++) {
+        for (int i = 0; i < 8; i++) {
+            t[2 * i] = _mm_unpacklo_epi8(a[i], a[i + 8]);
+            t[2 * i + 1] = _mm_unpackhi_epi8(a[i], a[i + 8]);
+        }
+        for (int i = 0; i < 16; i++) a[i] = t[i];
+    }
+    for (int i = 0; i < 16; i++) _mm_storeu_si128((__m128i *)(y + i * ldy), a[i]);
+}
+#endif
+
 void cdlrt_transpose_u8(const uint8_t *x, int rows, int cols, uint8_t *y) {
     enum { B = 32 };  /* blocks of 32 × 32 bytes stay in L1 on both sides */
     for (int r0 = 0; r0 < rows; r0 += B)
         for (int c0 = 0; c0 < cols; c0 += B) {
             const int r1 = r0 + B < rows ? r0 + B : rows, c1 = c0 + B < cols ? c0 + B : cols;
+#if defined(__x86_64__)
+            if (r1 - r0 == B && c1 - c0 == B) {  /* whole block: four 16 × 16 transposes */
+                for (int r = r0; r < r1; r += 16)
+                    for (int c = c0; c < c1; c += 16)
+                        transpose16_u8(x + (ptrdiff_t)r * cols + c, cols, y + (ptrdiff_t)c * rows + r, rows);
+                continue;
+            }
+#endif
             for (int c = c0; c < c1; c++)
                 for (int r = r0; r < r1; r++) y[(ptrdiff_t)c * rows + r] = x[(ptrdiff_t)r * cols + c];
         }
@@ -167,20 +193,48 @@ void cdlrt_im2col_u8(const cdlrt_conv_geometry *g, const uint8_t *x, int in_chan
     }
 }
 
+/* Max over the window's rows of each input column (vectorizable: u8 max, no branches). */
+static inline void rows_max(const cdlrt_conv_geometry *g, const uint8_t *x, int oh, int w0, int wn, uint8_t *m) {
+    memset(m, 0, (size_t)wn);
+    for (int ky = 0; ky < g->kh; ky++) {
+        const int ih = oh * g->stride_h - g->pad_top + ky * g->dil_h;
+        if (ih < 0 || ih >= g->h) continue;
+        const uint8_t *in = x + (ptrdiff_t)ih * g->w + w0;
+        for (int i = 0; i < wn; i++) m[i] = in[i] > m[i] ? in[i] : m[i];
+    }
+}
+
 void cdlrt_maxpool_u8(const cdlrt_conv_geometry *g, const uint8_t *x, uint8_t *y) {
-    enum { ROW = 4096 };
+    enum { ROW = 4096, MARGIN = 64 };
+    /* Fast path: the whole row fits and every window stays within MARGIN bytes of it. Column
+     * maxima sit in `ext` between MARGIN zero bytes on each side (0 is the smallest u8, so the
+     * padding never wins, as MaxPool's padding is ignored); `span[i]` = max over the window's
+     * columns starting at ext index i, then each output picks one span. */
+    const int first = -g->pad_left, reach = (g->kw - 1) * g->dil_w;
+    const int last = (g->out_w - 1) * g->stride_w - g->pad_left + reach;
+    if (g->out_w > 0 && g->w <= ROW && first >= -MARGIN && reach < MARGIN && last < g->w + MARGIN) {
+        uint8_t ext[ROW + 2 * MARGIN], span[ROW + 2 * MARGIN];
+        memset(ext, 0, MARGIN);
+        memset(ext + MARGIN + g->w, 0, MARGIN);
+        const int from = MARGIN + first, to = MARGIN + last - reach + 1;  /* span indices used */
+        for (int oh = 0; oh < g->out_h; oh++) {
+            rows_max(g, x, oh, 0, g->w, ext + MARGIN);
+            memcpy(span + from, ext + from, (size_t)(to - from));
+            for (int kx = 1; kx < g->kw; kx++) {
+                const uint8_t *src = ext + kx * g->dil_w;
+                for (int i = from; i < to; i++) span[i] = src[i] > span[i] ? src[i] : span[i];
+            }
+            uint8_t *row = y + (ptrdiff_t)oh * g->out_w;
+            for (int ow = 0; ow < g->out_w; ow++) row[ow] = span[from + ow * g->stride_w];
+        }
+        return;
+    }
     uint8_t column_max[ROW];  /* per input column: the max over the window's rows */
     for (int oh = 0; oh < g->out_h; oh++) {
         uint8_t *row = y + (ptrdiff_t)oh * g->out_w;
         for (int w0 = 0; w0 < g->w; w0 += ROW) {  /* images wider than ROW: in slices */
             const int wn = g->w - w0 < ROW ? g->w - w0 : ROW;
-            memset(column_max, 0, (size_t)wn);
-            for (int ky = 0; ky < g->kh; ky++) {
-                const int ih = oh * g->stride_h - g->pad_top + ky * g->dil_h;
-                if (ih < 0 || ih >= g->h) continue;
-                const uint8_t *in = x + (ptrdiff_t)ih * g->w + w0;
-                for (int i = 0; i < wn; i++) column_max[i] = in[i] > column_max[i] ? in[i] : column_max[i];
-            }
+            rows_max(g, x, oh, w0, wn, column_max);
             for (int ow = 0; ow < g->out_w; ow++) {
                 const int iw0 = ow * g->stride_w - g->pad_left;
                 uint8_t m = w0 == 0 ? 0 : row[ow];
