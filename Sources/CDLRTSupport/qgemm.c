@@ -393,6 +393,7 @@ static TAVX2 void epilogue_avx2(const cdlrt_qepilogue *e, const int32_t *colsum,
 static __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) void epilogue_avx512(
     const cdlrt_qepilogue *e, const int32_t *colsum, int i0, int rows, int j0, int cols, const int32_t *c) {
     if (columns_path(e, rows)) epilogue_columns_avx2(e, colsum, i0, j0, cols, c);
+    else if (cdlrt_qepilogue_rows_applies(e)) cdlrt_qepilogue_rows_avx512(e, colsum, i0, rows, j0, cols, c);
     else epilogue_avx512_rows(e, colsum, i0, rows, j0, cols, c);
 }
 #endif
