@@ -342,12 +342,20 @@ static TAVX2 void epilogue_columns_avx2(const cdlrt_qepilogue *e, const int32_t 
     const __m256i za = _mm256_set1_epi32(e->a_zero[0]);
     const __m256 sa = _mm256_set1_ps(e->a_scale[0]);
     const __m256 ys = _mm256_set1_ps(e->y_scale), yz = _mm256_set1_ps((float)e->y_zero), top = _mm256_set1_ps(255);
-    float sb[NR], bias[NR];
-    int32_t cs[NR];
-    for (int t = 0; t < NR; t++) {
-        sb[t] = t < cols ? e->b_scale[(j0 + t) * e->b_scale_stride] : 0.0f;
-        bias[t] = t < cols && e->bias ? e->bias[j0 + t] : 0.0f;
-        cs[t] = t < cols ? colsum[j0 + t] : 0;
+    float sb_[NR], bias_[NR];
+    int32_t cs_[NR];
+    const float *sb = sb_, *bias = bias_;
+    const int32_t *cs = cs_;
+    if (cols == NR && e->b_scale_stride == 1) {  /* a whole panel: read the parameters in place */
+        sb = e->b_scale + j0;
+        bias = e->bias ? e->bias + j0 : sb;  /* (not added without a bias) */
+        cs = colsum + j0;
+    } else {
+        for (int t = 0; t < NR; t++) {
+            sb_[t] = t < cols ? e->b_scale[(j0 + t) * e->b_scale_stride] : 0.0f;
+            bias_[t] = t < cols && e->bias ? e->bias[j0 + t] : 0.0f;
+            cs_[t] = t < cols ? colsum[j0 + t] : 0;
+        }
     }
     for (int t0 = 0; t0 < cols; t0 += 8) {
         const __m256 scale = _mm256_mul_ps(sa, _mm256_loadu_ps(sb + t0));

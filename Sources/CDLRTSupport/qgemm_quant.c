@@ -73,10 +73,47 @@ static TAVX2 void quantize_avx2(const float *x, int cols, float scale, float zer
     for (; c < cols; c++) q[c] = quantize_one(x[c], scale, zero);
 }
 #define HAVE_AVX2_PATH 1
+
+/* The same two functions with 16 lanes and a masked tail (bit-identical: min / max of the finite
+ * values in any order, the same IEEE operations per element). */
+#define T512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq")))
+static T512 void range_avx512(const float *x, int cols, float *lo, float *hi) {
+    __m512 l = _mm512_setzero_ps(), h = _mm512_setzero_ps();
+    const __m512 inf = _mm512_set1_ps(INFINITY);
+    for (int c = 0; c < cols; c += 16) {
+        const __mmask16 m = cols - c >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (cols - c)) - 1);
+        const __m512 v = _mm512_maskz_loadu_ps(m, x + c);
+        const __mmask16 finite = _mm512_mask_cmp_ps_mask(m, _mm512_abs_ps(v), inf, _CMP_LT_OQ);
+        l = _mm512_mask_min_ps(l, finite, l, v);
+        h = _mm512_mask_max_ps(h, finite, h, v);
+    }
+    const float lv = _mm512_reduce_min_ps(l), hv = _mm512_reduce_max_ps(h);
+    if (lv < *lo) *lo = lv;
+    if (hv > *hi) *hi = hv;
+}
+
+static T512 void quantize_avx512(const float *x, int cols, float scale, float zero, uint8_t *q) {
+    const __m512 s = _mm512_set1_ps(scale), z = _mm512_set1_ps(zero);
+    const __m512 zeroes = _mm512_setzero_ps(), top = _mm512_set1_ps(255);
+    for (int c = 0; c < cols; c += 16) {
+        const __mmask16 m = cols - c >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (cols - c)) - 1);
+        const __m512 v = _mm512_maskz_loadu_ps(m, x + c);
+        __m512 r = _mm512_add_ps(_mm512_roundscale_ps(_mm512_div_ps(v, s), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), z);
+        r = _mm512_min_ps(_mm512_max_ps(r, zeroes), top);
+        r = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(v, v, _CMP_ORD_Q), z, r);  /* NaN → the zero point */
+        _mm_mask_storeu_epi8(q + c, m, _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(r)));
+    }
+}
+
+static int has_avx512(void) {
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")
+        && __builtin_cpu_supports("avx512dq");
+}
 #endif
 
 static void range_of(const float *x, int cols, float *lo, float *hi) {
 #ifdef HAVE_AVX2_PATH
+    if (has_avx512()) { range_avx512(x, cols, lo, hi); return; }
     if (__builtin_cpu_supports("avx2")) { range_avx2(x, cols, lo, hi); return; }
 #endif
     range_scalar(x, 0, cols, lo, hi);
@@ -84,6 +121,7 @@ static void range_of(const float *x, int cols, float *lo, float *hi) {
 
 static void quantize_row(const float *x, int cols, float scale, float zero, uint8_t *q) {
 #ifdef HAVE_AVX2_PATH
+    if (has_avx512()) { quantize_avx512(x, cols, scale, zero, q); return; }
     if (__builtin_cpu_supports("avx2")) { quantize_avx2(x, cols, scale, zero, q); return; }
 #endif
     for (int c = 0; c < cols; c++) q[c] = quantize_one(x[c], scale, zero);
@@ -155,6 +193,14 @@ void cdlrt_transpose_u8(const uint8_t *x, int rows, int cols, uint8_t *y) {
             for (int c = c0; c < c1; c++)
                 for (int r = r0; r < r1; r++) y[(ptrdiff_t)c * rows + r] = x[(ptrdiff_t)r * cols + c];
         }
+}
+
+void cdlrt_transpose_u8_padded(const uint8_t *x, int rows, int cols, uint8_t *y, int ldy) {
+    for (int c = 0; c < cols; c++) {
+        uint8_t *out = y + (ptrdiff_t)c * ldy;
+        for (int r = 0; r < rows; r++) out[r] = x[(ptrdiff_t)r * cols + c];
+        for (int r = rows; r < ldy; r++) out[r] = 0;
+    }
 }
 
 /* Inline copy of one tap's channel run (no call per tap; SSE2 is x86-64's baseline). */

@@ -136,10 +136,13 @@ final class QGemmTests: XCTestCase {
 
     func testDynamicQuantization() {
         var rng = TestRNG(seed: 13)
-        for (rows, cols) in [(1, 1), (3, 67), (17, 5), (2, 256)] {
+        var shapes = [(1, 1), (3, 67), (17, 5), (2, 256)]
+        shapes += Self.odd.map { (2, $0) }  // every 16-lane tail of the AVX-512 path
+        for (rows, cols) in shapes {
             for perRow in [false, true] {
                 var x = rng.floats(rows * cols, -3, 5)
                 if rows * cols > 4 { x[1] = .nan; x[2] = .infinity; x[3] = -.infinity }
+                if cols > 20 { x[cols - 1] = .nan; x[cols - 2] = -.infinity; x[cols - 3] = -7 }  // in the tail
                 if rows > 2 { for c in 0 ..< cols { x[2 * cols + c] = 0 } }  // an all-zero row
                 var q = [UInt8](repeating: 0, count: rows * cols)
                 var s = [Float](repeating: 0, count: rows), z = [Int32](repeating: -1, count: rows)
@@ -293,6 +296,12 @@ final class QGemmTests: XCTestCase {
             var y = [UInt8](repeating: 0, count: r * c)
             cdlrt_transpose_u8(x, Int32(r), Int32(c), &y)
             for i in 0 ..< r { for j in 0 ..< c where y[j * r + i] != x[i * c + j] { XCTFail("\(r)x\(c) (\(i), \(j))"); return } }
+            let ld = (r + 3) / 4 * 4 + 4  // padded pixels: the extra bytes are zeroed
+            var yp = [UInt8](repeating: 0xAB, count: ld * c)
+            cdlrt_transpose_u8_padded(x, Int32(r), Int32(c), &yp, Int32(ld))
+            for j in 0 ..< c {
+                for i in 0 ..< ld where yp[j * ld + i] != (i < r ? x[i * c + j] : 0) { XCTFail("padded \(r)x\(c) (\(i), \(j))"); return }
+            }
         }
     }
 }
