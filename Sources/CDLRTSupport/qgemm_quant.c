@@ -166,13 +166,14 @@ void cdlrt_dequantize_u8(const uint8_t *q, size_t count, float scale, int32_t ze
 static inline void transpose16_u8(const uint8_t *x, ptrdiff_t ldx, uint8_t *y, ptrdiff_t ldy) {
     __m128i a[16], t[16];
     for (int i = 0; i < 16; i++) a[i] = _mm_loadu_si128((const __m128i *)(x + i * ldx));
-    for (int round = 0; round < 4; round++) {
-        for (int i = 0; i < 8; i++) {
-            t[2 * i] = _mm_unpacklo_epi8(a[i], a[i + 8]);
-            t[2 * i + 1] = _mm_unpackhi_epi8(a[i], a[i + 8]);
-        }
-        for (int i = 0; i < 16; i++) a[i] = t[i];
+    /* a → t → a → t → a (no array copies: they would become memcpy calls). */
+#define ROUND(src, dst) \
+    for (int i = 0; i < 8; i++) { \
+        dst[2 * i] = _mm_unpacklo_epi8(src[i], src[i + 8]); \
+        dst[2 * i + 1] = _mm_unpackhi_epi8(src[i], src[i + 8]); \
     }
+    ROUND(a, t) ROUND(t, a) ROUND(a, t) ROUND(t, a)
+#undef ROUND
     for (int i = 0; i < 16; i++) _mm_storeu_si128((__m128i *)(y + i * ldy), a[i]);
 }
 #endif
@@ -193,14 +194,6 @@ void cdlrt_transpose_u8(const uint8_t *x, int rows, int cols, uint8_t *y) {
             for (int c = c0; c < c1; c++)
                 for (int r = r0; r < r1; r++) y[(ptrdiff_t)c * rows + r] = x[(ptrdiff_t)r * cols + c];
         }
-}
-
-void cdlrt_transpose_u8_padded(const uint8_t *x, int rows, int cols, uint8_t *y, int ldy) {
-    for (int c = 0; c < cols; c++) {
-        uint8_t *out = y + (ptrdiff_t)c * ldy;
-        for (int r = 0; r < rows; r++) out[r] = x[(ptrdiff_t)r * cols + c];
-        for (int r = rows; r < ldy; r++) out[r] = 0;
-    }
 }
 
 /* Inline copy of one tap's channel run (no call per tap; SSE2 is x86-64's baseline). */

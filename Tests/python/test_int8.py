@@ -489,9 +489,9 @@ def test_bias_add_fused_bit_identical(cli, dlrt_mod, tmp_path, bias_first):
 
 @pytest.mark.parametrize("channels", [1, 2, 3, 5, 6])
 def test_conv_odd_channels_static_and_dynamic(cli, dlrt_mod, tmp_path, channels):
-    """Stem-like convs (7×7 / 3×3, stride 2, padding) on 1…6 input channels: with channel counts
-    that are not a multiple of 4 the weights are packed with padded taps (AVX-512 VNNI path);
-    static and dynamic results stay close to float32, identical across thread counts."""
+    """Stem-like convs (7×7 / 3×3, stride 2, padding) on 1…6 input channels (multiples of 4 take
+    the implicit GEMM on AVX-512 VNNI, the others im2col), fed float and u8: static and dynamic
+    results stay close to float32, identical across thread counts."""
     b = models.GraphBuilder(7400 + channels)
     p = b.node("Relu", [b.conv("x", channels, channels, k=1, pad=0)])  # static: the stem then reads u8
     y = b.conv(p, channels, 16, k=7, stride=2, pad=3)

@@ -89,8 +89,6 @@ void cdlrt_im2col_u8(const cdlrt_conv_geometry *g, const uint8_t *x, int in_chan
                      uint8_t pad_value, int row_begin, int row_end, uint8_t *cols, ptrdiff_t ldc);
 /* y[c * rows + r] = x[r * cols + c] (CHW → HWC with rows = C, cols = H·W). */
 void cdlrt_transpose_u8(const uint8_t *x, int rows, int cols, uint8_t *y);
-/* The same with ldy ≥ rows bytes per pixel: y[c * ldy + r] = x[r * cols + c], bytes rows…ldy − 1 = 0. */
-void cdlrt_transpose_u8_padded(const uint8_t *x, int rows, int cols, uint8_t *y, int ldy);
 /* Conv without the im2col copy (group 1): output pixels [row_begin, row_end) of an image in HWC
  * order × the packed weights (k = kh · kw · in_channels in im2col's order) → Y through the
  * epilogue, byte for byte what cdlrt_im2col_u8 + cdlrt_qgemm give. `pad` holds in_channels bytes

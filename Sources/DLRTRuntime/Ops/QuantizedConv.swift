@@ -24,11 +24,6 @@ final class QuantizedConvOperator<Mode: QuantizedActivationMode>: Operator {
     let template: Conv2DShape
     /// Dynamic mode: one (scale, zero point) per image (`per_image` = 1, the default) or per batch.
     let perImage: Bool
-    /// Channels per pixel of the HWC image and of each tap in the packed weights: inChannels, or
-    /// rounded up to a multiple of 4 (zero weights on the extra channels) so that a group-1 conv
-    /// with a kernel larger than 1×1 and an odd channel count (an RGB stem) takes the implicit
-    /// GEMM (cdlrt_qconv_indirect) too.
-    let pixelChannels: Int
 
     init(node: Node, graph: Graph) throws {
         let a = DenseAttributes(node)
@@ -51,17 +46,12 @@ final class QuantizedConvOperator<Mode: QuantizedActivationMode>: Operator {
         s.kH = geometry.axis2D(geometry.kernel, h: true)
         s.kW = geometry.axis2D(geometry.kernel, h: false)
         template = s
-        let mg = s.outChannelsPerGroup, cg = s.channelsPerGroup, taps = s.kH * s.kW
-        let padded = (cg + 3) / 4 * 4
-        pixelChannels = group == 1 && taps > 1 && cg % 4 != 0
-            && cdlrt_qconv_indirect_supported(qgemmISA, Int32(clamping: padded), Int32(clamping: taps)) != 0 ? padded : cg * group
-        let wk = s.gemmK, pc = pixelChannels / group, k = taps * pc  // W's and the packed k per output channel
-        // Group g's B[kk, j] = W[g · Mg + j] at tap kk in the im2col order (ky, kx, c); padded
-        // channels (c ≥ cg) have zero weights.
+        let k = s.gemmK, mg = s.outChannelsPerGroup, cg = s.channelsPerGroup, taps = s.kH * s.kW
+        // Group g's B[kk, j] = W[g · Mg + j] at tap kk in the im2col order (ky, kx, c).
         var reordered = [Int8](repeating: 0, count: s.outChannels * k)
         for m in 0 ..< s.outChannels {
             for c in 0 ..< cg {
-                for t in 0 ..< taps { reordered[m * k + t * pc + c] = w.values[m * wk + c * taps + t] }
+                for t in 0 ..< taps { reordered[m * k + t * cg + c] = w.values[m * k + c * taps + t] }
             }
         }
         weights = reordered.withUnsafeBufferPointer { r in
@@ -121,8 +111,7 @@ final class QuantizedConvOperator<Mode: QuantizedActivationMode>: Operator {
         let x = inputs[0].type ?? TensorType(.float32, [])
         return QuantizedConvKernel(shape: try shape(for: x.shape), weights: weights, activation: activation,
                                    quantization: quantization, inputIsU8: x.dtype == .uint8,
-                                   hasBias: inputs.count > 2 && inputs[2].type != nil, perImage: perImage,
-                                   pixelChannels: pixelChannels)
+                                   hasBias: inputs.count > 2 && inputs[2].type != nil, perImage: perImage)
     }
 }
 
@@ -182,12 +171,9 @@ final class QuantizedConvKernel: Kernel {
     let serial: Bool
     /// Dynamic mode with one (scale, zero point) for the whole batch: the batch is quantized at once.
     let perBatch: Bool
-    /// Channels per pixel of the HWC image (> inChannels: padded, see the operator).
-    let pixelChannels: Int
 
     init(shape: Conv2DShape, weights: QPackedWeights, activation: DenseActivation, quantization: StaticQuantization?,
-         inputIsU8: Bool, hasBias: Bool, perImage: Bool = true, pixelChannels: Int) {
-        self.pixelChannels = pixelChannels
+         inputIsU8: Bool, hasBias: Bool, perImage: Bool = true) {
         s = shape
         self.weights = weights
         self.activation = activation
@@ -199,21 +185,19 @@ final class QuantizedConvKernel: Kernel {
     }
 
     var imageBytes: Int { inputIsU8 ? 0 : ((perBatch ? s.batch : 1) * s.inChannels * s.inPlane + 63) / 64 * 64 }
-    var hwcBytes: Int { (pixelChannels * s.inPlane + 63) / 64 * 64 }
-    var padsChannels: Bool { pixelChannels != s.inChannels }
+    var hwcBytes: Int { (s.inChannels * s.inPlane + 63) / 64 * 64 }
     /// 1×1, stride 1, unpadded, one group: the HWC image is the GEMM's A as it is.
     var direct: Bool { s.isPointwise && s.group == 1 }
     /// Group 1 on AVX-512 VNNI with channels a multiple of 4: no im2col rows (QConvIndirectTask).
     var indirect: Bool {
-        padsChannels
-            || (!direct && s.group == 1 && cdlrt_qconv_indirect_supported(qgemmISA, Int32(s.inChannels), Int32(s.kH * s.kW)) != 0)
+        !direct && s.group == 1 && cdlrt_qconv_indirect_supported(qgemmISA, Int32(s.inChannels), Int32(s.kH * s.kW)) != 0
     }
 
     /// Scratch: scale and zero point (64 bytes), the u8 CHW image (unless X is u8), the image in
     /// HWC order, then the u8 im2col rows of one group (unless `direct`), or for `indirect` one row
     /// of inChannels zero points.
     var scratchByteCount: Int {
-        64 + imageBytes + hwcBytes + (indirect ? (pixelChannels + 63) / 64 * 64 : direct ? 0 : s.outPlane * s.gemmK)
+        64 + imageBytes + hwcBytes + (direct ? 0 : indirect ? (s.inChannels + 63) / 64 * 64 : s.outPlane * s.gemmK)
     }
 
     func run(_ io: KernelIO) {
@@ -252,11 +236,7 @@ final class QuantizedConvKernel: Kernel {
                 }
                 image = UnsafePointer(u8)
             }
-            if padsChannels {
-                cdlrt_transpose_u8_padded(image, Int32(s.inChannels), Int32(s.inPlane), hwc, Int32(pixelChannels))
-            } else {
-                cdlrt_transpose_u8(image, Int32(s.inChannels), Int32(s.inPlane), hwc)
-            }
+            cdlrt_transpose_u8(image, Int32(s.inChannels), Int32(s.inPlane), hwc)
             for g in 0 ..< s.group {
                 var e = qepilogue(activation)
                 e.a_zero = UnsafePointer(zero); e.a_zero_stride = 0
@@ -271,15 +251,15 @@ final class QuantizedConvKernel: Kernel {
                     e.y_f32 = io.output(0, as: Float.self) + offset
                 }
                 e.y_row_stride = 1; e.y_col_stride = outPlane
-                if direct && !padsChannels {
+                if direct {
                     QGemmTask(m: outPlane, n: mg, k: k, a: UnsafePointer(hwc), lda: k, packed: weights.group(g), e: e)
                         .dispatch(parallel)
                     continue
                 }
                 if indirect {
                     // The zero point may change per image (dynamic mode): refill the padding row.
-                    cols.update(repeating: UInt8(truncatingIfNeeded: zero.pointee), count: pixelChannels)
-                    QConvIndirectTask(geometry: geometry, image: UnsafePointer(hwc), inChannels: Int32(pixelChannels),
+                    cols.update(repeating: UInt8(truncatingIfNeeded: zero.pointee), count: s.inChannels)
+                    QConvIndirectTask(geometry: geometry, image: UnsafePointer(hwc), inChannels: Int32(s.inChannels),
                                       pad: UnsafePointer(cols), m: outPlane, n: mg, packed: weights.group(g), e: e)
                         .dispatch(parallel)
                     continue
