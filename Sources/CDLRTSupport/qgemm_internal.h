@@ -1,6 +1,6 @@
 #ifndef CDLRT_QGEMM_INTERNAL_H
 #define CDLRT_QGEMM_INTERNAL_H
-/* Shared between qgemm.c and qconv.c (not part of the module's public headers). */
+/* Shared between qgemm.c and qgemm_conv.c (not part of the module's public headers). */
 #include "qgemm.h"
 
 /* The tile epilogue of `isa`'s path (docs/QUANTIZATION.md): rows × cols accumulators c (row
