@@ -71,13 +71,23 @@ void cdlrt_qconv_indirect(int isa, const cdlrt_conv_geometry *g, const uint8_t *
     const cdlrt_qepilogue_fn epilogue = cdlrt_qgemm_epilogue_for(isa);
     const int32_t *colsum = (const int32_t *)packed_b;
     const uint8_t *ptrs[ROWS * MAX_TAPS];
+    ptrdiff_t offset[MAX_TAPS];  /* tap t's byte offset from the window's first pixel */
+    for (int ky = 0; ky < g->kh; ky++)
+        for (int kx = 0; kx < g->kw; kx++)
+            offset[ky * g->kw + kx] = ((ptrdiff_t)ky * g->dil_h * g->w + (ptrdiff_t)kx * g->dil_w) * in_channels;
+    const int span_h = (g->kh - 1) * g->dil_h, span_w = (g->kw - 1) * g->dil_w;
     int32_t tile[MR * NR] __attribute__((aligned(64)));
     for (int i0 = row_begin; i0 < row_end; i0 += ROWS) {
         const int i1 = row_end - i0 < ROWS ? row_end : i0 + ROWS;
-        for (int p = i0; p < i1; p++) {
-            const int oh = p / g->out_w, ow = p % g->out_w;
+        int oh = i0 / g->out_w, ow = i0 % g->out_w;
+        for (int p = i0; p < i1; p++, ow = ow + 1 == g->out_w ? (oh++, 0) : ow + 1) {
             const int ih0 = oh * g->stride_h - g->pad_top, iw0 = ow * g->stride_w - g->pad_left;
             const uint8_t **row = ptrs + (ptrdiff_t)(p - i0) * taps;
+            if (ih0 >= 0 && iw0 >= 0 && ih0 + span_h < g->h && iw0 + span_w < g->w) {  /* inside: no checks */
+                const uint8_t *base = x + ((ptrdiff_t)ih0 * g->w + iw0) * in_channels;
+                for (int t = 0; t < taps; t++) row[t] = base + offset[t];
+                continue;
+            }
             for (int ky = 0; ky < g->kh; ky++) {
                 const int ih = ih0 + ky * g->dil_h;
                 for (int kx = 0; kx < g->kw; kx++) {
