@@ -7,6 +7,7 @@
  * B[4q…4q+3, j] (zero padded past k and n). That is vpdpbusd's layout: one 32-bit lane per column
  * sums 4 u8×s8 products, so a broadcast of 4 bytes of an A row meets 16 columns per zmm. */
 #include "qgemm.h"
+#include "qgemm_internal.h"
 #include "CDLRTSupport.h"
 #include <math.h>
 #include <stdlib.h>
@@ -341,12 +342,20 @@ static TAVX2 void epilogue_columns_avx2(const cdlrt_qepilogue *e, const int32_t 
     const __m256i za = _mm256_set1_epi32(e->a_zero[0]);
     const __m256 sa = _mm256_set1_ps(e->a_scale[0]);
     const __m256 ys = _mm256_set1_ps(e->y_scale), yz = _mm256_set1_ps((float)e->y_zero), top = _mm256_set1_ps(255);
-    float sb[NR], bias[NR];
-    int32_t cs[NR];
-    for (int t = 0; t < NR; t++) {
-        sb[t] = t < cols ? e->b_scale[(j0 + t) * e->b_scale_stride] : 0.0f;
-        bias[t] = t < cols && e->bias ? e->bias[j0 + t] : 0.0f;
-        cs[t] = t < cols ? colsum[j0 + t] : 0;
+    float sb_[NR], bias_[NR];
+    int32_t cs_[NR];
+    const float *sb = sb_, *bias = bias_;
+    const int32_t *cs = cs_;
+    if (cols == NR && e->b_scale_stride == 1) {  /* a whole panel: read the parameters in place */
+        sb = e->b_scale + j0;
+        bias = e->bias ? e->bias + j0 : sb;  /* (not added without a bias) */
+        cs = colsum + j0;
+    } else {
+        for (int t = 0; t < NR; t++) {
+            sb_[t] = t < cols ? e->b_scale[(j0 + t) * e->b_scale_stride] : 0.0f;
+            bias_[t] = t < cols && e->bias ? e->bias[j0 + t] : 0.0f;
+            cs_[t] = t < cols ? colsum[j0 + t] : 0;
+        }
     }
     for (int t0 = 0; t0 < cols; t0 += 8) {
         const __m256 scale = _mm256_mul_ps(sa, _mm256_loadu_ps(sb + t0));
@@ -392,6 +401,7 @@ static TAVX2 void epilogue_avx2(const cdlrt_qepilogue *e, const int32_t *colsum,
 static __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) void epilogue_avx512(
     const cdlrt_qepilogue *e, const int32_t *colsum, int i0, int rows, int j0, int cols, const int32_t *c) {
     if (columns_path(e, rows)) epilogue_columns_avx2(e, colsum, i0, j0, cols, c);
+    else if (cdlrt_qepilogue_rows_applies(e)) cdlrt_qepilogue_rows_avx512(e, colsum, i0, rows, j0, cols, c);
     else epilogue_avx512_rows(e, colsum, i0, rows, j0, cols, c);
 }
 #endif
@@ -404,6 +414,9 @@ static qepilogue_fn epilogue_for(int isa) {
 #endif
     return epilogue_portable;
 }
+
+cdlrt_qepilogue_fn cdlrt_qgemm_epilogue_for(int isa) { return epilogue_for(isa); }
+const int8_t *cdlrt_qgemm_panel_at(const void *packed, int n, int k, int p) { return panel_at(packed, n, k, p); }
 
 void cdlrt_qgemm(int isa, int row_begin, int row_end, int panel_begin, int panel_end, int n, int k,
                  const uint8_t *a, ptrdiff_t lda, const void *packed_b, const cdlrt_qepilogue *e) {

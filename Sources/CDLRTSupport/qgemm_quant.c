@@ -73,10 +73,47 @@ static TAVX2 void quantize_avx2(const float *x, int cols, float scale, float zer
     for (; c < cols; c++) q[c] = quantize_one(x[c], scale, zero);
 }
 #define HAVE_AVX2_PATH 1
+
+/* The same two functions with 16 lanes and a masked tail (bit-identical: min / max of the finite
+ * values in any order, the same IEEE operations per element). */
+#define T512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq")))
+static T512 void range_avx512(const float *x, int cols, float *lo, float *hi) {
+    __m512 l = _mm512_setzero_ps(), h = _mm512_setzero_ps();
+    const __m512 inf = _mm512_set1_ps(INFINITY);
+    for (int c = 0; c < cols; c += 16) {
+        const __mmask16 m = cols - c >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (cols - c)) - 1);
+        const __m512 v = _mm512_maskz_loadu_ps(m, x + c);
+        const __mmask16 finite = _mm512_mask_cmp_ps_mask(m, _mm512_abs_ps(v), inf, _CMP_LT_OQ);
+        l = _mm512_mask_min_ps(l, finite, l, v);
+        h = _mm512_mask_max_ps(h, finite, h, v);
+    }
+    const float lv = _mm512_reduce_min_ps(l), hv = _mm512_reduce_max_ps(h);
+    if (lv < *lo) *lo = lv;
+    if (hv > *hi) *hi = hv;
+}
+
+static T512 void quantize_avx512(const float *x, int cols, float scale, float zero, uint8_t *q) {
+    const __m512 s = _mm512_set1_ps(scale), z = _mm512_set1_ps(zero);
+    const __m512 zeroes = _mm512_setzero_ps(), top = _mm512_set1_ps(255);
+    for (int c = 0; c < cols; c += 16) {
+        const __mmask16 m = cols - c >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (cols - c)) - 1);
+        const __m512 v = _mm512_maskz_loadu_ps(m, x + c);
+        __m512 r = _mm512_add_ps(_mm512_roundscale_ps(_mm512_div_ps(v, s), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), z);
+        r = _mm512_min_ps(_mm512_max_ps(r, zeroes), top);
+        r = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(v, v, _CMP_ORD_Q), z, r);  /* NaN → the zero point */
+        _mm_mask_storeu_epi8(q + c, m, _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(r)));
+    }
+}
+
+static int has_avx512(void) {
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")
+        && __builtin_cpu_supports("avx512dq");
+}
 #endif
 
 static void range_of(const float *x, int cols, float *lo, float *hi) {
 #ifdef HAVE_AVX2_PATH
+    if (has_avx512()) { range_avx512(x, cols, lo, hi); return; }
     if (__builtin_cpu_supports("avx2")) { range_avx2(x, cols, lo, hi); return; }
 #endif
     range_scalar(x, 0, cols, lo, hi);
@@ -84,6 +121,7 @@ static void range_of(const float *x, int cols, float *lo, float *hi) {
 
 static void quantize_row(const float *x, int cols, float scale, float zero, uint8_t *q) {
 #ifdef HAVE_AVX2_PATH
+    if (has_avx512()) { quantize_avx512(x, cols, scale, zero, q); return; }
     if (__builtin_cpu_supports("avx2")) { quantize_avx2(x, cols, scale, zero, q); return; }
 #endif
     for (int c = 0; c < cols; c++) q[c] = quantize_one(x[c], scale, zero);
@@ -121,11 +159,38 @@ void cdlrt_dequantize_u8(const uint8_t *q, size_t count, float scale, int32_t ze
     for (size_t i = 0; i < count; i++) y[i] = (float)((int32_t)q[i] - zero) * scale;
 }
 
+#if defined(__x86_64__)
+/* 16 × 16 bytes: four rounds of "row i with row i + 8, interleaved" rotate each byte's 8-bit
+ * address (row, column) left by one bit; after four the row and column bits have swapped. SSE2
+ * (x86-64's baseline): the same code on every CPU. */
+static inline void transpose16_u8(const uint8_t *x, ptrdiff_t ldx, uint8_t *y, ptrdiff_t ldy) {
+    __m128i a[16], t[16];
+    for (int i = 0; i < 16; i++) a[i] = _mm_loadu_si128((const __m128i *)(x + i * ldx));
+    /* a → t → a → t → a (no array copies: they would become memcpy calls). */
+#define ROUND(src, dst) \
+    for (int i = 0; i < 8; i++) { \
+        dst[2 * i] = _mm_unpacklo_epi8(src[i], src[i + 8]); \
+        dst[2 * i + 1] = _mm_unpackhi_epi8(src[i], src[i + 8]); \
+    }
+    ROUND(a, t) ROUND(t, a) ROUND(a, t) ROUND(t, a)
+#undef ROUND
+    for (int i = 0; i < 16; i++) _mm_storeu_si128((__m128i *)(y + i * ldy), a[i]);
+}
+#endif
+
 void cdlrt_transpose_u8(const uint8_t *x, int rows, int cols, uint8_t *y) {
     enum { B = 32 };  /* blocks of 32 × 32 bytes stay in L1 on both sides */
     for (int r0 = 0; r0 < rows; r0 += B)
         for (int c0 = 0; c0 < cols; c0 += B) {
             const int r1 = r0 + B < rows ? r0 + B : rows, c1 = c0 + B < cols ? c0 + B : cols;
+#if defined(__x86_64__)
+            if (r1 - r0 == B && c1 - c0 == B) {  /* whole block: four 16 × 16 transposes */
+                for (int r = r0; r < r1; r += 16)
+                    for (int c = c0; c < c1; c += 16)
+                        transpose16_u8(x + (ptrdiff_t)r * cols + c, cols, y + (ptrdiff_t)c * rows + r, rows);
+                continue;
+            }
+#endif
             for (int c = c0; c < c1; c++)
                 for (int r = r0; r < r1; r++) y[(ptrdiff_t)c * rows + r] = x[(ptrdiff_t)r * cols + c];
         }
@@ -167,20 +232,48 @@ void cdlrt_im2col_u8(const cdlrt_conv_geometry *g, const uint8_t *x, int in_chan
     }
 }
 
+/* Max over the window's rows of each input column (vectorizable: u8 max, no branches). */
+static inline void rows_max(const cdlrt_conv_geometry *g, const uint8_t *x, int oh, int w0, int wn, uint8_t *m) {
+    memset(m, 0, (size_t)wn);
+    for (int ky = 0; ky < g->kh; ky++) {
+        const int ih = oh * g->stride_h - g->pad_top + ky * g->dil_h;
+        if (ih < 0 || ih >= g->h) continue;
+        const uint8_t *in = x + (ptrdiff_t)ih * g->w + w0;
+        for (int i = 0; i < wn; i++) m[i] = in[i] > m[i] ? in[i] : m[i];
+    }
+}
+
 void cdlrt_maxpool_u8(const cdlrt_conv_geometry *g, const uint8_t *x, uint8_t *y) {
-    enum { ROW = 4096 };
+    enum { ROW = 4096, MARGIN = 64 };
+    /* Fast path: the whole row fits and every window stays within MARGIN bytes of it. Column
+     * maxima sit in `ext` between MARGIN zero bytes on each side (0 is the smallest u8, so the
+     * padding never wins, as MaxPool's padding is ignored); `span[i]` = max over the window's
+     * columns starting at ext index i, then each output picks one span. */
+    const int first = -g->pad_left, reach = (g->kw - 1) * g->dil_w;
+    const int last = (g->out_w - 1) * g->stride_w - g->pad_left + reach;
+    if (g->out_w > 0 && g->w <= ROW && first >= -MARGIN && reach < MARGIN && last < g->w + MARGIN) {
+        uint8_t ext[ROW + 2 * MARGIN], span[ROW + 2 * MARGIN];
+        memset(ext, 0, MARGIN);
+        memset(ext + MARGIN + g->w, 0, MARGIN);
+        const int from = MARGIN + first, to = MARGIN + last - reach + 1;  /* span indices used */
+        for (int oh = 0; oh < g->out_h; oh++) {
+            rows_max(g, x, oh, 0, g->w, ext + MARGIN);
+            memcpy(span + from, ext + from, (size_t)(to - from));
+            for (int kx = 1; kx < g->kw; kx++) {
+                const uint8_t *src = ext + kx * g->dil_w;
+                for (int i = from; i < to; i++) span[i] = src[i] > span[i] ? src[i] : span[i];
+            }
+            uint8_t *row = y + (ptrdiff_t)oh * g->out_w;
+            for (int ow = 0; ow < g->out_w; ow++) row[ow] = span[from + ow * g->stride_w];
+        }
+        return;
+    }
     uint8_t column_max[ROW];  /* per input column: the max over the window's rows */
     for (int oh = 0; oh < g->out_h; oh++) {
         uint8_t *row = y + (ptrdiff_t)oh * g->out_w;
         for (int w0 = 0; w0 < g->w; w0 += ROW) {  /* images wider than ROW: in slices */
             const int wn = g->w - w0 < ROW ? g->w - w0 : ROW;
-            memset(column_max, 0, (size_t)wn);
-            for (int ky = 0; ky < g->kh; ky++) {
-                const int ih = oh * g->stride_h - g->pad_top + ky * g->dil_h;
-                if (ih < 0 || ih >= g->h) continue;
-                const uint8_t *in = x + (ptrdiff_t)ih * g->w + w0;
-                for (int i = 0; i < wn; i++) column_max[i] = in[i] > column_max[i] ? in[i] : column_max[i];
-            }
+            rows_max(g, x, oh, w0, wn, column_max);
             for (int ow = 0; ow < g->out_w; ow++) {
                 const int iw0 = ow * g->stride_w - g->pad_left;
                 uint8_t m = w0 == 0 ? 0 : row[ow];

@@ -136,10 +136,13 @@ final class QGemmTests: XCTestCase {
 
     func testDynamicQuantization() {
         var rng = TestRNG(seed: 13)
-        for (rows, cols) in [(1, 1), (3, 67), (17, 5), (2, 256)] {
+        var shapes = [(1, 1), (3, 67), (17, 5), (2, 256)]
+        shapes += Self.odd.map { (2, $0) }  // every 16-lane tail of the AVX-512 path
+        for (rows, cols) in shapes {
             for perRow in [false, true] {
                 var x = rng.floats(rows * cols, -3, 5)
                 if rows * cols > 4 { x[1] = .nan; x[2] = .infinity; x[3] = -.infinity }
+                if cols > 20 { x[cols - 1] = .nan; x[cols - 2] = -.infinity; x[cols - 3] = -7 }  // in the tail
                 if rows > 2 { for c in 0 ..< cols { x[2 * cols + c] = 0 } }  // an all-zero row
                 var q = [UInt8](repeating: 0, count: rows * cols)
                 var s = [Float](repeating: 0, count: rows), z = [Int32](repeating: -1, count: rows)
@@ -195,10 +198,76 @@ final class QGemmTests: XCTestCase {
         }
     }
 
+    /// The implicit-GEMM conv against im2col + cdlrt_qgemm (itself tested against the reference):
+    /// the same bytes, float (NaN-filled first, both layouts) and u8 outputs, odd sizes, padding,
+    /// strides, dilations, split row ranges.
+    func testIndirectConvMatchesIm2col() {
+        let isa = cdlrt_qgemm_best_isa()
+        var rng = TestRNG(seed: 17)
+        var checked = 0
+        for trial in 0 ..< 300 {
+            let c = 4 * rng.int(1 ... 17), h = rng.int(1 ... 13), w = rng.int(1 ... 13), n = Self.odd[trial % Self.odd.count]
+            let kh = rng.int(1 ... 4), kw = rng.int(1 ... 4), sh = rng.int(1 ... 3), sw = rng.int(1 ... 3)
+            let pt = rng.int(0 ... kh), pl = rng.int(0 ... kw), dh = rng.int(1 ... 2), dw = rng.int(1 ... 2)
+            let oh = (h + 2 * pt - (kh - 1) * dh - 1), ow = (w + 2 * pl - (kw - 1) * dw - 1)
+            guard oh >= 0, ow >= 0 else { continue }
+            var g = cdlrt_conv_geometry(h: Int32(h), w: Int32(w), kh: Int32(kh), kw: Int32(kw), stride_h: Int32(sh), stride_w: Int32(sw),
+                                        pad_top: Int32(pt), pad_left: Int32(pl), dil_h: Int32(dh), dil_w: Int32(dw),
+                                        out_h: Int32(oh / sh + 1), out_w: Int32(ow / sw + 1))
+            let taps = kh * kw, k = taps * c, m = Int(g.out_h * g.out_w)
+            guard cdlrt_qconv_indirect_supported(isa, Int32(c), Int32(taps)) != 0 else { return }  // not this CPU's path
+            let x = (0 ..< h * w * c).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            let b = (0 ..< k * n).map { _ in Int8(rng.int(-127 ... 127)) }
+            var zero = Int32(rng.int(0 ... 255)), scale: Float = 0.01
+            let pad = [UInt8](repeating: UInt8(zero), count: c)
+            let bs = (0 ..< n).map { _ in rng.float(0.001, 0.01) }, bias = (0 ..< n).map { _ in rng.float(-2, 2) }
+            let packed = pack(b, k: k, n: n)
+            defer { packed.deallocate() }
+            var cols = [UInt8](repeating: 0, count: m * k)
+            cdlrt_im2col_u8(&g, x, Int32(c), 0, Int32(c), UInt8(zero), 0, Int32(m), &cols, k)
+            let u8 = trial % 2 == 0, rowMajor = trial % 3 == 0
+            var want = [Float](repeating: .nan, count: m * n), got = want
+            var wantQ = [UInt8](repeating: 0xAB, count: m * n), gotQ = wantQ
+            bs.withUnsafeBufferPointer { pbs in
+                bias.withUnsafeBufferPointer { pb in
+                    let act = trial % 4 == 1 ? DenseActivation(.relu) : trial % 4 == 2 ? DenseActivation(.clip, min: -1, max: 2) : .none
+                    var e = cdlrt_qepilogue()
+                    e.activation = Int32(act.kind.rawValue)
+                    e.act_alpha = act.alpha; e.act_min = act.min; e.act_max = act.max
+                    withUnsafePointer(to: &zero) { pz in
+                        withUnsafePointer(to: &scale) { ps in
+                            e.a_zero = pz; e.a_scale = ps
+                            e.b_scale = pbs.baseAddress; e.b_scale_stride = 1
+                            e.bias = trial % 5 == 0 ? nil : pb.baseAddress
+                            e.y_scale = 0.05; e.y_zero = Int32(trial % 256)
+                            e.y_row_stride = rowMajor ? n : 1; e.y_col_stride = rowMajor ? 1 : m
+                            let split = rng.int(0 ... m)
+                            func run(_ y: UnsafeMutableRawPointer, indirect: Bool) {
+                                if u8 { e.y_u8 = y.assumingMemoryBound(to: UInt8.self) } else { e.y_f32 = y.assumingMemoryBound(to: Float.self) }
+                                if indirect {
+                                    cdlrt_qconv_indirect(isa, &g, x, Int32(c), pad, 0, Int32(split), Int32(n), packed, &e)
+                                    cdlrt_qconv_indirect(isa, &g, x, Int32(c), pad, Int32(split), Int32(m), Int32(n), packed, &e)
+                                } else {
+                                    cdlrt_qgemm(isa, 0, Int32(m), 0, Int32.max, Int32(n), Int32(k), cols, k, packed, &e)
+                                }
+                            }
+                            if u8 { run(&wantQ, indirect: false); run(&gotQ, indirect: true) } else { run(&want, indirect: false); run(&got, indirect: true) }
+                        }
+                    }
+                }
+            }
+            let same = u8 ? wantQ == gotQ : zip(want, got).allSatisfy { $0.bitPattern == $1.bitPattern } && !got.contains { $0.isNaN }
+            if !same { XCTFail("c\(c) \(h)x\(w) k\(kh)x\(kw) s\(sh),\(sw) p\(pt),\(pl) d\(dh),\(dw) n\(n) u8 \(u8)"); return }
+            checked += 1
+        }
+        XCTAssertGreaterThan(checked, 100)
+    }
+
     func testMaxPoolU8() {
         var rng = TestRNG(seed: 16)
         for (h, w, k, stride, pad, dil) in [(7, 5, 3, 2, 1, 1), (8, 8, 2, 2, 0, 1), (9, 11, 3, 1, 1, 2), (1, 1, 1, 1, 0, 1),
-                                            (3, 4100, 3, 2, 1, 1)] {
+                                            (3, 4100, 3, 2, 1, 1), (112, 112, 3, 2, 1, 1), (5, 67, 2, 3, 1, 3),
+                                            (4, 33, 4, 1, 3, 1), (2, 65, 5, 2, 2, 2), (6, 17, 1, 2, 0, 1)] {
             var g = cdlrt_conv_geometry()
             g.h = Int32(h); g.w = Int32(w); g.kh = Int32(k); g.kw = Int32(k)
             g.stride_h = Int32(stride); g.stride_w = Int32(stride); g.pad_top = Int32(pad); g.pad_left = Int32(pad)
@@ -225,7 +294,7 @@ final class QGemmTests: XCTestCase {
 
     func testTranspose() {
         var rng = TestRNG(seed: 15)
-        for (r, c) in [(1, 1), (3, 67), (64, 3136 / 4), (33, 33)] {
+        for (r, c) in [(1, 1), (3, 67), (64, 3136 / 4), (33, 33), (32, 32), (64, 67), (67, 64), (65, 97), (512, 49)] {
             let x = (0 ..< r * c).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
             var y = [UInt8](repeating: 0, count: r * c)
             cdlrt_transpose_u8(x, Int32(r), Int32(c), &y)

@@ -450,3 +450,69 @@ def test_python_convert_int8_static_with_calibration_dict(dlrt_mod, tmp_path):
                          calibration={"no_such_input": x[:4]})
     assert not (tmp_path / "bad.dlrt").exists()
     assert leftovers() == before     # the temporary .npz is removed, also after a failure
+
+
+# ---- bias Add fusion and odd channel counts (docs/QUANTIZATION.md "Bias Add fusion", "Kernels") ---
+
+def _linear_bias(tap: bool, bias_first: bool):
+    """x [batch, 5, 67] · B [67, 33] + bias [33] (both Add operand orders); with `tap` the MatMul's
+    output is also a graph output, which keeps the Add a float Add (the unfused reference)."""
+    b = models.GraphBuilder(7300)
+    w, bias = b.weight((67, 33), scale=0.2), b.weight((33,), scale=0.5)
+    b.nodes.append(helper.make_node("MatMul", ["x", w], ["mm"], name="/MatMul"))
+    b.nodes.append(helper.make_node("Add", [bias, "mm"] if bias_first else ["mm", bias], ["y"], name="/Add"))
+    outs = [models.vi("y", ["batch", 5, 33])] + ([models.vi("mm", ["batch", 5, 33])] if tap else [])
+    return b.build("linear_bias", [models.vi("x", ["batch", 5, 67])], outs)
+
+
+@pytest.mark.parametrize("bias_first", [False, True])
+def test_bias_add_fused_bit_identical(cli, dlrt_mod, tmp_path, bias_first):
+    import onnx
+    paths = {}
+    for tap in (False, True):
+        src, dst = tmp_path / f"lin{tap}.onnx", tmp_path / f"lin{tap}.int8.dlrt"
+        onnx.save(_linear_bias(tap, bias_first), str(src))
+        run_cli(cli, "convert", src, "-o", dst, "--weights", "int8", check=True)
+        paths[tap] = dst
+    ops = json.loads(run_cli(cli, "inspect", paths[False], "--json", check=True).stdout)["op_counts"]
+    assert "Add" not in ops and ops["DynamicQuantizeMatMul"] == 1, ops
+    ops = json.loads(run_cli(cli, "inspect", paths[True], "--json", check=True).stdout)["op_counts"]
+    assert ops.get("Add") == 1, ops  # the MatMul's output is read elsewhere: not fused
+    with dlrt_mod.Model(paths[False]) as fused, dlrt_mod.Model(paths[True]) as plain:
+        for n in (1, 3):
+            x = models.rnd(7310 + n, n, 5, 67)
+            a, b = fused.run({"x": x})["y"], plain.run({"x": x})["y"]
+            assert np.array_equal(a.view(np.uint32), b.view(np.uint32)), "fused bias differs from MatMul + Add"
+            ref = ort_run(_linear_bias(False, bias_first), {"x": x})["y"]
+            assert cosine(a, ref) >= 0.999
+
+
+@pytest.mark.parametrize("channels", [1, 2, 3, 5, 6])
+def test_conv_odd_channels_static_and_dynamic(cli, dlrt_mod, tmp_path, channels):
+    """Stem-like convs (7×7 / 3×3, stride 2, padding) on 1…6 input channels (multiples of 4 take
+    the implicit GEMM on AVX-512 VNNI, the others im2col), fed float and u8: static and dynamic
+    results stay close to float32, identical across thread counts."""
+    b = models.GraphBuilder(7400 + channels)
+    p = b.node("Relu", [b.conv("x", channels, channels, k=1, pad=0)])  # static: the stem then reads u8
+    y = b.conv(p, channels, 16, k=7, stride=2, pad=3)
+    r = b.node("Relu", [y])
+    z = b.conv(r, 16, 8, k=3, stride=1, pad=1)
+    b.nodes.append(helper.make_node("Identity", [z], ["out"]))
+    m = b.build("stem", [models.vi("x", ["batch", channels, 23, 21])], [models.vi("out", ["batch", 8, 12, 11])])
+    feeds = [{"x": models.rnd(7410 + i, n, channels, 23, 21)} for i, n in enumerate((1, 2))]
+    import onnx
+    src = tmp_path / "stem.onnx"
+    onnx.save(m, str(src))
+    f32, dyn, st = tmp_path / "stem.dlrt", tmp_path / "stem.dyn.dlrt", tmp_path / "stem.static.dlrt"
+    run_cli(cli, "convert", src, "-o", f32, check=True)
+    run_cli(cli, "convert", src, "-o", dyn, "--weights", "int8", check=True)
+    r = convert_static(cli, src, st, {"x": np.concatenate([f["x"] for f in feeds])}, tmp_path)
+    assert r.returncode == 0, r.stderr
+    with dlrt_mod.Model(f32) as m32, dlrt_mod.Model(dyn) as md, dlrt_mod.Model(st) as ms, \
+            dlrt_mod.Model(st, threads=2) as ms2:
+        for f in feeds:
+            want = m32.run(f)["out"]
+            assert cosine(md.run(f)["out"], want) >= 0.995
+            one = ms.run(f)["out"]
+            assert cosine(one, want) >= 0.99
+            assert np.array_equal(one, ms2.run(f)["out"]), "results depend on the thread count"

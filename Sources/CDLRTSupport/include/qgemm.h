@@ -89,6 +89,14 @@ void cdlrt_im2col_u8(const cdlrt_conv_geometry *g, const uint8_t *x, int in_chan
                      uint8_t pad_value, int row_begin, int row_end, uint8_t *cols, ptrdiff_t ldc);
 /* y[c * rows + r] = x[r * cols + c] (CHW → HWC with rows = C, cols = H·W). */
 void cdlrt_transpose_u8(const uint8_t *x, int rows, int cols, uint8_t *y);
+/* Conv without the im2col copy (group 1): output pixels [row_begin, row_end) of an image in HWC
+ * order × the packed weights (k = kh · kw · in_channels in im2col's order) → Y through the
+ * epilogue, byte for byte what cdlrt_im2col_u8 + cdlrt_qgemm give. `pad` holds in_channels bytes
+ * equal to the zero point (read for the taps in the padding). Only where
+ * cdlrt_qconv_indirect_supported says so (AVX-512 VNNI, in_channels % 4 == 0, ≤ 64 taps). */
+int cdlrt_qconv_indirect_supported(int isa, int in_channels, int taps);
+void cdlrt_qconv_indirect(int isa, const cdlrt_conv_geometry *g, const uint8_t *x, int in_channels, const uint8_t *pad,
+                          int row_begin, int row_end, int n, const void *packed_b, const cdlrt_qepilogue *e);
 /* Max pooling of one u8 plane (h × w → out_h × out_w; padding never wins; an empty window gives
  * 0). Quantization is monotonic, so this is MaxPool on the real values with the same parameters. */
 void cdlrt_maxpool_u8(const cdlrt_conv_geometry *g, const uint8_t *x, uint8_t *y);

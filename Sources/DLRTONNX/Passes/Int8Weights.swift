@@ -79,11 +79,12 @@ enum Int8Weights {
                 report.keptFloat.append("\(node.op.name) '\(node.name)' kept float32: \(e.reason)")
             } catch {}
         }
+        let orphans = fuseBiasAdds(&g)
         if let ranges { makeStatic(&g, ranges: ranges, &report) }
         weightOnlyPass(&g, &dequantizers, &report)
         // They read only constants: placing them first keeps the topological order.
         g.nodes.insert(contentsOf: dequantizers, at: 0)
-        removeUnusedConstants(&g)
+        removeUnusedConstants(&g, orphans: orphans)
         return report
     }
 
@@ -171,14 +172,44 @@ enum Int8Weights {
         }
     }
 
-    /// Drops constants no node reads any more (the float32 originals of quantized weights),
-    /// renumbering tensor ids.
-    static func removeUnusedConstants(_ g: inout Graph) {
+    /// A DynamicQuantizeMatMul without bias or activation whose output only feeds an Add of a
+    /// constant float32 [N] (transformers' `MatMul → Add(bias)`) takes that constant as its bias and
+    /// writes the Add's output; the Add goes. The epilogue's `+ bias[j]` is the same single float32
+    /// addition after the same product, so the values are bit-identical, one pass over the output
+    /// fewer. Returns the matmuls' former output tensors (now unused).
+    static func fuseBiasAdds(_ g: inout Graph) -> Set<Int32> {
+        var users: [Int32: [Int]] = [:]
+        for (n, node) in g.nodes.enumerated() { for id in node.inputs where id >= 0 { users[id, default: []].append(n) } }
+        let graphOutputs = Set(g.outputs)
+        var removed = Set<Int>(), orphans = Set<Int32>()
+        for n in g.nodes.indices {
+            let mm = g.nodes[n]
+            guard mm.op == .dynamicQuantizeMatMul, mm.inputs.count == 2, mm.outputs.count == 1,
+                  !mm.attributes.keys.contains(where: { $0.hasPrefix("activation") }),
+                  let cols = g.tensors[Int(mm.inputs[1])].fixedShape?.last else { continue }
+            let y = mm.outputs[0]
+            guard !graphOutputs.contains(y), let u = users[y], u.count == 1, !removed.contains(u[0]) else { continue }
+            let add = g.nodes[u[0]]
+            guard add.op == .add, add.inputs.count == 2, add.outputs.count == 1, add.attributes.isEmpty else { continue }
+            let bias = add.inputs[0] == y ? add.inputs[1] : add.inputs[0]
+            guard bias != y, let b = try? floatConstant(g, bias, "bias"), b.shape == [cols] else { continue }
+            g.nodes[n].inputs.append(bias)
+            g.nodes[n].outputs = add.outputs
+            removed.insert(u[0])
+            orphans.insert(y)
+        }
+        if !removed.isEmpty { g.nodes = g.nodes.enumerated().filter { !removed.contains($0.offset) }.map(\.element) }
+        return orphans
+    }
+
+    /// Drops constants no node reads any more (the float32 originals of quantized weights) and the
+    /// `orphans` (intermediate tensors no node produces or reads any more), renumbering tensor ids.
+    static func removeUnusedConstants(_ g: inout Graph, orphans: Set<Int32> = []) {
         var used = Set(g.inputs + g.outputs)
         for node in g.nodes { used.formUnion(node.inputs.filter { $0 >= 0 }); used.formUnion(node.outputs) }
         var map = [Int32](repeating: -1, count: g.tensors.count)
         var kept: [Tensor] = []
-        for (i, t) in g.tensors.enumerated() where !t.isConstant || used.contains(Int32(i)) {
+        for (i, t) in g.tensors.enumerated() where (!t.isConstant && !orphans.contains(Int32(i))) || used.contains(Int32(i)) {
             map[i] = Int32(kept.count)
             kept.append(t)
         }

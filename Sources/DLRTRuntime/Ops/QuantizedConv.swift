@@ -136,6 +136,30 @@ struct QConvTask: ParallelTask {
     }
 }
 
+/// One image, group 1, AVX-512 VNNI: implicit GEMM over blocks of 32 output pixels, the taps read
+/// from the HWC image through pointers (no im2col copy; the same bytes as QConvTask).
+struct QConvIndirectTask: ParallelTask {
+    var geometry: cdlrt_conv_geometry
+    var image: UnsafePointer<UInt8>
+    var inChannels: Int32
+    /// inChannels bytes of the zero point (the padding taps).
+    var pad: UnsafePointer<UInt8>
+    var m: Int, n: Int
+    var packed: UnsafeRawPointer
+    var e: cdlrt_qepilogue
+    static let rowsPerUnit = 32
+
+    func run(_ range: Range<Int>) {
+        var g = geometry, e = e
+        cdlrt_qconv_indirect(qgemmISA, &g, image, inChannels, pad, Int32(range.lowerBound * Self.rowsPerUnit),
+                             Int32(min(m, range.upperBound * Self.rowsPerUnit)), Int32(n), packed, &e)
+    }
+
+    func dispatch(_ parallel: any ParallelLoop) {
+        parallel.parallelFor((m + Self.rowsPerUnit - 1) / Self.rowsPerUnit, grain: 1, self)
+    }
+}
+
 final class QuantizedConvKernel: Kernel {
     let s: Conv2DShape
     let weights: QPackedWeights
@@ -164,10 +188,17 @@ final class QuantizedConvKernel: Kernel {
     var hwcBytes: Int { (s.inChannels * s.inPlane + 63) / 64 * 64 }
     /// 1×1, stride 1, unpadded, one group: the HWC image is the GEMM's A as it is.
     var direct: Bool { s.isPointwise && s.group == 1 }
+    /// Group 1 on AVX-512 VNNI with channels a multiple of 4: no im2col rows (QConvIndirectTask).
+    var indirect: Bool {
+        !direct && s.group == 1 && cdlrt_qconv_indirect_supported(qgemmISA, Int32(s.inChannels), Int32(s.kH * s.kW)) != 0
+    }
 
     /// Scratch: scale and zero point (64 bytes), the u8 CHW image (unless X is u8), the image in
-    /// HWC order, the u8 im2col rows of one group (unless `direct`).
-    var scratchByteCount: Int { 64 + imageBytes + hwcBytes + (direct ? 0 : s.outPlane * s.gemmK) }
+    /// HWC order, then the u8 im2col rows of one group (unless `direct`), or for `indirect` one row
+    /// of inChannels zero points.
+    var scratchByteCount: Int {
+        64 + imageBytes + hwcBytes + (direct ? 0 : indirect ? (s.inChannels + 63) / 64 * 64 : s.outPlane * s.gemmK)
+    }
 
     func run(_ io: KernelIO) {
         guard let scratch = io.scratch, s.outPlane > 0, s.outChannels > 0 else { return }
@@ -184,6 +215,7 @@ final class QuantizedConvKernel: Kernel {
         let bias: UnsafePointer<Float>? = hasBias ? io.input(2, as: Float.self) : nil
         let parallel = denseParallel(io, serial: serial)
         if let q = quantization { _ = writeParams(scratch, q.x) }
+        let indirect = indirect
         if perBatch {
             cdlrt_quantize_dynamic(io.input(0, as: Float.self), Int32(s.batch), Int32(inCount), inCount, 0,
                                    (scratch + 64).assumingMemoryBound(to: UInt8.self), inCount, scale, zero)
@@ -221,6 +253,14 @@ final class QuantizedConvKernel: Kernel {
                 e.y_row_stride = 1; e.y_col_stride = outPlane
                 if direct {
                     QGemmTask(m: outPlane, n: mg, k: k, a: UnsafePointer(hwc), lda: k, packed: weights.group(g), e: e)
+                        .dispatch(parallel)
+                    continue
+                }
+                if indirect {
+                    // The zero point may change per image (dynamic mode): refill the padding row.
+                    cols.update(repeating: UInt8(truncatingIfNeeded: zero.pointee), count: s.inChannels)
+                    QConvIndirectTask(geometry: geometry, image: UnsafePointer(hwc), inChannels: Int32(s.inChannels),
+                                      pad: UnsafePointer(cols), m: outPlane, n: mg, packed: weights.group(g), e: e)
                         .dispatch(parallel)
                     continue
                 }
