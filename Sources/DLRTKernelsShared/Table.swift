@@ -14,4 +14,6 @@ public let isaKernelTable = KernelTable(isa: isaLevel,
                                         fmaPeak: { isaFMAPeak($0) },
                                         softmaxRows: { isaSoftmaxRows($0) },
                                         layerNormRows: { isaLayerNormRows($0) },
-                                        binary: { isaBinary($0) })
+                                        binary: { isaBinary($0) },
+                                        convDirectPrep: { isaConvDirectPrep($0) },  // conv32
+                                        convDirect: { isaConvDirect($0) })
