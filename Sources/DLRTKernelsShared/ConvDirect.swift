@@ -32,13 +32,30 @@ func isaConvDirectPrep(_ args: UnsafeRawPointer) {
                         continue
                     }
                     conv2dZero(row, lead)
-                    conv2dCopy(src + ih * s.inW + lead * sW + pc - s.padLeft, sW, row + lead, body)
+                    let from = src + ih * s.inW + lead * sW + pc - s.padLeft
+                    if sW == 2 {
+                        convDirectCopy2(from, row + lead, body)
+                    } else {
+                        conv2dCopy(from, sW, row + lead, body)
+                    }
                     conv2dZero(row + lead + body, pw - lead - body)
                 }
             }
         }
         c += 1
     }
+}
+
+/// d[i] = src[2i] for i < n, reading nothing past src[2n − 2].
+@inline(__always)
+func convDirectCopy2(_ src: UnsafePointer<Float>, _ d: UnsafeMutablePointer<Float>, _ n: Int) {
+    var i = 0
+    while i + 8 < n {  // reads src[2i ..< 2i + 16], 2i + 15 < 2n − 2
+        let v = UnsafeRawPointer(src + 2 * i).loadUnaligned(as: SIMD16<Float>.self)
+        store8(v.evenHalf, d + i)
+        i += 8
+    }
+    while i < n { d[i] = src[2 * i]; i += 1 }
 }
 
 /// Table entry `convDirect` (`ConvDirectArgs`). Tasks of one group are taken in chunks of
@@ -239,6 +256,36 @@ func convDirectFinish(_ tile: UnsafeMutablePointer<Float>, _ tileRows: Int, _ o:
         }
     }
     if valid <= 0 || rows <= 0 { return }
-    sgemmFinishTile(UnsafePointer(tile), tileRows, 2,
-                    TileOut(c: o.y + y0, ldc: o.ldy, rows: o.rows, cols: valid, accumulate: false, final: true, e: o.e))
+    let e = o.e
+    if !e.activation.isVectorizable || e.biasColStride != 0 {
+        sgemmFinishTile(UnsafePointer(tile), tileRows, 2,
+                        TileOut(c: o.y + y0, ldc: o.ldy, rows: o.rows, cols: valid, accumulate: false, final: true, e: e))
+        return
+    }
+    // y = act(alpha · tile + beta · bias[row]), 8 lanes at a time (a partial last vector is finished
+    // in the tile, then copied).
+    var r = 0
+    while r < rows {
+        let row = tile + r * n
+        let dst = o.y + y0 + r * o.ldy
+        var add: Float = 0
+        let hasBias = e.bias != nil && e.beta != 0
+        if hasBias, let b = e.bias { add = e.beta * b[r * e.biasRowStride] }
+        var j = 0
+        while j < valid {
+            var x = load8(row + j)
+            if e.alpha != 1 { x *= e.alpha }
+            if hasBias { x += SIMD8<Float>(repeating: add) }
+            x = e.activation.apply8(x)
+            if j + 8 <= valid {
+                store8(x, dst + j)
+            } else {
+                store8(x, row + j)
+                var i = j
+                while i < valid { dst[i] = row[i]; i += 1 }
+            }
+            j += 8
+        }
+        r += 1
+    }
 }
