@@ -20,6 +20,9 @@ func isaConvDirectPrep(_ args: UnsafeRawPointer) {
         let dst = g.into + c * geo.channelStride
         for pr in 0 ..< sH {
             for pc in 0 ..< sW {
+                // Phases no tap reads (kernel extent below the stride, e.g. 1×1 stride 2) stay
+                // unwritten: only the dropped positions past a row's end can read them.
+                if pr > (s.kH - 1) * s.dilationH || pc > (s.kW - 1) * s.dilationW { continue }
                 let plane = dst + (pr * sW + pc) * geo.phasePlane
                 // Phase columns j whose input column j·sW + pc − padLeft lies in 0..<inW.
                 let cols = denseValidBounds(offset: pc - s.padLeft, stride: sW, lo: 0, hi: s.inW, outCount: pw)
@@ -219,7 +222,7 @@ func convDirect6x32(_ l: ConvDirectLoop, _ x: UnsafePointer<Float>, _ a: UnsafeP
 
 /// Stores a tile (`tileRows` rows of 32 positions, row-major): drops the positions in padding
 /// columns or past the last one by moving the valid ones to the front of each row (valid positions
-/// of a tile are consecutive in the output), then the GEMM's finish applies bias and activation.
+/// of a tile are consecutive in the output), then y = act(alpha · tile + beta · bias[row]).
 @inline(never)
 func convDirectFinish(_ tile: UnsafeMutablePointer<Float>, _ tileRows: Int, _ o: ConvDirectOut) {
     let n = convDirectTile
@@ -227,65 +230,86 @@ func convDirectFinish(_ tile: UnsafeMutablePointer<Float>, _ tileRows: Int, _ o:
     // Output index of the first valid position at or after f0.
     let y0 = col0 < o.outW ? oh0 * o.outW + col0 : (oh0 + 1) * o.outW
     let rows = tileRows < o.rows ? tileRows : o.rows
+    if rows <= 0 { return }
     var valid = n
-    if o.pw != o.outW || o.f0 + n > o.flat {
-        // Segments [j, j + len) of the tile in the output, in order; compact each row in place
-        // (moving left, 8 floats at a time: every load precedes the stores that could overlap it).
-        var r = 0
-        while r < rows {
-            let row = tile + r * n
-            var w = 0, j = 0, col = col0
-            while j < n && o.f0 + j < o.flat {
-                if col >= o.outW {
-                    j += o.pw - col
-                    col = 0
-                    continue
-                }
-                var len = o.outW - col
-                if len > n - j { len = n - j }
-                if len > o.flat - o.f0 - j { len = o.flat - o.f0 - j }
-                if w != j {
-                    var i = 0
-                    while i + 8 <= len { store8(load8(row + j + i), row + w + i); i += 8 }
-                    while i < len { row[w + i] = row[j + i]; i += 1 }
-                }
-                w += len; j += len; col += len
+    if (o.pw != o.outW && col0 + n > o.outW) || o.f0 + n > o.flat {
+        // Segments [j, j + len) of the tile, in order, moved left to [w, w + len) in every row.
+        var w = 0, j = 0, col = col0
+        while j < n && o.f0 + j < o.flat {
+            if col >= o.outW {
+                j += o.pw - col
+                col = 0
+                continue
             }
-            valid = w
-            r += 1
+            var len = o.outW - col
+            if len > n - j { len = n - j }
+            if len > o.flat - o.f0 - j { len = o.flat - o.f0 - j }
+            if w != j {
+                var r = 0
+                while r < rows {
+                    convDirectMoveLeft(tile + r * n, from: j, to: w, len)
+                    r += 1
+                }
+            }
+            w += len; j += len; col += len
         }
+        valid = w
     }
-    if valid <= 0 || rows <= 0 { return }
+    if valid <= 0 { return }
     let e = o.e
     if !e.activation.isVectorizable || e.biasColStride != 0 {
         sgemmFinishTile(UnsafePointer(tile), tileRows, 2,
                         TileOut(c: o.y + y0, ldc: o.ldy, rows: o.rows, cols: valid, accumulate: false, final: true, e: e))
         return
     }
-    // y = act(alpha · tile + beta · bias[row]), 8 lanes at a time (a partial last vector is finished
-    // in the tile, then copied).
+    let hasBias = e.bias != nil && e.beta != 0
     var r = 0
     while r < rows {
         let row = tile + r * n
         let dst = o.y + y0 + r * o.ldy
-        var add: Float = 0
-        let hasBias = e.bias != nil && e.beta != 0
-        if hasBias, let b = e.bias { add = e.beta * b[r * e.biasRowStride] }
-        var j = 0
-        while j < valid {
-            var x = load8(row + j)
-            if e.alpha != 1 { x *= e.alpha }
-            if hasBias { x += SIMD8<Float>(repeating: add) }
-            x = e.activation.apply8(x)
-            if j + 8 <= valid {
-                store8(x, dst + j)
-            } else {
-                store8(x, row + j)
-                var i = j
-                while i < valid { dst[i] = row[i]; i += 1 }
+        var add = SIMD8<Float>()
+        if hasBias, let b = e.bias { add = SIMD8<Float>(repeating: e.beta * b[r * e.biasRowStride]) }
+        if valid >= 8 {
+            // 8 lanes at a time; a partial last vector is redone overlapping the previous one
+            // (the same values, so the same stores).
+            var j = 0
+            while j + 8 <= valid {
+                store8(convDirectEpilogue(load8(row + j), e, hasBias, add), dst + j)
+                j += 8
             }
-            j += 8
+            if j < valid {
+                store8(convDirectEpilogue(load8(row + valid - 8), e, hasBias, add), dst + valid - 8)
+            }
+        } else {
+            store8(convDirectEpilogue(load8(row), e, hasBias, add), row)
+            var i = 0
+            while i < valid { dst[i] = row[i]; i += 1 }
         }
         r += 1
     }
+}
+
+/// act(alpha · x + bias) with a vectorizable activation.
+@inline(__always)
+func convDirectEpilogue(_ v: SIMD8<Float>, _ e: DenseEpilogue, _ hasBias: Bool, _ add: SIMD8<Float>) -> SIMD8<Float> {
+    var x = v
+    if e.alpha != 1 { x *= e.alpha }
+    if hasBias { x += add }
+    return e.activation.apply8(x)
+}
+
+/// row[to ..< to + n] = row[from ..< from + n], to < from: 8 floats at a time from the left (each
+/// load precedes the stores that could overlap it); when n is not a multiple of 8, the last 8 are
+/// loaded first and stored last, overlapping.
+@inline(__always)
+func convDirectMoveLeft(_ row: UnsafeMutablePointer<Float>, from: Int, to: Int, _ n: Int) {
+    if n < 8 {
+        var i = 0
+        while i < n { row[to + i] = row[from + i]; i += 1 }
+        return
+    }
+    let last = load8(row + from + n - 8)
+    var i = 0
+    while i + 8 <= n { store8(load8(row + from + i), row + to + i); i += 8 }
+    if i < n { store8(last, row + to + n - 8) }
 }
