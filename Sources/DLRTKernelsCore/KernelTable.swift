@@ -334,24 +334,26 @@ public struct ConvDirectPrepArgs {
     }
 }
 
-/// Direct convolution tasks `lo..<hi` = g · geo.tiles + tile of one image: y = act(W ⊛ x + bias)
-/// for the tile's output positions and all of group g's output channels. `x`: the prepared image;
-/// `taps`: kH · kW tap offsets; `weights`: packed A per group (`conv2dPackWeights`); `y`: the
-/// image's output; `chunk`: tiles multiplied by one pair of A panels before the next pair.
+/// Direct convolution tasks `lo..<hi` = (g · rowBlocks + rb) · geo.tiles + tile of one image:
+/// y = act(W ⊛ x + bias) for the tile's output positions and the output channels of row block rb
+/// (`panelsPerBlock` A panels, even) of group g. `x`: the prepared image; `taps`: kH · kW tap
+/// offsets; `weights`: packed A per group (`conv2dPackWeights`); `y`: the image's output;
+/// `chunk`: tiles multiplied by one pair of A panels before the next pair.
 public struct ConvDirectArgs {
     public var s: Conv2DShape, geo: ConvDirectGeometry
     public var x: UnsafePointer<Float>, taps: UnsafePointer<Int32>
     public var weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?
     public var activation: DenseActivation
     public var y: UnsafeMutablePointer<Float>
-    public var chunk: Int
+    public var chunk: Int, rowBlocks: Int, panelsPerBlock: Int
     public var lo: Int, hi: Int
 
     public init(s: Conv2DShape, geo: ConvDirectGeometry, x: UnsafePointer<Float>, taps: UnsafePointer<Int32>,
                 weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?, activation: DenseActivation,
-                y: UnsafeMutablePointer<Float>, chunk: Int, tasks: Range<Int>) {
+                y: UnsafeMutablePointer<Float>, chunk: Int, rowBlocks: Int, panelsPerBlock: Int, tasks: Range<Int>) {
         self.s = s; self.geo = geo; self.x = x; self.taps = taps; self.weights = weights; self.bias = bias
         self.activation = activation; self.y = y; self.chunk = chunk
+        self.rowBlocks = rowBlocks; self.panelsPerBlock = panelsPerBlock
         lo = tasks.lowerBound; hi = tasks.upperBound
     }
 }

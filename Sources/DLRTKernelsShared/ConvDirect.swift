@@ -61,8 +61,8 @@ func convDirectCopy2(_ src: UnsafePointer<Float>, _ d: UnsafeMutablePointer<Floa
     while i < n { d[i] = src[2 * i]; i += 1 }
 }
 
-/// Table entry `convDirect` (`ConvDirectArgs`). Tasks of one group are taken in chunks of
-/// `chunk` tiles; per chunk, each pair of A panels (12 output channels, 12 × K floats: L1 or L2)
+/// Table entry `convDirect` (`ConvDirectArgs`). Tasks of one (group, row block) are taken in
+/// chunks of `chunk` tiles; per chunk, each pair of A panels (12 output channels, 12 × K floats: L1 or L2)
 /// multiplies every tile of the chunk before the next pair, so the weights stream once per chunk.
 func isaConvDirect(_ args: UnsafeRawPointer) {
     let d = args.load(as: ConvDirectArgs.self)
@@ -71,12 +71,16 @@ func isaConvDirect(_ args: UnsafeRawPointer) {
     let perGroup = sgemmPackedACount(m: mg, k: k)
     let aPanels = sgemmPanelsA(mg), aStride = sgemmMR * k
     let chunk = d.chunk > 0 ? d.chunk : 1
+    let blocks = d.rowBlocks > 0 ? d.rowBlocks : 1
     var t0 = d.lo
     while t0 < d.hi {
-        let g = t0 / geo.tiles
-        let groupEnd = (g + 1) * geo.tiles
+        let gb = t0 / geo.tiles  // g · rowBlocks + rb
+        let g = gb / blocks, rb = gb - g * blocks
+        let runStart = gb * geo.tiles, runEnd = runStart + geo.tiles
         var t1 = t0 + chunk < d.hi ? t0 + chunk : d.hi
-        if t1 > groupEnd { t1 = groupEnd }
+        if t1 > runEnd { t1 = runEnd }
+        let pLo = rb * d.panelsPerBlock
+        let pHi = pLo + d.panelsPerBlock < aPanels && blocks > 1 ? pLo + d.panelsPerBlock : aPanels
         let x = d.x + g * s.channelsPerGroup * geo.channelStride
         let w = d.weights + g * perGroup
         let yg = d.y + g * mg * s.outPlane
@@ -84,14 +88,14 @@ func isaConvDirect(_ args: UnsafeRawPointer) {
         if let b = d.bias { bias = b + g * mg }
         let k0 = ConvDirectLoop(channels: s.channelsPerGroup, taps: s.kH * s.kW, tap: d.taps,
                                 channelStride: geo.channelStride)
-        var p = 0
-        while p < aPanels {
-            let two = p + 2 <= aPanels
+        var p = pLo
+        while p < pHi {
+            let two = p + 2 <= pHi
             var e = DenseEpilogue(bias: bias, biasRowStride: 1, biasColStride: 0, activation: d.activation)
             if let b = bias { e.bias = b + p * sgemmMR }
             var t = t0
             while t < t1 {
-                let f0 = (t - g * geo.tiles) * convDirectTile
+                let f0 = (t - runStart) * convDirectTile
                 let out = ConvDirectOut(s, geo, f0: f0, y: yg + p * sgemmMR * s.outPlane, rows: mg - p * sgemmMR, e: e)
                 if two {
                     convDirect12x32(k0, x + f0, w + p * aStride, aStride, out)

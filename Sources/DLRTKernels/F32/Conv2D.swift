@@ -280,14 +280,20 @@ public func conv2dDirectForward(_ s: Conv2DShape, x: UnsafePointer<Float>, weigh
     let phases = s.strideH * s.strideW
     let span = max(1, s.channelsPerGroup * phases)
     let chunk = max(1, ((1 << 17) / span - s.kH * geo.pw) / convDirectTile)
+    // Few tiles (small planes, many output channels): output channels split into row blocks too,
+    // so that threads share the weights instead of each streaming all of them.
+    let aPairs = (sgemmPanelsA(s.outChannelsPerGroup) + 1) / 2
+    let rowBlocks = s.group * geo.tiles >= 8 ? 1 : min(aPairs, (8 + s.group * geo.tiles - 1) / (s.group * geo.tiles))
+    let panelsPerBlock = 2 * ((aPairs + rowBlocks - 1) / rowBlocks)
     for b in 0 ..< s.batch {
         parallel.parallelFor(s.inChannels, grain: 1,
                              ConvDirectPrepTask(s: s, geo: geo, x: x + b * s.inChannels * s.inPlane, into: scratch,
                                                 kernels: kernels))
-        parallel.parallelFor(s.group * geo.tiles, grain: 1,
+        parallel.parallelFor(s.group * rowBlocks * geo.tiles, grain: 1,
                              ConvDirectTask(s: s, geo: geo, x: scratch, taps: taps, weights: weights, bias: bias,
                                             activation: activation, y: y + b * s.outChannels * s.outPlane,
-                                            chunk: chunk, kernels: kernels))
+                                            chunk: chunk, rowBlocks: rowBlocks, panelsPerBlock: panelsPerBlock,
+                                            kernels: kernels))
     }
 }
 
@@ -309,11 +315,12 @@ struct ConvDirectTask: ParallelTask {
     let weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?
     let activation: DenseActivation
     let y: UnsafeMutablePointer<Float>
-    let chunk: Int
+    let chunk: Int, rowBlocks: Int, panelsPerBlock: Int
     let kernels: KernelTable
 
     func run(_ r: Range<Int>) {
         callKernel(kernels.convDirect, ConvDirectArgs(s: s, geo: geo, x: x, taps: taps, weights: weights, bias: bias,
-                                                      activation: activation, y: y, chunk: chunk, tasks: r))
+                                                      activation: activation, y: y, chunk: chunk, rowBlocks: rowBlocks,
+                                                      panelsPerBlock: panelsPerBlock, tasks: r))
     }
 }
