@@ -273,33 +273,27 @@ func convDirectFinish(_ tile: UnsafeMutablePointer<Float>, _ tileRows: Int, _ o:
         let dst = o.y + y0 + r * o.ldy
         var add = SIMD8<Float>()
         if hasBias, let b = e.bias { add = SIMD8<Float>(repeating: e.beta * b[r * e.biasRowStride]) }
-        if valid >= 8 {
-            // 8 lanes at a time; a partial last vector is redone overlapping the previous one
-            // (the same values, so the same stores).
-            var j = 0
-            while j + 8 <= valid {
-                store8(convDirectEpilogue(load8(row + j), e, hasBias, add), dst + j)
-                j += 8
+        // 8 lanes at a time; a partial last vector is redone overlapping the previous one (the
+        // same values, so the same stores); fewer than 8 valid: finished in the tile, copied.
+        // (One epilogue site: with several, the optimizer called it out of line.)
+        var j = 0
+        while j < valid {
+            let at = j + 8 <= valid ? j : (valid >= 8 ? valid - 8 : 0)
+            var x = load8(row + at)
+            if e.alpha != 1 { x *= e.alpha }
+            if hasBias { x += add }
+            x = e.activation.apply8(x)
+            if valid >= 8 {
+                store8(x, dst + at)
+            } else {
+                store8(x, row)
+                var i = 0
+                while i < valid { dst[i] = row[i]; i += 1 }
             }
-            if j < valid {
-                store8(convDirectEpilogue(load8(row + valid - 8), e, hasBias, add), dst + valid - 8)
-            }
-        } else {
-            store8(convDirectEpilogue(load8(row), e, hasBias, add), row)
-            var i = 0
-            while i < valid { dst[i] = row[i]; i += 1 }
+            j += 8
         }
         r += 1
     }
-}
-
-/// act(alpha · x + bias) with a vectorizable activation.
-@inline(__always)
-func convDirectEpilogue(_ v: SIMD8<Float>, _ e: DenseEpilogue, _ hasBias: Bool, _ add: SIMD8<Float>) -> SIMD8<Float> {
-    var x = v
-    if e.alpha != 1 { x *= e.alpha }
-    if hasBias { x += add }
-    return e.activation.apply8(x)
 }
 
 /// row[to ..< to + n] = row[from ..< from + n], to < from: 8 floats at a time from the left (each
