@@ -11,33 +11,20 @@ import DLRTKernelsCore
 func isaGemmCompute(_ args: UnsafeRawPointer) {
     let g = args.load(as: SGEMMComputeArgs.self)
     if g.aLo >= g.aHi || g.bLo >= g.bHi { return }
-    // Column blocks of `gemmNCPanels` B panels (512 columns): a K block of them (≤ 512 KB) and
-    // the rows of C of a row block (≤ 96 × 512) stay in the 1 MB L2 together with the A block;
-    // with all of a wide B (1024 columns: 1 MB per K block) the B panels swept C and A out of L2.
-    var jc = g.bLo
-    while jc < g.bHi {
-        let jcEnd = jc + gemmNCPanels < g.bHi ? jc + gemmNCPanels : g.bHi
-        var ic = g.aLo
-        while ic < g.aHi {
-            // All K blocks of one row block before the next: its rows of C stay in L2 between
-            // the K blocks instead of being swept from memory once per K block.
-            let icEnd = ic + sgemmMCPanels < g.aHi ? ic + sgemmMCPanels : g.aHi
-            var pc = 0
-            repeat {
-                let kc = g.k - pc < sgemmKC ? g.k - pc : sgemmKC
-                var b = GemmBlock(g, kc: kc, pc: pc, aLo: ic, aHi: icEnd)
-                b.bLo = jc; b.bHi = jcEnd
-                isaGemmBlock(b)
-                pc += kc
-            } while pc < g.k
-            ic = icEnd
-        }
-        jc = jcEnd
+    var ic = g.aLo
+    while ic < g.aHi {
+        // All K blocks of one row block before the next: its rows of C (≤ 96 × N) stay in L2
+        // between the K blocks instead of being swept from memory once per K block.
+        let icEnd = ic + sgemmMCPanels < g.aHi ? ic + sgemmMCPanels : g.aHi
+        var pc = 0
+        repeat {
+            let kc = g.k - pc < sgemmKC ? g.k - pc : sgemmKC
+            isaGemmBlock(GemmBlock(g, kc: kc, pc: pc, aLo: ic, aHi: icEnd))
+            pc += kc
+        } while pc < g.k
+        ic = icEnd
     }
 }
-
-/// B panels per column block of `isaGemmCompute` (even: pairs of panels stay pairs).
-@inline(__always) var gemmNCPanels: Int { 32 }
 
 /// One K block of A panels `aLo..<aHi` × B panels `bLo..<bHi`.
 struct GemmBlock {
@@ -46,8 +33,7 @@ struct GemmBlock {
     let c: UnsafeMutablePointer<Float>, ldc: Int
     let e: DenseEpilogue
     let accumulate: Bool, final: Bool
-    let aLo: Int, aHi: Int
-    var bLo: Int, bHi: Int
+    let aLo: Int, aHi: Int, bLo: Int, bHi: Int
 
     @inline(__always)
     init(_ g: SGEMMComputeArgs, kc: Int, pc: Int, aLo: Int, aHi: Int) {
