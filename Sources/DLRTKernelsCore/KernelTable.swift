@@ -56,10 +56,16 @@ public struct KernelTable: Sendable {
     public let binary: Entry
     /// `RecurrentCellArgs`: the gate math of one LSTM / GRU batch row (default activations).
     public let recurrentCell: Entry
+    // conv32
+    /// `ConvDirectPrepArgs`: zero-padded, stride-phase-split copies of input channels (direct conv).
+    public let convDirectPrep: Entry
+    /// `ConvDirectArgs`: direct convolution of (group, 32-position tile) tasks of one image.
+    public let convDirect: Entry
 
     public init(isa: KernelISA, gemmCompute: Entry, gemmSmallM: Entry, depthwise: Entry, depthwiseBlocked: Entry,
                 convPack: Entry, convFused: Entry, convPad: Entry, unary: Entry, fmaPeak: Entry,
-                softmaxRows: Entry, layerNormRows: Entry, binary: Entry, recurrentCell: Entry) {
+                softmaxRows: Entry, layerNormRows: Entry, binary: Entry, recurrentCell: Entry,
+                convDirectPrep: Entry, convDirect: Entry) {
         self.isa = isa
         self.gemmCompute = gemmCompute
         self.gemmSmallM = gemmSmallM
@@ -74,6 +80,8 @@ public struct KernelTable: Sendable {
         self.layerNormRows = layerNormRows
         self.binary = binary
         self.recurrentCell = recurrentCell
+        self.convDirectPrep = convDirectPrep  // conv32
+        self.convDirect = convDirect  // conv32
     }
 }
 
@@ -275,6 +283,81 @@ public struct BinaryArgs {
     public init(op: BinaryKernel, a: UnsafePointer<Float>, sa: Int, b: UnsafePointer<Float>, sb: Int,
                 c: UnsafeMutablePointer<Float>, count: Int) {
         self.op = op; self.a = a; self.sa = sa; self.b = b; self.sb = sb; self.c = c; self.count = count
+    }
+}
+
+// conv32
+/// Geometry of the direct convolution (ConvDirect.swift). The input of one image is copied,
+/// zero-padded, into `strideH · strideW` phase planes per channel (phase (pr, pc) holds padded
+/// rows pr, pr + sH, … and columns pc, pc + sW, …; `ph` × `pw` floats each), so every tap of a
+/// convolution of any stride is a stride-1 shift: output (oh, ow) ↔ flat position f = oh · pw + ow,
+/// and tap (kh, kw) of channel c reads the prepared input at c · channelStride + tap offset + f.
+/// Positions with ow ≥ outW are computed and dropped.
+public struct ConvDirectGeometry {
+    /// Rows and columns of one phase plane; floats per phase plane and per channel.
+    public var ph: Int, pw: Int, phasePlane: Int, channelStride: Int
+    /// Flat positions (last one + 1) and tiles of `convDirectTile` of them.
+    public var flat: Int, tiles: Int
+    /// Floats of one prepared image (all input channels + `convDirectTile` of zeroed slack: the
+    /// last tile reads up to 31 positions past the last channel).
+    public var imageFloats: Int
+
+    public init(_ s: Conv2DShape) {
+        ph = s.outH + (s.kH - 1) * s.dilationH / s.strideH
+        pw = s.outW + (s.kW - 1) * s.dilationW / s.strideW
+        phasePlane = ph * pw
+        channelStride = s.strideH * s.strideW * phasePlane
+        flat = (s.outH - 1) * pw + s.outW
+        tiles = (flat + convDirectTile - 1) / convDirectTile
+        imageFloats = s.inChannels * channelStride + convDirectTile
+    }
+
+    /// Offset of tap (kh, kw) inside a channel of the prepared input.
+    @inlinable @inline(__always)
+    public func tapOffset(_ s: Conv2DShape, kh: Int, kw: Int) -> Int {
+        let rh = kh * s.dilationH, rw = kw * s.dilationW
+        let phase = (rh % s.strideH) * s.strideW + rw % s.strideW
+        return phase * phasePlane + (rh / s.strideH) * pw + rw / s.strideW
+    }
+}
+
+/// Output positions per direct-conv tile (two 16-float vectors).
+@inlinable public var convDirectTile: Int { 32 }
+
+/// Input channels `lo..<hi` of one image `x` prepared into `into` (see `ConvDirectGeometry`).
+public struct ConvDirectPrepArgs {
+    public var s: Conv2DShape, geo: ConvDirectGeometry
+    public var x: UnsafePointer<Float>, into: UnsafeMutablePointer<Float>
+    public var lo: Int, hi: Int
+
+    public init(s: Conv2DShape, geo: ConvDirectGeometry, x: UnsafePointer<Float>, into: UnsafeMutablePointer<Float>,
+                channels: Range<Int>) {
+        self.s = s; self.geo = geo; self.x = x; self.into = into
+        lo = channels.lowerBound; hi = channels.upperBound
+    }
+}
+
+/// Direct convolution tasks `lo..<hi` = (g · rowBlocks + rb) · geo.tiles + tile of one image:
+/// y = act(W ⊛ x + bias) for the tile's output positions and the output channels of row block rb
+/// (`panelsPerBlock` A panels, even) of group g. `x`: the prepared image; `taps`: kH · kW tap
+/// offsets; `weights`: packed A per group (`conv2dPackWeights`); `y`: the image's output;
+/// `chunk`: tiles multiplied by one pair of A panels before the next pair.
+public struct ConvDirectArgs {
+    public var s: Conv2DShape, geo: ConvDirectGeometry
+    public var x: UnsafePointer<Float>, taps: UnsafePointer<Int32>
+    public var weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?
+    public var activation: DenseActivation
+    public var y: UnsafeMutablePointer<Float>
+    public var chunk: Int, rowBlocks: Int, panelsPerBlock: Int
+    public var lo: Int, hi: Int
+
+    public init(s: Conv2DShape, geo: ConvDirectGeometry, x: UnsafePointer<Float>, taps: UnsafePointer<Int32>,
+                weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?, activation: DenseActivation,
+                y: UnsafeMutablePointer<Float>, chunk: Int, rowBlocks: Int, panelsPerBlock: Int, tasks: Range<Int>) {
+        self.s = s; self.geo = geo; self.x = x; self.taps = taps; self.weights = weights; self.bias = bias
+        self.activation = activation; self.y = y; self.chunk = chunk
+        self.rowBlocks = rowBlocks; self.panelsPerBlock = panelsPerBlock
+        lo = tasks.lowerBound; hi = tasks.upperBound
     }
 }
 

@@ -15,4 +15,6 @@ public let isaKernelTable = KernelTable(isa: isaLevel,
                                         softmaxRows: { isaSoftmaxRows($0) },
                                         layerNormRows: { isaLayerNormRows($0) },
                                         binary: { isaBinary($0) },
-                                        recurrentCell: { isaRecurrentCell($0) })
+                                        recurrentCell: { isaRecurrentCell($0) },
+                                        convDirectPrep: { isaConvDirectPrep($0) },  // conv32
+                                        convDirect: { isaConvDirect($0) })

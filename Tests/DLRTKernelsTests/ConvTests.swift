@@ -62,6 +62,15 @@ struct ConvTester {
         assertClose(got, want, tol: 2e-6 * Float(s.gemmK + 4), "conv \(kernels.isa.name) \(self) → \(yShape)",
                     file: file, line: line)
         }
+        // conv32: the direct kernels on every table (conv2dForward takes them on AVX-512 only).
+        if conv2dDirectSupports(s) {
+            for kernels in testKernelTables {
+                let got = runConvDirect(s, x: x, packed: packed.pointer, bias: b, activation: activation,
+                                        count: want.count, parallel: ReversedTasks(), kernels: kernels)
+                assertClose(got, want, tol: 2e-6 * Float(s.gemmK + 4),
+                            "direct conv \(kernels.isa.name) \(self) → \(yShape)", file: file, line: line)
+            }
+        }
     }
 }
 

@@ -11,6 +11,11 @@ extension Conv2DShape {
     /// group its own slot), then for small images the zero-padded copies of those images.
     public var scratchCount: Int {
         if isDepthwise { return 0 }
+        return max(gemmScratchCount, conv2dDirectSupports(self) ? conv2dDirectScratchCount(self) : 0)
+    }
+
+    /// `scratchCount` of the im2col / GEMM paths.
+    var gemmScratchCount: Int {
         if isPointwise || !conv2dFused(self) { return sgemmPackedBCount(k: gemmK, n: outPlane) }
         let ib = conv2dChunkImages(self)
         let panels = ib * group * sgemmPackedBCount(k: gemmK, n: outPlane)
@@ -120,6 +125,11 @@ public func conv2dForward(_ s: Conv2DShape, x: UnsafePointer<Float>, weights: Un
         return
     }
     guard let packed = scratch else { return }
+    if conv2dUsesDirect(s, kernels: kernels) {
+        conv2dDirectForward(s, x: x, weights: weights, bias: bias, activation: activation, y: y, scratch: packed,
+                            parallel: parallel, kernels: kernels)
+        return
+    }
     let mg = s.outChannelsPerGroup, k = s.gemmK, n = s.outPlane
     let perGroup = sgemmPackedACount(m: mg, k: k)
     if !s.isPointwise && conv2dFused(s) {
@@ -225,4 +235,92 @@ struct Conv2DPackInputTask: ParallelTask {
     let kernels: KernelTable
 
     func run(_ panels: Range<Int>) { conv2dPackInput(s, x, into: into, panels: panels, kernels: kernels) }
+}
+
+// conv32: direct convolution (per-ISA kernels in DLRTKernelsShared/ConvDirect.swift).
+
+/// True when `conv2dForward` convolves `s` with the direct kernels of `kernels` instead of
+/// im2col + GEMM: on AVX-512 (the 12×32 tile needs 32 vector registers), for every shape the
+/// direct kernels handle except 1×1 stride-1 unpadded (the input is the GEMM's B as it is).
+public func conv2dUsesDirect(_ s: Conv2DShape, kernels: KernelTable) -> Bool {
+    kernels.isa >= .avx512 && conv2dDirectSupports(s)
+}
+
+/// Shapes the direct kernels handle (every dense conv; tap offsets must fit Int32).
+public func conv2dDirectSupports(_ s: Conv2DShape) -> Bool {
+    !s.isDepthwise && !s.isPointwise && s.outPlane > 0 && ConvDirectGeometry(s).imageFloats < 1 << 30
+}
+
+/// Floats of scratch `conv2dDirectForward` needs: one prepared image, then kH · kW Int32 tap offsets.
+public func conv2dDirectScratchCount(_ s: Conv2DShape) -> Int {
+    ConvDirectGeometry(s).imageFloats + s.kH * s.kW
+}
+
+/// The whole convolution of a batch with the direct kernels (`conv2dDirectSupports(s)`):
+/// y [N, M, outH, outW] = act(W ⊛ x + bias); `weights` from `conv2dPackWeights`, `scratch` of
+/// `conv2dDirectScratchCount(s)` floats. Per image: prepare the input (parallel over channels),
+/// then (group, tile) tasks in parallel; each output element is computed by one task, by the same
+/// operations whatever the split.
+public func conv2dDirectForward(_ s: Conv2DShape, x: UnsafePointer<Float>, weights: UnsafePointer<Float>,
+                                bias: UnsafePointer<Float>?, activation: DenseActivation,
+                                y: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+                                parallel: any ParallelLoop = SerialLoop(), kernels: KernelTable = .active) {
+    if s.batch == 0 || s.outPlane == 0 || s.outChannels == 0 { return }
+    let geo = ConvDirectGeometry(s)
+    let tapBytes = UnsafeMutableRawPointer(scratch + geo.imageFloats)
+    for kh in 0 ..< s.kH {
+        for kw in 0 ..< s.kW {
+            tapBytes.storeBytes(of: Int32(truncatingIfNeeded: geo.tapOffset(s, kh: kh, kw: kw)),
+                                toByteOffset: 4 * (kh * s.kW + kw), as: Int32.self)
+        }
+    }
+    let taps = UnsafePointer(tapBytes.assumingMemoryBound(to: Int32.self))
+    (scratch + geo.imageFloats - convDirectTile).update(repeating: 0, count: convDirectTile)
+    // Tiles per chunk: the chunk's prepared input (all channels of a group, every phase) ≈ 512 KB.
+    let phases = s.strideH * s.strideW
+    let span = max(1, s.channelsPerGroup * phases)
+    let chunk = max(1, ((1 << 17) / span - s.kH * geo.pw) / convDirectTile)
+    // Few tiles (small planes, many output channels): output channels split into row blocks too,
+    // so that threads share the weights instead of each streaming all of them.
+    let aPairs = (sgemmPanelsA(s.outChannelsPerGroup) + 1) / 2
+    let rowBlocks = s.group * geo.tiles >= 8 ? 1 : min(aPairs, (8 + s.group * geo.tiles - 1) / (s.group * geo.tiles))
+    let panelsPerBlock = 2 * ((aPairs + rowBlocks - 1) / rowBlocks)
+    for b in 0 ..< s.batch {
+        parallel.parallelFor(s.inChannels, grain: 1,
+                             ConvDirectPrepTask(s: s, geo: geo, x: x + b * s.inChannels * s.inPlane, into: scratch,
+                                                kernels: kernels))
+        parallel.parallelFor(s.group * rowBlocks * geo.tiles, grain: 1,
+                             ConvDirectTask(s: s, geo: geo, x: scratch, taps: taps, weights: weights, bias: bias,
+                                            activation: activation, y: y + b * s.outChannels * s.outPlane,
+                                            chunk: chunk, rowBlocks: rowBlocks, panelsPerBlock: panelsPerBlock,
+                                            kernels: kernels))
+    }
+}
+
+/// `convDirectPrep` over a range of input channels of one image.
+struct ConvDirectPrepTask: ParallelTask {
+    let s: Conv2DShape, geo: ConvDirectGeometry
+    let x: UnsafePointer<Float>, into: UnsafeMutablePointer<Float>
+    let kernels: KernelTable
+
+    func run(_ r: Range<Int>) {
+        callKernel(kernels.convDirectPrep, ConvDirectPrepArgs(s: s, geo: geo, x: x, into: into, channels: r))
+    }
+}
+
+/// `convDirect` over a range of (group, tile) tasks of one image.
+struct ConvDirectTask: ParallelTask {
+    let s: Conv2DShape, geo: ConvDirectGeometry
+    let x: UnsafePointer<Float>, taps: UnsafePointer<Int32>
+    let weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?
+    let activation: DenseActivation
+    let y: UnsafeMutablePointer<Float>
+    let chunk: Int, rowBlocks: Int, panelsPerBlock: Int
+    let kernels: KernelTable
+
+    func run(_ r: Range<Int>) {
+        callKernel(kernels.convDirect, ConvDirectArgs(s: s, geo: geo, x: x, taps: taps, weights: weights, bias: bias,
+                                                      activation: activation, y: y, chunk: chunk, rowBlocks: rowBlocks,
+                                                      panelsPerBlock: panelsPerBlock, tasks: r))
+    }
 }
