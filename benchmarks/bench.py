@@ -106,30 +106,27 @@ def server(runtime: str, path: str, feeds_path: str, threads: int) -> None:
 
 
 def separate_processes(dl_path: Path, ort_path: Path, feeds_path: Path, threads: int, runs: int) -> dict:
-    """dlrt and onnxruntime each in its own process, run alternately in blocks: no runtime's
-    spinning workers share a process (or, while the other runs a block, a CPU) with the other's."""
-    procs = {k: subprocess.Popen([sys.executable, __file__, "--server", k, str(p), str(feeds_path), str(threads)],
+    """dlrt and onnxruntime each in its own process, alternating in blocks, ONE PROCESS AT A TIME:
+    each block starts a fresh process (load and warm-up untimed) that exits when its block is
+    done, so no runtime's idle worker threads — onnxruntime's spin for a long while after a run
+    — share the CPUs with the other runtime's block."""
+    times: Dict[str, List[float]] = {"dlrt": [], "ort": []}
+    blocks = 6
+    block = max(2, -(-runs // blocks))
+    for _ in range(blocks):
+        for k, path in (("dlrt", dl_path), ("ort", ort_path)):
+            p = subprocess.Popen([sys.executable, __file__, "--server", k, str(path), str(feeds_path), str(threads)],
                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-             for k, p in (("dlrt", dl_path), ("ort", ort_path))}
-    try:
-        for p in procs.values():
-            if p.stdout.readline().strip() != "ready":
-                return {}
-        times: Dict[str, List[float]] = {"dlrt": [], "ort": []}
-        block = max(2, runs // 20)
-        done = 0
-        while done < runs:
-            n = min(block, runs - done)
-            for k, p in procs.items():
-                p.stdin.write(f"{n}\n")
+            try:
+                if p.stdout.readline().strip() != "ready":
+                    return {}
+                p.stdin.write(f"{block}\n")
                 p.stdin.flush()
                 times[k] += json.loads(p.stdout.readline())
-            done += n
-        return {k: (float(np.median(v)) * 1e3, float(np.percentile(v, 99)) * 1e3) for k, v in times.items()}
-    finally:
-        for p in procs.values():
-            p.stdin.close()
-            p.wait(timeout=60)
+            finally:
+                p.stdin.close()
+                p.wait(timeout=120)
+    return {k: (float(np.median(v)) * 1e3, float(np.percentile(v, 99)) * 1e3) for k, v in times.items()}
 
 
 def measure_child(runtime: str, path: Path, feeds_path: Path, threads: int) -> Optional[dict]:
@@ -351,8 +348,8 @@ def main() -> int:
         "onnxruntime's (int8 rows: each runtime's own int8 model). Load = file → first result in a fresh process "
         "(best of 3); RSS = peak resident growth from loading and running. The machine is a shared 2-vCPU VM: "
         "absolute times drift, ratios are the figure of merit. Rows '2, separate processes': the same two models, "
-        "each runtime in its own process, still alternating in blocks, so neither runtime's spinning worker threads share "
-        "a process or a CPU with the other's while it runs.", "",
+        "each runtime in a fresh process per block of calls, alternating, one process at a time, so neither runtime's "
+        "idle worker threads (onnxruntime's spin long after a run) take CPU from the other's block.", "",
         "| model | threads | dlrt p50 / p99 | onnxruntime p50 / p99 | ratio | cosine | notes |",
         "|---|---|---|---|---|---|---|",
     ]

@@ -105,16 +105,25 @@ static T512 void quantize_avx512(const float *x, int cols, float scale, float ze
     }
 }
 
-static int has_avx512(void) {
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")
-        && __builtin_cpu_supports("avx512dq");
+/* The vector level for quantization: the CPU's, capped by DLRT_ISA like every other kernel
+ * (cdlrt_select_isa; evaluated once — a race computes the same value). 2 = AVX-512, 1 = AVX2. */
+static int quant_level(void) {
+    static int level = -1;
+    if (level < 0) {
+        int isa = cdlrt_select_isa();
+        level = isa >= CDLRT_ISA_AVX512 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
+                && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") ? 2
+              : isa >= CDLRT_ISA_AVX2 && __builtin_cpu_supports("avx2") ? 1 : 0;
+    }
+    return level;
 }
+static int has_avx512(void) { return quant_level() == 2; }
 #endif
 
 static void range_of(const float *x, int cols, float *lo, float *hi) {
 #ifdef HAVE_AVX2_PATH
     if (has_avx512()) { range_avx512(x, cols, lo, hi); return; }
-    if (__builtin_cpu_supports("avx2")) { range_avx2(x, cols, lo, hi); return; }
+    if (quant_level() == 1) { range_avx2(x, cols, lo, hi); return; }
 #endif
     range_scalar(x, 0, cols, lo, hi);
 }
@@ -122,7 +131,7 @@ static void range_of(const float *x, int cols, float *lo, float *hi) {
 static void quantize_row(const float *x, int cols, float scale, float zero, uint8_t *q) {
 #ifdef HAVE_AVX2_PATH
     if (has_avx512()) { quantize_avx512(x, cols, scale, zero, q); return; }
-    if (__builtin_cpu_supports("avx2")) { quantize_avx2(x, cols, scale, zero, q); return; }
+    if (quant_level() == 1) { quantize_avx2(x, cols, scale, zero, q); return; }
 #endif
     for (int c = 0; c < cols; c++) q[c] = quantize_one(x[c], scale, zero);
 }
