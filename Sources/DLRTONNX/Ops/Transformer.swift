@@ -124,10 +124,17 @@ extension OpTable {
         unary("Reciprocal", .reciprocal) { 1 / $0 },
         OpDef(name: "LayerNormalization", code: .layerNormalization, infer: { n, g in
             var r = [sameAs(n, g)]
-            for _ in 1 ..< Swift.max(1, n.outputs.count) { r.append(ValueInfo(type: .float, shape: nil)) }
+            // Mean / InvStdDev: X's shape with the normalized dims (axis…) set to 1.
+            var stats: [Dim]? = nil
+            if let x = g.shapeOf(n.input(0)), let a = try? normalizeAxis(n.int("axis") ?? -1, rank: x.count, n) {
+                stats = x.enumerated().map { $0.offset < a ? $0.element : .fixed(1) }
+            }
+            for _ in 1 ..< Swift.max(1, n.outputs.count) { r.append(ValueInfo(type: .float, shape: stats)) }
             return r
         }, lower: { n, _ in
-            if n.outputs.count > 1 { throw n.unsupported("outputs Mean / InvStdDev ('\(n.outputs[1])') are not supported") }
+            if let st = n.int("stash_type"), st != 1 {
+                throw n.unsupported("attribute 'stash_type' = \(st) is not supported (1: float32 statistics)")
+            }
             try checkKnownAttrs(n, ["axis", "epsilon", "stash_type"])
             return ["axis": .int(n.int("axis") ?? -1), "epsilon": .float(n.float("epsilon") ?? 1e-5)]
         }),

@@ -3,7 +3,8 @@ import DLRTModel
 
 /// LayerNormalization(X, Scale, B?) over the dims from `axis` (-1) on, `epsilon` (1e-5);
 /// float32. Scale and B hold one element or as many as the normalized dims (any shape that
-/// broadcasts to them without repeating along a dim). One output (Y).
+/// broadcasts to them without repeating along a dim). Outputs Y and, optionally, Mean and
+/// InvStdDev (X's shape with the normalized dims set to 1; float32, ONNX's stash_type 1).
 final class LayerNormalizationOperator: Operator {
     static var opCode: OpCode { .layerNormalization }
     let node: Node
@@ -11,7 +12,10 @@ final class LayerNormalizationOperator: Operator {
     let epsilon: Float
 
     init(node: Node, graph: Graph) throws {
-        try ElemCheck.arity(node, inputs: 2 ... 3)
+        guard (1 ... 3).contains(node.outputs.count), node.outputs[0] >= 0 else {
+            throw OpError(node, "has \(node.outputs.count) outputs, expected Y and optionally Mean and InvStdDev")
+        }
+        try ElemCheck.arity(node, inputs: 2 ... 3, outputs: node.outputs.count)
         self.node = node
         axis = try ElemCheck.int(node, "axis", default: -1) ?? -1
         epsilon = try ElemCheck.float(node, "epsilon", default: 1e-5)
@@ -42,27 +46,37 @@ final class LayerNormalizationOperator: Operator {
 
     func outputTypes(_ inputs: [PlanInput]) throws -> [TensorType] {
         _ = try geometry(inputs)
-        return [try ElemCheck.floatInput(node, inputs, 0, "X")]
+        let x = try ElemCheck.floatInput(node, inputs, 0, "X")
+        let a = try ElemCheck.axis(node, "axis", axis, rank: x.shape.count, shape: x.shape)
+        let stats = TensorType(.float32, x.shape.enumerated().map { $0.offset < a ? $0.element : 1 })
+        return [x] + Array(repeating: stats, count: node.outputs.count - 1)
     }
 
     func makeKernel(inputs: [PlanInput], outputs: [TensorType]) throws -> Kernel {
         let g = try geometry(inputs)
+        func wanted(_ k: Int) -> Bool { k < node.outputs.count && node.outputs[k] >= 0 }
         return LayerNormKernel(rows: g.rows, n: g.n, epsilon: epsilon, scaleStride: g.scaleStride,
-                               biasStride: g.biasStride, hasBias: node.inputs.count > 2)
+                               biasStride: g.biasStride, hasBias: node.inputs.count > 2,
+                               meanOutput: wanted(1), invStdDevOutput: wanted(2))
     }
 }
 
 final class LayerNormKernel: Kernel {
     let rows: Int, n: Int, epsilon: Float, scaleStride: Int, biasStride: Int, hasBias: Bool
+    /// Whether outputs 1 (Mean) and 2 (InvStdDev) are written (training-graph outputs, rare).
+    let meanOutput: Bool, invStdDevOutput: Bool
 
-    init(rows: Int, n: Int, epsilon: Float, scaleStride: Int, biasStride: Int, hasBias: Bool) {
+    init(rows: Int, n: Int, epsilon: Float, scaleStride: Int, biasStride: Int, hasBias: Bool,
+         meanOutput: Bool = false, invStdDevOutput: Bool = false) {
         self.rows = rows; self.n = n; self.epsilon = epsilon
         self.scaleStride = scaleStride; self.biasStride = biasStride; self.hasBias = hasBias
+        self.meanOutput = meanOutput; self.invStdDevOutput = invStdDevOutput
     }
 
     func run(_ io: KernelIO) {
         let task = LayerNormTask(kernel: self, x: io.input(0), y: io.output(0), scale: io.input(1),
-                                 bias: hasBias ? io.input(2) : nil)
+                                 bias: hasBias ? io.input(2) : nil,
+                                 mean: meanOutput ? io.output(1) : nil, invStdDev: invStdDevOutput ? io.output(2) : nil)
         io.workers.parallelFor(rows, grain: Swift.max(1, 8192 / Swift.max(1, n)), task)
     }
 }
@@ -70,9 +84,24 @@ final class LayerNormKernel: Kernel {
 private struct LayerNormTask: ParallelTask {
     let kernel: LayerNormKernel
     let x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, scale: UnsafePointer<Float>, bias: UnsafePointer<Float>?
+    let mean: UnsafeMutablePointer<Float>?, invStdDev: UnsafeMutablePointer<Float>?
 
     func run(_ r: Range<Int>) {
         layerNormRows(x, y, n: kernel.n, epsilon: kernel.epsilon, scale: scale, scaleStride: kernel.scaleStride,
                       bias: bias, biasStride: kernel.biasStride, rows: r)
+        guard mean != nil || invStdDev != nil else { return }
+        // The statistics as ONNX defines them (float32): mean, then the mean of squared deviations.
+        let n = kernel.n
+        for row in r {
+            let p = x + row * n
+            var sum: Float = 0
+            for i in 0 ..< n { sum += p[i] }
+            let m = n > 0 ? sum / Float(n) : 0
+            var squares: Float = 0
+            for i in 0 ..< n { let d = p[i] - m; squares += d * d }
+            let variance = n > 0 ? squares / Float(n) : 0
+            mean?[row] = m
+            invStdDev?[row] = 1 / (variance + kernel.epsilon).squareRoot()
+        }
     }
 }
