@@ -121,3 +121,28 @@ def test_digits_classify_script(digits_dlrt):
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     assert "accuracy" in r.stdout and "median" in r.stdout, r.stdout
+
+
+def test_convert_to_a_fifo_writes_in_place(cli, tmp_path):
+    """An existing non-regular output (a FIFO here; /dev/null alike) is written in place, never
+    replaced by a renamed file: `dlrt convert m.onnx -o /dev/null` run as root once turned
+    /dev/null into a regular file."""
+    import os
+    import threading
+    src = REPO / "examples" / "digits" / "digits_cnn.onnx"
+    ref = tmp_path / "ref.dlrt"
+    assert run_cli(cli, "convert", src, "-o", ref).returncode == 0
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got = {}
+    reader = threading.Thread(target=lambda: got.setdefault("bytes", fifo.read_bytes()))
+    reader.start()
+    r = run_cli(cli, "convert", src, "-o", fifo)
+    reader.join(timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert fifo.is_fifo(), "the FIFO was replaced"
+    assert got.get("bytes") == ref.read_bytes()
+    d = tmp_path / "adir"
+    d.mkdir()
+    r = run_cli(cli, "convert", src, "-o", d)
+    assert r.returncode != 0 and "is a directory" in r.stderr, r.stderr

@@ -1,3 +1,4 @@
+import DLRTModel
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -25,17 +26,13 @@ func readFile(_ path: String) throws -> [UInt8] {
 }
 
 /// Writes `bytes` to a temporary file beside `path`, then renames it over `path`: a reader never
-/// sees a half-written file and a failure leaves any existing file untouched.
+/// sees a half-written file and a failure leaves any existing file untouched (a device such as
+/// /dev/null is written in place: see `ModelWriter.writeFile`).
 func writeFileAtomically(_ path: String, _ bytes: [UInt8]) throws {
-    let temp = "\(path).tmp-\(getpid())"
-    guard let f = fopen(temp, "wb") else { throw ToolError("\(path): cannot create \(temp): \(String(cString: strerror(errno)))") }
-    let written = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, f) }
-    let flushed = fflush(f) == 0 && fsync(fileno(f)) == 0
-    fclose(f)
-    guard written == bytes.count, flushed, rename(temp, path) == 0 else {
-        let message = String(cString: strerror(errno))
-        unlink(temp)
-        throw ToolError("\(path): write failed: \(message)")
+    do {
+        try bytes.withUnsafeBytes { try ModelWriter.writeFile($0, to: path) }
+    } catch let e as ModelError {
+        throw ToolError(e.message)
     }
 }
 

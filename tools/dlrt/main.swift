@@ -99,13 +99,14 @@ func commandConvert(_ args: ArraySlice<String>) throws {
     progress("converting \(a.positional[0]), \(formatFixed(Double(inputBytes) / 1_048_576, 1)) MB")
     let result = try ONNXConverter.convert(path: a.positional[0], options: options)
     progress("converted \(result.graph.nodes.count) nodes, writing \(output)")
-    try ModelWriter.write(result.graph, to: output)
+    let bytes = try ModelWriter.serialize(result.graph)
+    try bytes.withUnsafeBytes { try ModelWriter.writeFile($0, to: output) }
     let ms = Double(nowNanoseconds() - start) / 1e6
     for w in result.warnings { print("warning: \(w)") }
     for line in result.summary { print(line) }
     let ops = result.opCounts.map { "\($0.0)×\($0.1)" }.joined(separator: " ")
     let inSize = inputBytes
-    let outSize = fileSize(output)
+    let outSize = bytes.count
     print("converted \(a.positional[0]) → \(output) in \(formatFixed(ms, 1)) ms")
     print("  nodes: \(result.sourceNodeCount) ONNX → \(result.graph.nodes.count) dlrt (\(ops))")
     print("  parameters: \(result.parameterCount), size: \(inSize) → \(outSize) bytes")

@@ -174,15 +174,50 @@ public enum ModelWriter {
         return w.bytes
     }
 
-    /// Atomic write: serializes, writes "<path>.tmp-<pid>" in the same directory, fsyncs it,
-    /// renames it over `path` and fsyncs the directory. On any failure the temporary file is
-    /// removed and an existing file at `path` is left untouched. Errors: ModelError(.io, ...).
+    /// Atomic write: serializes, then `writeFile` (a temporary file beside `path`, fsynced and
+    /// renamed over it). On any failure an existing file at `path` is left untouched.
+    /// Errors: ModelError(.io, ...).
     public static func write(_ graph: Graph, to path: String) throws {
         let bytes = try serialize(graph)
-        let tmp = path + ".tmp-\(getpid())"
+        try bytes.withUnsafeBytes { try writeFile($0, to: path) }
+    }
+
+    /// Writes `bytes` to `path` so that no reader ever sees a half-written file: "<path>.tmp-<pid>"
+    /// in the same directory, fsynced, renamed over `path`, then the directory fsynced. On any
+    /// failure the temporary file is removed and an existing file at `path` is left untouched.
+    /// An existing `path` that is not a regular file — a character device such as /dev/null, a
+    /// FIFO — is written in place instead (renaming over it would replace the device with a
+    /// file); a directory is refused. Errors: ModelError(.io, "<path>: ...").
+    public static func writeFile(_ bytes: UnsafeRawBufferPointer, to path: String) throws {
         func ioError(_ what: String, _ e: Int32) -> ModelError {
             ModelError(.io, "\(path): \(what): \(String(cString: strerror(e)))")
         }
+        func writeAll(_ fd: Int32, _ name: String) throws {
+            var written = 0
+            while written < bytes.count {
+                guard let base = bytes.baseAddress else { break }
+                let n = Glibc.write(fd, base + written, bytes.count - written)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw ioError("writing \(name)", errno)
+                }
+                if n == 0 { throw ioError("writing \(name)", EIO) }
+                written += n
+            }
+        }
+        var st = stat()
+        if stat(path, &st) == 0 {
+            let kind = st.st_mode & 0o170000
+            if kind == 0o040000 { throw ModelError(.io, "\(path): is a directory") }
+            if kind != 0o100000 {
+                let fd = open(path, O_WRONLY | O_CLOEXEC)
+                guard fd >= 0 else { throw ioError("cannot open", errno) }
+                defer { close(fd) }
+                try writeAll(fd, path)
+                return
+            }
+        }
+        let tmp = path + ".tmp-\(getpid())"
         var fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         if fd < 0, errno == EEXIST {  // a stale temp file of an earlier process with our pid
             unlink(tmp)
@@ -195,19 +230,7 @@ public enum ModelWriter {
             if open_ { close(fd) }
             if !done { unlink(tmp) }
         }
-        try bytes.withUnsafeBytes { buf in
-            var written = 0
-            while written < buf.count {
-                guard let base = buf.baseAddress else { break }
-                let n = Glibc.write(fd, base + written, buf.count - written)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw ioError("writing \(tmp)", errno)
-                }
-                if n == 0 { throw ioError("writing \(tmp)", EIO) }
-                written += n
-            }
-        }
+        try writeAll(fd, tmp)
         guard fsync(fd) == 0 else { throw ioError("fsync \(tmp)", errno) }
         open_ = false
         guard close(fd) == 0 else { throw ioError("closing \(tmp)", errno) }
