@@ -23,6 +23,9 @@ func rowUnary(_ kind: UnaryKernel, _ alpha: RowVector, _ x: RowVector) -> RowVec
     case .tanh: return rowTanh(x)
     case .erf: return rowErf(x)
     case .gelu: return 0.5 * x * (1 + rowErf(x * 0.707_106_781_186_547_524))  // as GeluErfFunction
+    case .geluTanh:  // as GeluTanhFunction, the same operations in the same order
+        let inner = RowVector(repeating: 0.797_884_560_802_865_4) * (x + RowVector(repeating: 0.044_715) * x * x * x)
+        return RowVector(repeating: 0.5) * x * (RowVector(repeating: 1) + rowTanh(inner))
     case .generic: return x
     }
 }
