@@ -7,6 +7,7 @@
 public enum UnaryKernel: Int, Sendable {
     case generic = 0, elu, sigmoid, tanh, erf
     case gelu = 5  // tfm: 0.5·x·(1 + erf(x/√2)), GeluErfFunction
+    case geluTanh = 6  // gpt2: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), GeluTanhFunction
 }
 
 /// A float32 → float32 function evaluated 8 lanes at a time. The tail of a buffer is evaluated

@@ -11,6 +11,7 @@ final class DispatchTests: XCTestCase {
         let specials: [Float] = [0, -0.0, .infinity, -.infinity, .nan, 100, -100, 1e-30, -88.7, 89.5]
         let functions: [(any UnaryFloatFunction, String)] = [
             (EluFunction(alpha: 0.7), "elu"), (SigmoidFunction(), "sigmoid"), (TanhFunction(), "tanh"), (ErfFunction(), "erf"),
+            (GeluErfFunction(), "gelu"), (GeluTanhFunction(), "gelu tanh"),
         ]
         for kernels in testKernelTables {
             for (f, name) in functions {

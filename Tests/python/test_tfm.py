@@ -240,3 +240,53 @@ def test_gelu_chain_broadcasting_to_a_higher_rank_is_not_fused(cli, convert, dlr
     with dlrt_mod.Model(path) as m:
         feeds = {"x": rnd(5, 3, 5)}
         compare("gelu_rank", m.run(feeds), ort_run(model, feeds), rtol=1e-4, atol=1e-5)
+
+
+def gelu_tanh_model(variant: int, kappa: float = 0.044715, outside_reader: bool = False) -> onnx.ModelProto:
+    """GPT-2's GELU, 0.5·x·(1 + tanh(√(2/π)·(x + κ·x³))), as exporters write it: variant 0 HF
+    NewGELU (Pow, (0.5·x)·(1 + tanh)), 1 PyTorch gelu(approximate="tanh") with x·(x·x) and
+    constants first, 2 (x·x)·x and (x·(1 + tanh))·0.5."""
+    b = GraphBuilder(15)
+    f = lambda v: b.const(np.array(v, np.float32))
+    x = b.node("MatMul", ["x", b.weight([23, 41], scale=1.0)])
+    if variant == 0:
+        cube = b.node("Pow", [x, f(3.0)])
+    elif variant == 1:
+        cube = b.node("Mul", [x, b.node("Mul", [x, x])])
+    else:
+        cube = b.node("Mul", [b.node("Mul", [x, x]), x])
+    inner = b.node("Add", [x, b.node("Mul", [cube, f(kappa)])] if variant != 1 else [b.node("Mul", [f(kappa), cube]), x])
+    t = b.node("Tanh", [b.node("Mul", [f(0.7978845608028654), inner] if variant == 1 else [inner, f(0.7978845608028654)])])
+    e = b.node("Add", [f(1.0), t] if variant == 1 else [t, f(1.0)])
+    if variant == 2:
+        y = b.node("Mul", [b.node("Mul", [x, e]), f(0.5)])
+    else:
+        y = b.node("Mul", [b.node("Mul", [f(0.5), x]), e])
+    if outside_reader:
+        y = b.node("Add", [y, t])
+    b.node("Identity", [y], name="y")
+    return b.build("gelu_tanh", [vi("x", ["batch", 23])], [vi("y_output_0", ["batch", 41])], opset=17)
+
+
+@pytest.mark.parametrize("variant", [0, 1, 2])
+def test_gelu_tanh_chain_fused_matches_onnxruntime(cli, convert, dlrt_mod, variant):
+    model = gelu_tanh_model(variant)
+    path = convert(model, f"gelu_tanh_{variant}")
+    counts = json.loads(run_cli(cli, "inspect", path, "--json", check=True).stdout)["op_counts"]
+    assert counts.get("Gelu") == 1 and "Tanh" not in counts and "Mul" not in counts and "Pow" not in counts, counts
+    with dlrt_mod.Model(path) as m:
+        for bs in (1, 5, 67):
+            feeds = {"x": rnd(30 + bs, bs, 23)}
+            feeds["x"][0, :3] = [np.nan, 40.0, -40.0]
+            compare("gelu_tanh", m.run(feeds), ort_run(model, feeds), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("kappa,outside", [(0.045, False), (0.044715, True)], ids=["wrong_constant", "outside_reader"])
+def test_gelu_tanh_chain_not_fused(cli, convert, dlrt_mod, kappa, outside):
+    model = gelu_tanh_model(0, kappa=kappa, outside_reader=outside)
+    path = convert(model, f"gelu_tanh_nofuse_{int(outside)}")
+    counts = json.loads(run_cli(cli, "inspect", path, "--json", check=True).stdout)["op_counts"]
+    assert "Gelu" not in counts and counts.get("Tanh") == 1, counts
+    with dlrt_mod.Model(path) as m:
+        feeds = {"x": rnd(4, 3, 23)}
+        compare("gelu_tanh_nofuse", m.run(feeds), ort_run(model, feeds), rtol=1e-4, atol=1e-5)

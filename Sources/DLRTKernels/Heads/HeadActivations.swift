@@ -94,6 +94,8 @@ public struct GeluTanhFunction: UnaryFloatFunction {
         let inner = 0.797_884_560_802_865_4 * (x + 0.044_715 * x * x * x)
         return 0.5 * x * (1 + ewTanh(inner))
     }
+    /// Runs in the kernel table's `unary` entry (GPT-2's FFN activation, compute-bound).
+    @inlinable public var kernel: (UnaryKernel, Float) { (.geluTanh, 0) }
 }
 
 /// x / (1 + |x|).

@@ -139,6 +139,48 @@ public struct SelectRow<T>: BroadcastRowBody {
     }
 }
 
+/// `SelectRow` for 4-byte elements (float32, int32, uint32) written without generics, so no
+/// per-element value-witness calls: the layouts attention masks produce (condition, X and Y
+/// contiguous or a broadcast scalar) are branch-free loops the compiler vectorizes; other stride
+/// combinations take the plain strided loop. Bit patterns are copied, never converted.
+public struct Select32Row: BroadcastRowBody {
+    public let cond: UnsafePointer<UInt8>, x: UnsafePointer<UInt32>, z: UnsafePointer<UInt32>, y: UnsafeMutablePointer<UInt32>
+    @inlinable public init(cond: UnsafePointer<UInt8>, x: UnsafePointer<UInt32>, z: UnsafePointer<UInt32>, y: UnsafeMutablePointer<UInt32>) {
+        self.cond = cond; self.x = x; self.z = z; self.y = y
+    }
+    @inlinable
+    public func row(out: Int, _ o0: Int, _ o1: Int, _ o2: Int, count: Int, _ s0: Int, _ s1: Int, _ s2: Int) {
+        let c = cond + o0, a = x + o1, b = z + o2, d = y + out
+        switch (s0, s1, s2) {
+        case (1, 1, 0):  // masked scores against a fill value (GPT's causal mask)
+            let fill = b[0]
+            for j in 0 ..< count {
+                let m: UInt32 = c[j] != 0 ? .max : 0
+                d[j] = (a[j] & m) | (fill & ~m)
+            }
+        case (1, 0, 1):
+            let fill = a[0]
+            for j in 0 ..< count {
+                let m: UInt32 = c[j] != 0 ? .max : 0
+                d[j] = (fill & m) | (b[j] & ~m)
+            }
+        case (1, 1, 1):
+            for j in 0 ..< count {
+                let m: UInt32 = c[j] != 0 ? .max : 0
+                d[j] = (a[j] & m) | (b[j] & ~m)
+            }
+        case (0, _, _):  // one condition for the whole row
+            if c[0] != 0 {
+                if s1 == 0 { d.update(repeating: a[0], count: count) } else { d.update(from: a, count: count) }
+            } else {
+                if s2 == 0 { d.update(repeating: b[0], count: count) } else { d.update(from: b, count: count) }
+            }
+        default:
+            for j in 0 ..< count { d[j] = c[j * s0] != 0 ? a[j * s1] : b[j * s2] }
+        }
+    }
+}
+
 /// y[i] = x[i] broadcast (Expand).
 public struct BroadcastCopyRow<T>: BroadcastRowBody {
     public let x: UnsafePointer<T>, y: UnsafeMutablePointer<T>

@@ -15,6 +15,10 @@ import DLRTModel
 /// Div), every intermediate read only inside the pattern, becomes one `Gelu` (op 74, approximate
 /// "none"): one pass through the kernel table's unary entry instead of five over the FFN
 /// activations. Constants within 1e-6 relative of √2, 1/√2, 1 and 0.5; results agree to a few ulp.
+/// The tanh form as GPT-2 / PyTorch `gelu(approximate="tanh")` export it,
+/// `0.5 · x · (1 + Tanh(√(2/π) · (x + 0.044715 · x³)))` with x³ as `Pow(x, 3)` or `x·(x·x)` (any
+/// operand order), becomes `Gelu` with approximate "tanh" under the same rules (constants within
+/// 1e-6 relative of √(2/π), 0.044715, 3, 1 and 0.5).
 enum TransformerFusion {
     @discardableResult
     static func apply(_ g: inout Graph) -> Int {
@@ -150,23 +154,69 @@ enum TransformerFusion {
             let v = Double(d.elements(as: Float.self)[0])
             return abs(v - value) <= 1e-6 * value
         }
-        /// x when `id` = 1 + erf(x / √2) (the Add, Erf and Div/Mul nodes appended to `nodes`).
-        func onePlusErf(_ id: Int32, _ nodes: inout [Int]) -> Int32? {
+        /// True when `id` = x³: `Pow(x, 3)`, `x · (x · x)` or `(x · x) · x` (nodes appended).
+        func isCube(_ id: Int32, of x: Int32, _ nodes: inout [Int]) -> Bool {
+            if let p = inner(id, .pow), g.nodes[p].inputs[0] == x, scalar(g.nodes[p].inputs[1], 3) {
+                nodes.append(p)
+                return true
+            }
+            guard let m = inner(id, .mul) else { return false }
+            let mi = g.nodes[m].inputs
+            for s in 0 ..< 2 where mi[1 - s] == x {
+                if let sq = inner(mi[s], .mul), g.nodes[sq].inputs == [x, x] {
+                    nodes += [m, sq]
+                    return true
+                }
+            }
+            return false
+        }
+        /// x when `arg` = √(2/π) · (x + 0.044715 · x³) (nodes appended).
+        func tanhArgument(_ arg: Int32, _ nodes: inout [Int]) -> Int32? {
+            guard let m = inner(arg, .mul) else { return nil }
+            let mi = g.nodes[m].inputs
+            for s in 0 ..< 2 where scalar(mi[1 - s], (2 / Double.pi).squareRoot()) {
+                guard let a = inner(mi[s], .add) else { continue }
+                let ai = g.nodes[a].inputs
+                for t in 0 ..< 2 {
+                    guard let k = inner(ai[1 - t], .mul) else { continue }
+                    let ki = g.nodes[k].inputs
+                    for u in 0 ..< 2 where scalar(ki[1 - u], 0.044715) {
+                        var cube: [Int] = []
+                        if isCube(ki[u], of: ai[t], &cube) {
+                            nodes += [m, a, k] + cube
+                            return ai[t]
+                        }
+                    }
+                }
+            }
+            return nil
+        }
+        /// (x, approximate) when `id` = 1 + erf(x / √2) or 1 + tanh(√(2/π)·(x + 0.044715·x³))
+        /// (the nodes of the sum appended to `nodes`).
+        func onePlusErf(_ id: Int32, _ nodes: inout [Int]) -> (x: Int32, approximate: String)? {
             guard let a = inner(id, .add) else { return nil }
             let ai = g.nodes[a].inputs
             for side in 0 ..< 2 where scalar(ai[1 - side], 1) {
+                if ai[side] >= 0, readers[ai[side]] == 1, let t = producer[ai[side]], !removed.contains(t), g.nodes[t].op == .tanh,
+                   g.nodes[t].inputs.count == 1, g.nodes[t].outputs.count == 1 {
+                    var inside: [Int] = []
+                    if let x = tanhArgument(g.nodes[t].inputs[0], &inside) {
+                        nodes += [a, t] + inside
+                        return (x, "tanh")
+                    }
+                }
                 guard ai[side] >= 0, readers[ai[side]] == 1, let e = producer[ai[side]], g.nodes[e].op == .erf,
                       g.nodes[e].inputs.count == 1, g.nodes[e].outputs.count == 1 else { continue }
                 let arg = g.nodes[e].inputs[0]
                 if let d = inner(arg, .div), scalar(g.nodes[d].inputs[1], 2.0.squareRoot()) {
                     nodes += [a, e, d]
-                    return g.nodes[d].inputs[0]
+                    return (g.nodes[d].inputs[0], "none")
                 }
                 if let m = inner(arg, .mul) {
                     let mi = g.nodes[m].inputs
                     for s2 in 0 ..< 2 where scalar(mi[1 - s2], 0.5.squareRoot()) {
                         nodes += [a, e, m]
-                        return mi[s2]
+                        return (mi[s2], "none")
                     }
                 }
             }
@@ -176,7 +226,7 @@ enum TransformerFusion {
         for n in g.nodes.indices where g.nodes[n].op == .mul && g.nodes[n].inputs.count == 2 && g.nodes[n].outputs.count == 1 {
             guard !removed.contains(n) else { continue }
             // The three factors: one operand of this Mul is an inner Mul of two of them.
-            var match: (x: Int32, nodes: [Int])? = nil
+            var match: (x: Int32, approximate: String, nodes: [Int])? = nil
             for side in 0 ..< 2 {
                 guard let m = inner(g.nodes[n].inputs[side], .mul) else { continue }
                 let factors = g.nodes[m].inputs + [g.nodes[n].inputs[1 - side]]
@@ -184,7 +234,7 @@ enum TransformerFusion {
                     let rest = factors.enumerated().filter { $0.offset != half }.map(\.element)
                     for k in 0 ..< 2 {
                         var nodes = [m]
-                        if let x = onePlusErf(rest[k], &nodes), x == rest[1 - k] { match = (x, nodes); break }
+                        if let f = onePlusErf(rest[k], &nodes), f.x == rest[1 - k] { match = (f.x, f.approximate, nodes); break }
                     }
                     if match != nil { break }
                 }
@@ -193,7 +243,8 @@ enum TransformerFusion {
             // Same rank in and out: no constant of the pattern broadcasts x to a higher rank.
             guard let found = match, g.tensors[Int(found.x)].dtype == .float32,
                   g.tensors[Int(found.x)].shape.count == g.tensors[Int(g.nodes[n].outputs[0])].shape.count else { continue }
-            g.nodes[n] = Node(name: g.nodes[n].name, op: .gelu, inputs: [found.x], outputs: g.nodes[n].outputs)
+            g.nodes[n] = Node(name: g.nodes[n].name, op: .gelu, inputs: [found.x], outputs: g.nodes[n].outputs,
+                              attributes: found.approximate == "none" ? [:] : ["approximate": .string(found.approximate)])
             removed.formUnion(found.nodes)
             fused += 1
         }

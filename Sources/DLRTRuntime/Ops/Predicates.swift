@@ -207,7 +207,8 @@ final class WhereOperator: Operator {
         switch t.byteSize {
         case 1: return make(UInt8.self)
         case 2: return make(UInt16.self)
-        case 4: return make(UInt32.self)
+        case 4:  // float32 / int32: the non-generic row (vectorized mask layouts)
+            return BroadcastRowKernel(plan: p) { io in Select32Row(cond: io.input(0), x: io.input(1), z: io.input(2), y: io.output(0)) }
         default: return make(UInt64.self)
         }
     }
