@@ -52,9 +52,21 @@ func maxPoolStore16(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>) {
 /// neither 32 floats from b nor from b − 1 fit (the row is then shorter than 32).
 @inline(__always)
 func maxPoolEven16(_ x: UnsafePointer<Float>, _ b: Int, _ n: Int) -> SIMD16<Float>? {
-    if b + 32 <= n { return UnsafeRawPointer(x + b).loadUnaligned(as: SIMD32<Float>.self).evenHalf }
-    if b >= 1 && b + 31 <= n { return UnsafeRawPointer(x + b - 1).loadUnaligned(as: SIMD32<Float>.self).oddHalf }
+    if b + 32 <= n { return maxPoolPairs16(x + b, high: false) }
+    if b >= 1 && b + 31 <= n { return maxPoolPairs16(x + b - 1, high: true) }
     return nil
+}
+
+/// The first (or, `high`, the second) float of each of the 16 pairs at p[0 ..< 32]: each pair read
+/// as one 64-bit lane and narrowed (one `vpmovqd` per 8 pairs on AVX-512; the lane-by-lane
+/// `evenHalf` of a SIMD32 load compiled to 16 scalar inserts).
+@inline(__always)
+func maxPoolPairs16(_ p: UnsafePointer<Float>, high: Bool) -> SIMD16<Float> {
+    var lo = UnsafeRawPointer(p).loadUnaligned(as: SIMD8<UInt64>.self)
+    var hi = UnsafeRawPointer(p + 16).loadUnaligned(as: SIMD8<UInt64>.self)
+    if high { lo &>>= 32; hi &>>= 32 }
+    let bits = SIMD16<UInt32>(lowHalf: SIMD8<UInt32>(truncatingIfNeeded: lo), highHalf: SIMD8<UInt32>(truncatingIfNeeded: hi))
+    return unsafeBitCast(bits, to: SIMD16<Float>.self)
 }
 
 /// One tap: y[ow] = max(y[ow], xrow[ow · strideW + off]) for the columns whose tap is in the row.
