@@ -61,11 +61,14 @@ public struct KernelTable: Sendable {
     public let convDirectPrep: Entry
     /// `ConvDirectArgs`: direct convolution of (group, 32-position tile) tasks of one image.
     public let convDirect: Entry
+    // rn2
+    /// `MaxPoolArgs`: 2-D max pooling of a range of planes.
+    public let maxPool: Entry
 
     public init(isa: KernelISA, gemmCompute: Entry, gemmSmallM: Entry, depthwise: Entry, depthwiseBlocked: Entry,
                 convPack: Entry, convFused: Entry, convPad: Entry, unary: Entry, fmaPeak: Entry,
                 softmaxRows: Entry, layerNormRows: Entry, binary: Entry, recurrentCell: Entry,
-                convDirectPrep: Entry, convDirect: Entry) {
+                convDirectPrep: Entry, convDirect: Entry, maxPool: Entry) {
         self.isa = isa
         self.gemmCompute = gemmCompute
         self.gemmSmallM = gemmSmallM
@@ -82,6 +85,7 @@ public struct KernelTable: Sendable {
         self.recurrentCell = recurrentCell
         self.convDirectPrep = convDirectPrep  // conv32
         self.convDirect = convDirect  // conv32
+        self.maxPool = maxPool  // rn2
     }
 }
 
@@ -385,5 +389,27 @@ public struct RecurrentCellArgs {
                 c: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>) {
         self.gru = gru; self.hidden = hidden; self.clip = clip
         self.xw = xw; self.pre = pre; self.c = c; self.h = h
+    }
+}
+
+// rn2
+/// MaxPool of planes `lo..<hi` (plane p: x + p·inH·inW → y + p·outH·outW): y = the max of the
+/// in-bounds window taps (padding never wins; a NaN tap wins), taps visited kh-major, kw-minor.
+/// Windows with no in-bounds tap give −∞.
+public struct MaxPoolArgs {
+    public var inH: Int, inW: Int, outH: Int, outW: Int
+    public var kH: Int, kW: Int, strideH: Int, strideW: Int
+    public var padTop: Int, padLeft: Int, dilationH: Int, dilationW: Int
+    public var x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>
+    public var lo: Int, hi: Int
+
+    public init(inH: Int, inW: Int, outH: Int, outW: Int, kH: Int, kW: Int, strideH: Int, strideW: Int,
+                padTop: Int, padLeft: Int, dilationH: Int, dilationW: Int,
+                x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, planes: Range<Int>) {
+        self.inH = inH; self.inW = inW; self.outH = outH; self.outW = outW
+        self.kH = kH; self.kW = kW; self.strideH = strideH; self.strideW = strideW
+        self.padTop = padTop; self.padLeft = padLeft; self.dilationH = dilationH; self.dilationW = dilationW
+        self.x = x; self.y = y
+        lo = planes.lowerBound; hi = planes.upperBound
     }
 }

@@ -17,4 +17,5 @@ public let isaKernelTable = KernelTable(isa: isaLevel,
                                         binary: { isaBinary($0) },
                                         recurrentCell: { isaRecurrentCell($0) },
                                         convDirectPrep: { isaConvDirectPrep($0) },  // conv32
-                                        convDirect: { isaConvDirect($0) })
+                                        convDirect: { isaConvDirect($0) },
+                                        maxPool: { isaMaxPool($0) })  // rn2

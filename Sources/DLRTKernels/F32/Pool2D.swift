@@ -9,50 +9,15 @@ public struct Pool2DShape: Sendable, Equatable {
     public init() {}
 }
 
-/// MaxPool over planes `planes`: padding never wins (windows only read in-bounds inputs).
-public func maxPool2d(_ s: Pool2DShape, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, planes: Range<Int>) {
-    for p in planes {
-        let xp = x + p * s.inH * s.inW
-        let yp = y + p * s.outH * s.outW
-        for oh in 0 ..< s.outH {
-            let yrow = yp + oh * s.outW
-            yrow.update(repeating: -Float.infinity, count: s.outW)
-            for kh in 0 ..< s.kH {
-                let ih = oh * s.strideH - s.padTop + kh * s.dilationH
-                if ih < 0 || ih >= s.inH { continue }
-                let xrow = xp + ih * s.inW
-                for kw in 0 ..< s.kW {
-                    let off = kw * s.dilationW - s.padLeft
-                    let r = denseValidRange(offset: off, stride: s.strideW, lo: 0, hi: s.inW, outCount: s.outW)
-                    var ow = r.lowerBound
-                    if s.strideW == 1 {
-                        while ow + 8 <= r.upperBound {
-                            store8(maxKeepingNaN(load8(yrow + ow), load8(xrow + ow + off)), yrow + ow)
-                            ow += 8
-                        }
-                    } else if s.strideW == 2 {
-                        // 16 inputs, the even ones are the 8 taps (the last odd one must exist).
-                        while ow + 8 <= r.upperBound && 2 * ow + off + 16 <= s.inW {
-                            let v = UnsafeRawPointer(xrow + 2 * ow + off).loadUnaligned(as: SIMD16<Float>.self)
-                            store8(maxKeepingNaN(load8(yrow + ow), v.evenHalf), yrow + ow)
-                            ow += 8
-                        }
-                    }
-                    while ow < r.upperBound {
-                        let v = xrow[ow * s.strideW + off]
-                        if v > yrow[ow] || v.isNaN { yrow[ow] = v }
-                        ow += 1
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// Lane-wise max where a NaN in `x` wins (as the scalar loop: `if v > y || v.isNaN { y = v }`).
-@inline(__always)
-func maxKeepingNaN(_ y: SIMD8<Float>, _ x: SIMD8<Float>) -> SIMD8<Float> {
-    y.replacing(with: x, where: (x .> y) .| (x .!= x))
+/// MaxPool over planes `planes` with the `maxPool` kernel of `kernels` (per-ISA, DLRTKernelsShared/PoolMax.swift):
+/// padding never wins (windows only read in-bounds inputs), a NaN tap wins.
+public func maxPool2d(_ s: Pool2DShape, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, planes: Range<Int>,
+                      kernels: KernelTable = .active) {
+    if planes.isEmpty { return }
+    callKernel(kernels.maxPool, MaxPoolArgs(inH: s.inH, inW: s.inW, outH: s.outH, outW: s.outW, kH: s.kH, kW: s.kW,
+                                            strideH: s.strideH, strideW: s.strideW, padTop: s.padTop,
+                                            padLeft: s.padLeft, dilationH: s.dilationH, dilationW: s.dilationW,
+                                            x: x, y: y, planes: planes))
 }
 
 /// Number of window taps k in 0..<kernel with o·stride - pad + k·dilation in lo..<hi.

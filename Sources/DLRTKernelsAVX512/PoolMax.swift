@@ -1,0 +1,1 @@
+../DLRTKernelsShared/PoolMax.swift
