@@ -2,6 +2,7 @@
  * compiler vectorizes the simple loops); the formulas are the ones docs/QUANTIZATION.md states and
  * the Swift reference (DLRTKernels/Int8/QuantReference.swift) repeats. */
 #include "qgemm.h"
+#include "CDLRTSupport.h"
 #include <math.h>
 #include <string.h>
 
