@@ -81,8 +81,13 @@ public func convTranspose2DForward(_ s: ConvTranspose2DShape, x: UnsafePointer<F
     let gathered = scratch + s.packCount
     let col = gathered + s.gatherCount
     let outPlane = s.outPlane, inPlane = s.inPlane, ipg = s.imagesPerGEMM
-    parallel.parallelFor(s.batch * s.outChannels, grain: 1,
-                         ConvTransposeFillTask(y: y, plane: outPlane, channels: s.outChannels, bias: bias))
+    // Every GEMM covers whole planes: col2im by output rows (ConvTransposeGather.swift), bias and
+    // activation included.
+    let gather = inPlane > sgemmSmallM && (ipg > 1 || chunk >= inPlane)
+    if !gather {
+        parallel.parallelFor(s.batch * s.outChannels, grain: 1,
+                             ConvTransposeFillTask(y: y, plane: outPlane, channels: s.outChannels, bias: bias))
+    }
     for g in 0 ..< s.group {
         let a = SGEMMOperand.packed(weights + g * packedPer)
         let yGroup = y + g * mg * outPlane
@@ -104,9 +109,16 @@ public func convTranspose2DForward(_ s: ConvTranspose2DShape, x: UnsafePointer<F
                     sgemm(m: m, n: cols, k: k, a: a, b: .matrix(gathered, ld: cols, transposed: false), c: col, ldc: cols,
                           epilogue: DenseEpilogue(), scratch: scratch, parallel: parallel)
                 }
-                parallel.parallelFor(count * mg, grain: 1,
-                                     ConvTransposeScatterTask(s: s, col: col, ld: small ? 1 : cols, step: small ? m : 1, first: 0,
-                                                              count: inPlane, y: yGroup + n0 * s.outChannels * outPlane))
+                if gather {
+                    parallel.parallelFor(count * mg * s.outH, grain: 1,
+                                         ConvTransposeGatherTask(s: s, col: col, ld: cols, count: inPlane,
+                                                                 y: yGroup + n0 * s.outChannels * outPlane,
+                                                                 bias: bias.map { $0 + g * mg }, activation: activation))
+                } else {
+                    parallel.parallelFor(count * mg, grain: 1,
+                                         ConvTransposeScatterTask(s: s, col: col, ld: small ? 1 : cols, step: small ? m : 1, first: 0,
+                                                                  count: inPlane, y: yGroup + n0 * s.outChannels * outPlane))
+                }
                 n0 += count
             }
             continue
@@ -124,14 +136,21 @@ public func convTranspose2DForward(_ s: ConvTranspose2DShape, x: UnsafePointer<F
                     sgemm(m: m, n: cols, k: k, a: a, b: .matrix(xg + j0, ld: inPlane, transposed: false), c: col, ldc: cols,
                           epilogue: DenseEpilogue(), scratch: scratch, parallel: parallel)
                 }
-                parallel.parallelFor(mg, grain: 1,
-                                     ConvTransposeScatterTask(s: s, col: col, ld: small ? 1 : cols, step: small ? m : 1, first: j0,
-                                                              count: cols, y: yGroup + n * s.outChannels * outPlane))
+                if gather {
+                    parallel.parallelFor(mg * s.outH, grain: 1,
+                                         ConvTransposeGatherTask(s: s, col: col, ld: cols, count: inPlane,
+                                                                 y: yGroup + n * s.outChannels * outPlane,
+                                                                 bias: bias.map { $0 + g * mg }, activation: activation))
+                } else {
+                    parallel.parallelFor(mg, grain: 1,
+                                         ConvTransposeScatterTask(s: s, col: col, ld: small ? 1 : cols, step: small ? m : 1, first: j0,
+                                                                  count: cols, y: yGroup + n * s.outChannels * outPlane))
+                }
                 j0 += cols
             }
         }
     }
-    if activation.kind != .none {
+    if activation.kind != .none && !gather {
         parallel.parallelFor(s.batch * s.outChannels, grain: 1, ConvTransposeActivationTask(y: y, plane: outPlane, activation: activation))
     }
 }
@@ -254,20 +273,26 @@ struct ConvTransposeActivationTask: ParallelTask {
     let activation: DenseActivation
 
     func run(_ planes: Range<Int>) {
-        let p = y + planes.lowerBound * plane, count = planes.count * plane
-        guard activation.kind == .sigmoid || activation.kind == .tanh else { activation.apply(p, count: count); return }
-        // The vector forms of the elementwise Sigmoid / Tanh ops (a few ulp of libm's).
-        let tanh = activation.kind == .tanh
-        var i = 0
-        while i + 8 <= count {
-            let v = ewLoad8(p + i)
-            ewStore8(tanh ? ewTanh(v) : ewSigmoid(v), p + i)
-            i += 8
-        }
-        if i < count {
-            let v = ewLoadPartial(p + i, count - i)
-            ewStorePartial(tanh ? ewTanh(v) : ewSigmoid(v), p + i, count - i)
-        }
+        convTransposeActivate(activation, y + planes.lowerBound * plane, count: planes.count * plane)
+    }
+}
+
+/// p[0 ..< count] = activation(p[…]); Sigmoid / Tanh in the vector forms of the elementwise ops
+/// (a few ulp of libm's).
+@inline(__always)
+func convTransposeActivate(_ activation: DenseActivation, _ p: UnsafeMutablePointer<Float>, count: Int) {
+    if activation.kind == .none { return }
+    guard activation.kind == .sigmoid || activation.kind == .tanh else { activation.apply(p, count: count); return }
+    let tanh = activation.kind == .tanh
+    var i = 0
+    while i + 8 <= count {
+        let v = ewLoad8(p + i)
+        ewStore8(tanh ? ewTanh(v) : ewSigmoid(v), p + i)
+        i += 8
+    }
+    if i < count {
+        let v = ewLoadPartial(p + i, count - i)
+        ewStorePartial(tanh ? ewTanh(v) : ewSigmoid(v), p + i, count - i)
     }
 }
 
