@@ -41,24 +41,24 @@ func convTransposeGatherRow(_ s: ConvTranspose2DShape, col: UnsafePointer<Float>
                             dst: UnsafeMutablePointer<Float>, bias b: Float) {
     let inW = s.inW, outW = s.outW, sW = s.strideW
     dst.update(repeating: b, count: outW)
-    let pairs = sW == 2 && s.dilationW == 1
+    if sW == 2 && s.dilationW == 1 {
+        for kh in 0 ..< s.kH {
+            let t = oh + s.padTop - kh * s.dilationH
+            if t < 0 || t % s.strideH != 0 || t / s.strideH >= s.inH { continue }
+            convTransposeGatherRowStride2(s, src: col + kh * s.kW * ld + t / s.strideH * inW, ld: ld, dst: dst)
+        }
+        return
+    }
     for kh in 0 ..< s.kH {
         let t = oh + s.padTop - kh * s.dilationH
         if t < 0 || t % s.strideH != 0 { continue }
         let ih = t / s.strideH
         if ih >= s.inH { continue }
-        var kw = 0
-        while kw < s.kW {
+        for kw in 0 ..< s.kW {
             let offW = kw * s.dilationW - s.padLeft
             let valid = denseValidRange(offset: offW, stride: sW, lo: 0, hi: outW, outCount: inW)
             let src = col + (kh * s.kW + kw) * ld + ih * inW
             let out = dst + offW
-            if pairs && kw + 1 < s.kW {
-                let valid1 = denseValidRange(offset: offW + 1, stride: 2, lo: 0, hi: outW, outCount: inW)
-                convTransposeAddPair(out, src, src + ld, valid, valid1)
-                kw += 2
-                continue
-            }
             if sW == 1 {
                 var iw = valid.lowerBound
                 while iw + 8 <= valid.upperBound {
@@ -69,7 +69,43 @@ func convTransposeGatherRow(_ s: ConvTranspose2DShape, col: UnsafePointer<Float>
             } else {
                 for iw in valid { out[iw * sW] += src[iw] }
             }
-            kw += 1
         }
+    }
+}
+
+/// dst [outW] += the taps kw = 0 ..< kW of one kernel row (column row kw at src + kw · `ld`, input
+/// row [inW]) for width stride 2, no dilation: tap kw adds src[iw] into output column
+/// 2·iw + kw − padLeft. Output pair (2r, 2r + 1) takes, per tap with o = kw − padLeft, src[r − ⌊o/2⌋]
+/// (0 outside the row) into its column of o's parity: 4 pairs at a time, the lanes of a pair past
+/// outW dropped.
+@inline(__always)
+func convTransposeGatherRowStride2(_ s: ConvTranspose2DShape, src: UnsafePointer<Float>, ld: Int, dst: UnsafeMutablePointer<Float>) {
+    let inW = s.inW, outW = s.outW, kW = s.kW, padLeft = s.padLeft
+    var r = 0
+    while 2 * r < outW {
+        var even = SIMD4<Float>(), odd = SIMD4<Float>()
+        for kw in 0 ..< kW {
+            let o = kw - padLeft
+            let iw = r - (o >> 1)
+            let row = src + kw * ld
+            let v: SIMD4<Float>
+            if iw >= 0 && iw + 4 <= inW {
+                v = UnsafeRawPointer(row + iw).loadUnaligned(as: SIMD4<Float>.self)
+            } else {
+                @inline(__always) func at(_ j: Int) -> Float { j >= 0 && j < inW ? row[j] : 0 }
+                v = SIMD4(at(iw), at(iw + 1), at(iw + 2), at(iw + 3))
+            }
+            if o & 1 == 0 { even += v } else { odd += v }
+        }
+        var pair = SIMD8<Float>()
+        pair.evenHalf = even
+        pair.oddHalf = odd
+        let out = dst + 2 * r
+        if 2 * r + 8 <= outW {
+            store8(load8(out) + pair, out)
+        } else {
+            for l in 0 ..< outW - 2 * r { out[l] += pair[l] }
+        }
+        r += 4
     }
 }
