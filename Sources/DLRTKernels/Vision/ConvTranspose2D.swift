@@ -129,6 +129,19 @@ public func convTranspose2DForward(_ s: ConvTranspose2DShape, x: UnsafePointer<F
             while j0 < inPlane {
                 let cols = min(chunk, inPlane - j0)
                 let small = inPlane <= sgemmSmallM
+                if gather {
+                    // X packed once, then per block of output channels its GEMM rows and their
+                    // output rows while the rows are still in cache (ConvTransposeGather.swift).
+                    parallel.parallelFor(sgemmPanelsB(inPlane), grain: 1,
+                                         SGEMMPackBTask(k: k, n: inPlane, b: xg, ldb: inPlane, transB: false, into: scratch))
+                    let fused = ConvTransposeFusedTask(
+                        s: s, packedA: weights + g * packedPer, packedB: scratch, col: col,
+                        gather: ConvTransposeGatherTask(s: s, col: col, ld: inPlane, count: inPlane,
+                                                        y: yGroup + n * s.outChannels * outPlane,
+                                                        bias: bias.map { $0 + g * mg }, activation: activation))
+                    parallel.parallelFor(fused.blockCount, grain: 1, fused)
+                    break
+                }
                 if small {
                     parallel.parallelFor((m + 63) / 64, grain: 1,
                                          ConvTransposeSmallTask(w: rawWeights + g * k * m, x: xg, colT: col, k: k, m: m, cols: cols))
@@ -136,12 +149,7 @@ public func convTranspose2DForward(_ s: ConvTranspose2DShape, x: UnsafePointer<F
                     sgemm(m: m, n: cols, k: k, a: a, b: .matrix(xg + j0, ld: inPlane, transposed: false), c: col, ldc: cols,
                           epilogue: DenseEpilogue(), scratch: scratch, parallel: parallel)
                 }
-                if gather {
-                    parallel.parallelFor(mg * s.outH, grain: 1,
-                                         ConvTransposeGatherTask(s: s, col: col, ld: cols, count: inPlane,
-                                                                 y: yGroup + n * s.outChannels * outPlane,
-                                                                 bias: bias.map { $0 + g * mg }, activation: activation))
-                } else {
+                do {
                     parallel.parallelFor(mg, grain: 1,
                                          ConvTransposeScatterTask(s: s, col: col, ld: small ? 1 : cols, step: small ? m : 1, first: j0,
                                                                   count: cols, y: yGroup + n * s.outChannels * outPlane))

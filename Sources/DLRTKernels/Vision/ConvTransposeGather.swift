@@ -109,3 +109,40 @@ func convTransposeGatherRowStride2(_ s: ConvTranspose2DShape, src: UnsafePointer
         r += 4
     }
 }
+
+/// GEMM and gather of one image and group, by blocks of output channels: block b computes the
+/// column rows of its channels (whole A panels of `sgemmMR` rows: a block is a multiple of
+/// `unit` channels, so no two blocks share a panel) over the whole plane, then their output rows.
+/// A block's rows (~32 KB) are read back while in L1/L2 instead of after the whole GEMM.
+struct ConvTransposeFusedTask: ParallelTask {
+    let s: ConvTranspose2DShape
+    let packedA: UnsafePointer<Float>, packedB: UnsafePointer<Float>
+    let col: UnsafeMutablePointer<Float>
+    let gather: ConvTransposeGatherTask
+    /// Output channels per block.
+    let channels: Int
+
+    init(s: ConvTranspose2DShape, packedA: UnsafePointer<Float>, packedB: UnsafeMutablePointer<Float>,
+         col: UnsafeMutablePointer<Float>, gather: ConvTransposeGatherTask) {
+        self.s = s; self.packedA = packedA; self.packedB = UnsafePointer(packedB); self.col = col; self.gather = gather
+        let taps = s.kH * s.kW
+        let unit = sgemmMR / gcd(taps, sgemmMR)
+        let unitBytes = unit * taps * s.inPlane * 4
+        channels = unit * max(1, (32 << 10) / max(1, unitBytes))
+    }
+
+    var blockCount: Int { (s.outChannelsPerGroup + channels - 1) / channels }
+
+    func run(_ blocks: Range<Int>) {
+        let taps = s.kH * s.kW, m = s.columnRows, mg = s.outChannelsPerGroup
+        for b in blocks {
+            let c0 = b * channels, c1 = min(mg, c0 + channels)
+            let panels = c0 * taps / sgemmMR ..< min(sgemmPanelsA(m), (c1 * taps + sgemmMR - 1) / sgemmMR)
+            sgemmCompute(m: m, n: s.inPlane, k: s.inChannelsPerGroup, packedA: packedA, packedB: packedB, c: col,
+                         ldc: s.inPlane, epilogue: DenseEpilogue(), aPanels: panels, bPanels: 0 ..< sgemmPanelsB(s.inPlane))
+            gather.run(c0 * s.outH ..< c1 * s.outH)
+        }
+    }
+}
+
+private func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
