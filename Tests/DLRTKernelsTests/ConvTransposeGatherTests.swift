@@ -37,6 +37,27 @@ final class ConvTransposeGatherTests: XCTestCase {
            outputPadding: [1], activation: DenseActivation(.sigmoid)).test()
     }
 
+    /// W packed as the B operand (colᵀ = Xᵀ · W): whole-plane gather from colᵀ, the scatter for
+    /// chunks / at most 4 positions, several images per GEMM, groups.
+    func testTransposedGEMM() {
+        for size in [1, 2, 3, 4, 5, 9] {
+            for act in [DenseActivation.none, DenseActivation(.relu)] {
+                CT(batch: 2, inChannels: 7, outChannels: 6, inH: size, inW: size + 1, kernel: [4, 4], strides: [2, 2],
+                   pads: [1, 1, 1, 1], activation: act, transposedGEMM: true).test()
+            }
+        }
+        CT(batch: 1, inChannels: 67, outChannels: 9, inH: 4, inW: 4, kernel: [4, 4], strides: [2, 2], pads: [1, 1, 1, 1],
+           transposedGEMM: true).test()
+        CT(batch: 7, inChannels: 3, outChannels: 64, inH: 7, inW: 7, kernel: [4, 4], strides: [2, 2], pads: [1, 1, 1, 1],
+           transposedGEMM: true).test()
+        CT(inChannels: 2, outChannels: 64, inH: 17, inW: 19, kernel: [4, 4], strides: [2, 2], pads: [1, 1, 1, 1],
+           transposedGEMM: true).test()   // chunked columns
+        CT(batch: 3, inChannels: 6, outChannels: 4, group: 2, inH: 3, inW: 5, strides: [3, 2], pads: [0, 1, 1, 0],
+           dilations: [1, 2], outputPadding: [1, 1], transposedGEMM: true).test()
+        CT(batch: 2, inChannels: 4, outChannels: 3, inH: nil, inW: 6, kernel: [3], strides: [2], pads: [0, 1], dilations: [1],
+           outputPadding: [1], activation: DenseActivation(.tanh), transposedGEMM: true).test()
+    }
+
     /// Serial, reversed and one-task-per-call splits give the same bits.
     func testBitIdenticalAcrossSplits() {
         var s = ConvTranspose2DShape()

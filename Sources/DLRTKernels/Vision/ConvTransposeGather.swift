@@ -5,19 +5,20 @@
 // are independent tasks (each output written by exactly one task, in a fixed order: bit-identical
 // for any thread count).
 
-/// Output rows t = (i · Mg + m) · outH + oh of images `i` (image i's columns start at i · `count`
-/// within rows of `ld` floats; its planes at `y` + i · M · outPlane). `bias` is the group's bias.
+/// Output rows t = (i · Mg + m) · outH + oh of images `i`. Column row r, position p is at
+/// col[r · ld + p · step] (step 1: the GEMM's col [rows, ld]; ld 1: colᵀ [positions, step]); image
+/// i's positions start at i · `count`, its planes at `y` + i · M · outPlane. `bias` is the group's.
 struct ConvTransposeGatherTask: ParallelTask {
     let s: ConvTranspose2DShape
     let col: UnsafePointer<Float>
-    let ld: Int, count: Int
+    let ld: Int, step: Int, count: Int
     let y: UnsafeMutablePointer<Float>
     let bias: UnsafePointer<Float>?
     let activation: DenseActivation
 
-    init(s: ConvTranspose2DShape, col: UnsafeMutablePointer<Float>, ld: Int, count: Int, y: UnsafeMutablePointer<Float>,
-         bias: UnsafePointer<Float>?, activation: DenseActivation) {
-        self.s = s; self.col = UnsafePointer(col); self.ld = ld; self.count = count; self.y = y
+    init(s: ConvTranspose2DShape, col: UnsafeMutablePointer<Float>, ld: Int, step: Int, count: Int,
+         y: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, activation: DenseActivation) {
+        self.s = s; self.col = UnsafePointer(col); self.ld = ld; self.step = step; self.count = count; self.y = y
         self.bias = bias; self.activation = activation
     }
 
@@ -27,7 +28,7 @@ struct ConvTransposeGatherTask: ParallelTask {
             let plane = t / outH, oh = t - plane * outH
             let i = plane / mg, m = plane - i * mg
             let dst = y + i * s.outChannels * s.outPlane + m * s.outPlane + oh * s.outW
-            convTransposeGatherRow(s, col: col + i * count + m * s.kH * s.kW * ld, ld: ld, oh: oh, dst: dst,
+            convTransposeGatherRow(s, col: col + i * count * step + m * s.kH * s.kW * ld, ld: ld, step: step, oh: oh, dst: dst,
                                    bias: bias?[m] ?? 0)
             convTransposeActivate(activation, dst, count: s.outW)
         }
@@ -37,7 +38,7 @@ struct ConvTransposeGatherTask: ParallelTask {
 /// dst [outW] = b + Σ over taps (kh, kw) reaching output row `oh` of their column rows; `col` is
 /// the first column row of the output channel ([kH·kW rows of `ld`], position ih·inW + iw).
 @inline(__always)
-func convTransposeGatherRow(_ s: ConvTranspose2DShape, col: UnsafePointer<Float>, ld: Int, oh: Int,
+func convTransposeGatherRow(_ s: ConvTranspose2DShape, col: UnsafePointer<Float>, ld: Int, step: Int, oh: Int,
                             dst: UnsafeMutablePointer<Float>, bias b: Float) {
     let inW = s.inW, outW = s.outW, sW = s.strideW
     dst.update(repeating: b, count: outW)
@@ -45,7 +46,7 @@ func convTransposeGatherRow(_ s: ConvTranspose2DShape, col: UnsafePointer<Float>
         for kh in 0 ..< s.kH {
             let t = oh + s.padTop - kh * s.dilationH
             if t < 0 || t % s.strideH != 0 || t / s.strideH >= s.inH { continue }
-            convTransposeGatherRowStride2(s, src: col + kh * s.kW * ld + t / s.strideH * inW, ld: ld, dst: dst)
+            convTransposeGatherRowStride2(s, src: col + kh * s.kW * ld + t / s.strideH * inW * step, ld: ld, step: step, dst: dst)
         }
         return
     }
@@ -57,9 +58,11 @@ func convTransposeGatherRow(_ s: ConvTranspose2DShape, col: UnsafePointer<Float>
         for kw in 0 ..< s.kW {
             let offW = kw * s.dilationW - s.padLeft
             let valid = denseValidRange(offset: offW, stride: sW, lo: 0, hi: outW, outCount: inW)
-            let src = col + (kh * s.kW + kw) * ld + ih * inW
+            let src = col + (kh * s.kW + kw) * ld + ih * inW * step
             let out = dst + offW
-            if sW == 1 {
+            if step != 1 {
+                for iw in valid { out[iw * sW] += src[iw * step] }
+            } else if sW == 1 {
                 var iw = valid.lowerBound
                 while iw + 8 <= valid.upperBound {
                     store8(load8(out + iw) + load8(src + iw), out + iw)
@@ -74,12 +77,13 @@ func convTransposeGatherRow(_ s: ConvTranspose2DShape, col: UnsafePointer<Float>
 }
 
 /// dst [outW] += the taps kw = 0 ..< kW of one kernel row (column row kw at src + kw · `ld`, input
-/// row [inW]) for width stride 2, no dilation: tap kw adds src[iw] into output column
+/// row [inW] of stride `step`) for width stride 2, no dilation: tap kw adds src[iw] into output column
 /// 2·iw + kw − padLeft. Output pair (2r, 2r + 1) takes, per tap with o = kw − padLeft, src[r − ⌊o/2⌋]
 /// (0 outside the row) into its column of o's parity: 4 pairs at a time, the lanes of a pair past
 /// outW dropped.
 @inline(__always)
-func convTransposeGatherRowStride2(_ s: ConvTranspose2DShape, src: UnsafePointer<Float>, ld: Int, dst: UnsafeMutablePointer<Float>) {
+func convTransposeGatherRowStride2(_ s: ConvTranspose2DShape, src: UnsafePointer<Float>, ld: Int, step: Int,
+                                   dst: UnsafeMutablePointer<Float>) {
     let inW = s.inW, outW = s.outW, kW = s.kW, padLeft = s.padLeft
     var r = 0
     while 2 * r < outW {
@@ -89,10 +93,10 @@ func convTransposeGatherRowStride2(_ s: ConvTranspose2DShape, src: UnsafePointer
             let iw = r - (o >> 1)
             let row = src + kw * ld
             let v: SIMD4<Float>
-            if iw >= 0 && iw + 4 <= inW {
+            if step == 1 && iw >= 0 && iw + 4 <= inW {
                 v = UnsafeRawPointer(row + iw).loadUnaligned(as: SIMD4<Float>.self)
             } else {
-                @inline(__always) func at(_ j: Int) -> Float { j >= 0 && j < inW ? row[j] : 0 }
+                @inline(__always) func at(_ j: Int) -> Float { j >= 0 && j < inW ? row[j * step] : 0 }
                 v = SIMD4(at(iw), at(iw + 1), at(iw + 2), at(iw + 3))
             }
             if o & 1 == 0 { even += v } else { odd += v }
