@@ -4,7 +4,9 @@
 // The input positions are taken in chunks of columns so the column buffer stays small; y starts
 // as the bias, the activation runs once every image is complete. At most `sgemmSmallM` columns
 // in all (DCGAN's 1×1 latent input) skip the GEMM, whose panels would be mostly padding: colᵀ
-// [cols, Mg·kH·kW] accumulates rows of W read in place.
+// [cols, Mg·kH·kW] accumulates rows of W read in place. With `transposedGEMM` (small planes) the
+// GEMM computes colᵀ = Xgᵀ · Wg instead (W pre-packed as B). When one GEMM covers whole planes,
+// col2im runs by output rows with bias and activation (ConvTransposeGather.swift).
 
 /// Geometry of a 2-D transposed convolution. `outH`/`outW` come from the caller (they include
 /// output_padding and the end pads).
