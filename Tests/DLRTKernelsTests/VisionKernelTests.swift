@@ -14,6 +14,7 @@ final class VisionKernelTests: XCTestCase {
         var kernel = [3, 3], strides = [1, 1], pads = [0, 0, 0, 0], dilations = [1, 1], outputPadding = [0, 0]
         var bias = true
         var activation = DenseActivation.none
+        var transposedGEMM = false
 
         func test(file: StaticString = #filePath, line: UInt = #line) {
             let spatial = inH.map { [$0, inW] } ?? [inW]
@@ -40,6 +41,7 @@ final class VisionKernelTests: XCTestCase {
             s.strideH = r == 2 ? strides[0] : 1; s.strideW = strides[r - 1]
             s.padTop = r == 2 ? pads[0] : 0; s.padLeft = pads[r - 1]
             s.dilationH = r == 2 ? dilations[0] : 1; s.dilationW = dilations[r - 1]
+            s.transposedGEMM = transposedGEMM
             let packed = w.withUnsafeBufferPointer { convTranspose2DPackWeights(s, $0.baseAddress!) }
             var got = [Float](repeating: .nan, count: want.count)
             var scratch = [Float](repeating: .nan, count: s.scratchCount)

@@ -4,7 +4,9 @@
 // The input positions are taken in chunks of columns so the column buffer stays small; y starts
 // as the bias, the activation runs once every image is complete. At most `sgemmSmallM` columns
 // in all (DCGAN's 1×1 latent input) skip the GEMM, whose panels would be mostly padding: colᵀ
-// [cols, Mg·kH·kW] accumulates rows of W read in place.
+// [cols, Mg·kH·kW] accumulates rows of W read in place. With `transposedGEMM` (small planes) the
+// GEMM computes colᵀ = Xgᵀ · Wg instead (W pre-packed as B). When one GEMM covers whole planes,
+// col2im runs by output rows with bias and activation (ConvTransposeGather.swift).
 
 /// Geometry of a 2-D transposed convolution. `outH`/`outW` come from the caller (they include
 /// output_padding and the end pads).
@@ -16,6 +18,11 @@ public struct ConvTranspose2DShape: Sendable, Equatable {
     public var padTop = 0, padLeft = 0
     public var dilationH = 1, dilationW = 1
     public var group = 1
+    /// Small planes (dcg2): colᵀ [positions, Mg·kH·kW] = Xgᵀ · Wg with W pre-packed as the B
+    /// operand, so the GEMM's long dimension is the output-channel one (a plane of 16 positions
+    /// as the B side would run the 12×16 kernel, bound by its broadcast loads). Set from the
+    /// graph's static shape when the operator is built; the weights are packed to match.
+    public var transposedGEMM = false
 
     public init() {}
 
@@ -41,7 +48,11 @@ public struct ConvTranspose2DShape: Sendable, Equatable {
     }
 
     /// Floats of pre-packed weights (`convTranspose2DPackWeights`).
-    public var packedWeightCount: Int { group * sgemmPackedACount(m: columnRows, k: inChannelsPerGroup) }
+    public var packedWeightCount: Int { group * packedWeightsPerGroup }
+
+    var packedWeightsPerGroup: Int {
+        transposedGEMM ? sgemmPackedBCount(k: inChannelsPerGroup, n: columnRows) : sgemmPackedACount(m: columnRows, k: inChannelsPerGroup)
+    }
 
     /// Floats of scratch `convTranspose2DForward` needs: the packed B panels of one GEMM, the
     /// gathered B matrix when images are batched, then the column buffer (each 64-byte aligned).
@@ -50,7 +61,12 @@ public struct ConvTranspose2DShape: Sendable, Equatable {
         return packCount + gatherCount + columnRows * n
     }
 
-    var packCount: Int { roundUp(sgemmScratchCount(m: columnRows, n: chunkColumns, k: inChannelsPerGroup, packA: false, packB: true), 16) }
+    var packCount: Int {
+        let scratch = transposedGEMM
+            ? sgemmScratchCount(m: chunkColumns, n: columnRows, k: inChannelsPerGroup, packA: true, packB: false)
+            : sgemmScratchCount(m: columnRows, n: chunkColumns, k: inChannelsPerGroup, packA: false, packB: true)
+        return roundUp(scratch, 16)
+    }
     var gatherCount: Int { imagesPerGEMM > 1 ? roundUp(inChannelsPerGroup * chunkColumns, 16) : 0 }
 }
 
@@ -64,8 +80,12 @@ public func convTranspose2DPackWeights(_ s: ConvTranspose2DShape, _ w: UnsafePoi
 /// The same packing into `dst` (`s.packedWeightCount` floats), for a W fed at run time.
 public func convTranspose2DPackWeights(_ s: ConvTranspose2DShape, _ w: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>) {
     let m = s.columnRows, k = s.inChannelsPerGroup
-    let per = sgemmPackedACount(m: m, k: k)
+    let per = s.packedWeightsPerGroup
     for g in 0 ..< s.group {
+        if s.transposedGEMM {
+            sgemmPackB(k: k, n: m, b: w + g * k * m, ldb: m, transB: false, into: dst + g * per, panels: 0 ..< sgemmPanelsB(m))
+            continue
+        }
         sgemmPackA(m: m, k: k, a: w + g * k * m, lda: m, transA: true, into: dst + g * per, panels: 0 ..< sgemmPanelsA(m))
     }
 }
@@ -77,12 +97,17 @@ public func convTranspose2DForward(_ s: ConvTranspose2DShape, x: UnsafePointer<F
                                    y: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
                                    parallel: any ParallelLoop) {
     let m = s.columnRows, k = s.inChannelsPerGroup, chunk = s.chunkColumns, mg = s.outChannelsPerGroup
-    let packedPer = sgemmPackedACount(m: m, k: k)
+    let packedPer = s.packedWeightsPerGroup
     let gathered = scratch + s.packCount
     let col = gathered + s.gatherCount
     let outPlane = s.outPlane, inPlane = s.inPlane, ipg = s.imagesPerGEMM
-    parallel.parallelFor(s.batch * s.outChannels, grain: 1,
-                         ConvTransposeFillTask(y: y, plane: outPlane, channels: s.outChannels, bias: bias))
+    // Every GEMM covers whole planes: col2im by output rows (ConvTransposeGather.swift), bias and
+    // activation included.
+    let gather = inPlane > sgemmSmallM && (ipg > 1 || chunk >= inPlane)
+    if !gather {
+        parallel.parallelFor(s.batch * s.outChannels, grain: 1,
+                             ConvTransposeFillTask(y: y, plane: outPlane, channels: s.outChannels, bias: bias))
+    }
     for g in 0 ..< s.group {
         let a = SGEMMOperand.packed(weights + g * packedPer)
         let yGroup = y + g * mg * outPlane
@@ -96,17 +121,28 @@ public func convTranspose2DForward(_ s: ConvTranspose2DShape, x: UnsafePointer<F
                         (gathered + c * cols + i * inPlane).update(from: x + ((n0 + i) * s.inChannels + g * k + c) * inPlane, count: inPlane)
                     }
                 }
-                let small = cols <= sgemmSmallM
-                if small {
+                let small = cols <= sgemmSmallM || s.transposedGEMM
+                if s.transposedGEMM {
+                    sgemm(m: cols, n: m, k: k, a: .matrix(gathered, ld: cols, transposed: true), b: a, c: col, ldc: m,
+                          epilogue: DenseEpilogue(), scratch: scratch, parallel: parallel)
+                } else if small {
                     parallel.parallelFor((m + 63) / 64, grain: 1,
                                          ConvTransposeSmallTask(w: rawWeights + g * k * m, x: gathered, colT: col, k: k, m: m, cols: cols))
                 } else {
                     sgemm(m: m, n: cols, k: k, a: a, b: .matrix(gathered, ld: cols, transposed: false), c: col, ldc: cols,
                           epilogue: DenseEpilogue(), scratch: scratch, parallel: parallel)
                 }
-                parallel.parallelFor(count * mg, grain: 1,
-                                     ConvTransposeScatterTask(s: s, col: col, ld: small ? 1 : cols, step: small ? m : 1, first: 0,
-                                                              count: inPlane, y: yGroup + n0 * s.outChannels * outPlane))
+                if gather {
+                    parallel.parallelFor(count * mg * s.outH, grain: 1,
+                                         ConvTransposeGatherTask(s: s, col: col, ld: small ? 1 : cols, step: small ? m : 1,
+                                                                 count: inPlane,
+                                                                 y: yGroup + n0 * s.outChannels * outPlane,
+                                                                 bias: bias.map { $0 + g * mg }, activation: activation))
+                } else {
+                    parallel.parallelFor(count * mg, grain: 1,
+                                         ConvTransposeScatterTask(s: s, col: col, ld: small ? 1 : cols, step: small ? m : 1, first: 0,
+                                                                  count: inPlane, y: yGroup + n0 * s.outChannels * outPlane))
+                }
                 n0 += count
             }
             continue
@@ -116,22 +152,49 @@ public func convTranspose2DForward(_ s: ConvTranspose2DShape, x: UnsafePointer<F
             var j0 = 0
             while j0 < inPlane {
                 let cols = min(chunk, inPlane - j0)
-                let small = inPlane <= sgemmSmallM
-                if small {
+                let small = inPlane <= sgemmSmallM || s.transposedGEMM
+                if gather && s.transposedGEMM {
+                    sgemm(m: inPlane, n: m, k: k, a: .matrix(xg, ld: inPlane, transposed: true), b: a, c: col, ldc: m,
+                          epilogue: DenseEpilogue(), scratch: scratch, parallel: parallel)
+                    parallel.parallelFor(mg * s.outH, grain: 1,
+                                         ConvTransposeGatherTask(s: s, col: col, ld: 1, step: m, count: inPlane,
+                                                                 y: yGroup + n * s.outChannels * outPlane,
+                                                                 bias: bias.map { $0 + g * mg }, activation: activation))
+                    break
+                }
+                if gather {
+                    // X packed once, then per block of output channels its GEMM rows and their
+                    // output rows while the rows are still in cache (ConvTransposeGather.swift).
+                    parallel.parallelFor(sgemmPanelsB(inPlane), grain: 1,
+                                         SGEMMPackBTask(k: k, n: inPlane, b: xg, ldb: inPlane, transB: false, into: scratch))
+                    let fused = ConvTransposeFusedTask(
+                        s: s, packedA: weights + g * packedPer, packedB: scratch, col: col,
+                        gather: ConvTransposeGatherTask(s: s, col: col, ld: inPlane, step: 1, count: inPlane,
+                                                        y: yGroup + n * s.outChannels * outPlane,
+                                                        bias: bias.map { $0 + g * mg }, activation: activation))
+                    parallel.parallelFor(fused.blockCount, grain: 1, fused)
+                    break
+                }
+                if s.transposedGEMM {
+                    sgemm(m: cols, n: m, k: k, a: .matrix(xg + j0, ld: inPlane, transposed: true), b: a, c: col, ldc: m,
+                          epilogue: DenseEpilogue(), scratch: scratch, parallel: parallel)
+                } else if small {
                     parallel.parallelFor((m + 63) / 64, grain: 1,
                                          ConvTransposeSmallTask(w: rawWeights + g * k * m, x: xg, colT: col, k: k, m: m, cols: cols))
                 } else {
                     sgemm(m: m, n: cols, k: k, a: a, b: .matrix(xg + j0, ld: inPlane, transposed: false), c: col, ldc: cols,
                           epilogue: DenseEpilogue(), scratch: scratch, parallel: parallel)
                 }
-                parallel.parallelFor(mg, grain: 1,
-                                     ConvTransposeScatterTask(s: s, col: col, ld: small ? 1 : cols, step: small ? m : 1, first: j0,
-                                                              count: cols, y: yGroup + n * s.outChannels * outPlane))
+                do {
+                    parallel.parallelFor(mg, grain: 1,
+                                         ConvTransposeScatterTask(s: s, col: col, ld: small ? 1 : cols, step: small ? m : 1, first: j0,
+                                                                  count: cols, y: yGroup + n * s.outChannels * outPlane))
+                }
                 j0 += cols
             }
         }
     }
-    if activation.kind != .none {
+    if activation.kind != .none && !gather {
         parallel.parallelFor(s.batch * s.outChannels, grain: 1, ConvTransposeActivationTask(y: y, plane: outPlane, activation: activation))
     }
 }
@@ -254,20 +317,26 @@ struct ConvTransposeActivationTask: ParallelTask {
     let activation: DenseActivation
 
     func run(_ planes: Range<Int>) {
-        let p = y + planes.lowerBound * plane, count = planes.count * plane
-        guard activation.kind == .sigmoid || activation.kind == .tanh else { activation.apply(p, count: count); return }
-        // The vector forms of the elementwise Sigmoid / Tanh ops (a few ulp of libm's).
-        let tanh = activation.kind == .tanh
-        var i = 0
-        while i + 8 <= count {
-            let v = ewLoad8(p + i)
-            ewStore8(tanh ? ewTanh(v) : ewSigmoid(v), p + i)
-            i += 8
-        }
-        if i < count {
-            let v = ewLoadPartial(p + i, count - i)
-            ewStorePartial(tanh ? ewTanh(v) : ewSigmoid(v), p + i, count - i)
-        }
+        convTransposeActivate(activation, y + planes.lowerBound * plane, count: planes.count * plane)
+    }
+}
+
+/// p[0 ..< count] = activation(p[…]); Sigmoid / Tanh in the vector forms of the elementwise ops
+/// (a few ulp of libm's).
+@inline(__always)
+func convTransposeActivate(_ activation: DenseActivation, _ p: UnsafeMutablePointer<Float>, count: Int) {
+    if activation.kind == .none { return }
+    guard activation.kind == .sigmoid || activation.kind == .tanh else { activation.apply(p, count: count); return }
+    let tanh = activation.kind == .tanh
+    var i = 0
+    while i + 8 <= count {
+        let v = ewLoad8(p + i)
+        ewStore8(tanh ? ewTanh(v) : ewSigmoid(v), p + i)
+        i += 8
+    }
+    if i < count {
+        let v = ewLoadPartial(p + i, count - i)
+        ewStorePartial(tanh ? ewTanh(v) : ewSigmoid(v), p + i, count - i)
     }
 }
 

@@ -79,6 +79,14 @@ final class ConvTransposeOperator: Operator {
         s.outChannels = wShape[1] * group
         s.kH = rank == 2 ? kernel[0] : 1
         s.kW = kernel[rank - 1]
+        // Planes of fewer than 2·NR positions known from the graph (DCGAN's 1×1 and 4×4 inputs):
+        // the transposed GEMM, W packed as its B operand (ConvTranspose2DShape.transposedGEMM).
+        // Other shapes at run time still work that way, only slower.
+        let xDims = graph.tensors[Int(node.inputs[0])].shape
+        if xDims.count == rank + 2, let plane = checkedElementCount(xDims[2...].map { $0.fixedValue ?? 0 }),
+           plane >= 1 && plane < 2 * sgemmNR && s.columnRows >= 64 {
+            s.transposedGEMM = true
+        }
         packShape = s
         if let w {
             guard let base = w.data.bytes.baseAddress else { throw a.error("W has no data") }
