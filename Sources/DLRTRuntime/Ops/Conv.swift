@@ -70,16 +70,7 @@ final class ConvOperator: Operator {
             throw a.error("X \(describe(x)) has \(x[1]) channels, but W \(describe(weightShape)) with group \(group) expects \(packShape.inChannels)",
                           kind: .shape)
         }
-        let spatial = Array(x[2...])
-        let (out, pads) = try geometry.resolve(spatial, node: node)
-        var s = packShape
-        s.batch = x[0]
-        s.inH = geometry.axis2D(spatial, h: true); s.inW = geometry.axis2D(spatial, h: false)
-        s.outH = geometry.axis2D(out, h: true); s.outW = geometry.axis2D(out, h: false)
-        s.strideH = geometry.axis2D(geometry.strides, h: true); s.strideW = geometry.axis2D(geometry.strides, h: false)
-        s.dilationH = geometry.axis2D(geometry.dilations, h: true); s.dilationW = geometry.axis2D(geometry.dilations, h: false)
-        s.padTop = geometry.pad2D(pads, h: true, end: false); s.padLeft = geometry.pad2D(pads, h: false, end: false)
-        return s
+        return try geometry.shape(from: packShape, input: x, node: node)
     }
 
     func outputTypes(_ inputs: [PlanInput]) throws -> [TensorType] {

@@ -121,3 +121,21 @@ extension ConvGeometry {
         return rank == 2 ? resolved[base + (h ? 0 : 1)] : (h ? 0 : resolved[base])
     }
 }
+
+extension ConvGeometry {
+    /// `template` (channels, kernel, group) completed for input `x` [N, C, spatial…]: batch,
+    /// input and output sizes, strides, dilations and the leading pads, with 1-D windows mapped
+    /// to W. Errors: the geometry's own (`resolve`) for inputs the window does not fit.
+    func shape(from template: Conv2DShape, input x: [Int], node: Node) throws -> Conv2DShape {
+        let spatial = Array(x[2...])
+        let (out, pads) = try resolve(spatial, node: node)
+        var s = template
+        s.batch = x[0]
+        s.inH = axis2D(spatial, h: true); s.inW = axis2D(spatial, h: false)
+        s.outH = axis2D(out, h: true); s.outW = axis2D(out, h: false)
+        s.strideH = axis2D(strides, h: true); s.strideW = axis2D(strides, h: false)
+        s.dilationH = axis2D(dilations, h: true); s.dilationW = axis2D(dilations, h: false)
+        s.padTop = pad2D(pads, h: true, end: false); s.padLeft = pad2D(pads, h: false, end: false)
+        return s
+    }
+}

@@ -71,15 +71,7 @@ final class QuantizedConvOperator<Mode: QuantizedActivationMode>: Operator {
             throw a.error("X \(describe(x)) has \(x[1]) channels, but W \(describe(weightShape)) with group \(template.group) expects \(template.inChannels)",
                           kind: .shape)
         }
-        let spatial = Array(x[2...])
-        let (out, pads) = try geometry.resolve(spatial, node: node)
-        var s = template
-        s.batch = x[0]
-        s.inH = geometry.axis2D(spatial, h: true); s.inW = geometry.axis2D(spatial, h: false)
-        s.outH = geometry.axis2D(out, h: true); s.outW = geometry.axis2D(out, h: false)
-        s.strideH = geometry.axis2D(geometry.strides, h: true); s.strideW = geometry.axis2D(geometry.strides, h: false)
-        s.dilationH = geometry.axis2D(geometry.dilations, h: true); s.dilationW = geometry.axis2D(geometry.dilations, h: false)
-        s.padTop = geometry.pad2D(pads, h: true, end: false); s.padLeft = geometry.pad2D(pads, h: false, end: false)
+        let s = try geometry.shape(from: template, input: x, node: node)
         // Checked products first: the output geometry comes from attributes a hostile file sets.
         guard let outCount = checkedElementCount([s.outChannels, s.outH, s.outW]),
               let cols = checkedElementCount([s.outH, s.outW, s.gemmK]) else {

@@ -55,15 +55,7 @@ final class QuantizedDepthwiseConvOperator: Operator {
         guard x[1] == template.inChannels else {
             throw a.error("X \(describe(x)) has \(x[1]) channels, but W \(describe(weightShape)) expects \(template.inChannels)", kind: .shape)
         }
-        let spatial = Array(x[2...])
-        let (out, pads) = try geometry.resolve(spatial, node: node)
-        var s = template
-        s.batch = x[0]
-        s.inH = geometry.axis2D(spatial, h: true); s.inW = geometry.axis2D(spatial, h: false)
-        s.outH = geometry.axis2D(out, h: true); s.outW = geometry.axis2D(out, h: false)
-        s.strideH = geometry.axis2D(geometry.strides, h: true); s.strideW = geometry.axis2D(geometry.strides, h: false)
-        s.dilationH = geometry.axis2D(geometry.dilations, h: true); s.dilationW = geometry.axis2D(geometry.dilations, h: false)
-        s.padTop = geometry.pad2D(pads, h: true, end: false); s.padLeft = geometry.pad2D(pads, h: false, end: false)
+        let s = try geometry.shape(from: template, input: x, node: node)
         // The padded plane of one block of 16 channels (int32) must fit the C kernel's sizes.
         let ph = (s.outH - 1) * s.strideH + (s.kH - 1) * s.dilationH + 1
         let pw = (s.outW - 1) * s.strideW + (s.kW - 1) * s.dilationW + 1
